@@ -1,0 +1,5 @@
+"""Demo families, agents and planning (filled in by the portal's own work)."""
+
+
+def load():
+    return None

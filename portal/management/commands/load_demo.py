@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+import documents.demo
+import home.demo
+import menus.demo
+import portal.demo
+import tutorials.demo
+
+# Order matters: the home page must exist before the sections are added under it.
+LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo]
+
+
+class Command(BaseCommand):
+    help = "Charge la commune de démonstration « Ville de Saint-Exemple » (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            for loader in LOADERS:
+                loader.load()
+                self.stdout.write(f"  {loader.__name__}: ok")
+        self.stdout.write(self.style.SUCCESS(
+            "Démo prête : editeur.demo@example.org / preau-demo-2026"))

@@ -1,0 +1,27 @@
+"""Shared fixtures: the demo town and named personas (see tests/factories.py)."""
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture
+def demo_site(db):
+    """The public site as `load_demo` builds it (home page, news, documents, menus…)."""
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    from wagtail.models import Site
+
+    return Site.objects.get(is_default_site=True)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    """Every test writes uploads to its own folders, never to the developer's media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": tmp_path / "media"}},
+        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": tmp_path / "private-media", "base_url": None}},
+    }
