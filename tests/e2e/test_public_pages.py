@@ -1,0 +1,49 @@
+"""The public site in a real browser, at phone size unless said otherwise."""
+
+import re
+
+from playwright.sync_api import expect
+
+SCREENSHOTS = "/tmp/preau-screenshots"
+
+
+def test_home_page_shows_quick_links_and_footer_contacts(page, demo, assert_accessible):
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    quick_links = page.get_by_role("region", name="Accès rapides")
+    expect(quick_links.get_by_role("link").first).to_be_visible()
+    footer = page.get_by_role("contentinfo")
+    expect(footer.get_by_role("link", name="01 23 45 67 89")).to_have_attribute("href", "tel:0123456789")
+    expect(footer.get_by_role("link", name="06 12 34 56 78")).to_be_visible()
+    page.screenshot(path=f"{SCREENSHOTS}/home-phone.png", full_page=True)
+    assert_accessible(page)
+
+
+def test_skip_link_moves_keyboard_focus_to_the_main_content(page, demo):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#contenu")).to_be_focused()
+    assert page.url.endswith("#contenu")
+
+
+def test_home_page_at_desktop_size_shows_the_navigation_on_one_line(desktop_page, demo, assert_accessible):
+    page = desktop_page
+    page.goto("/")
+    nav = page.get_by_role("navigation", name="Menu principal")
+    links = nav.get_by_role("link")
+    expect(links).to_have_count(5)
+    tops = {round(links.nth(i).bounding_box()["y"]) for i in range(5)}
+    assert len(tops) == 1, f"the main navigation wraps at desktop size: {tops}"
+    page.screenshot(path=f"{SCREENSHOTS}/home-desktop.png", full_page=True)
+    assert_accessible(page)
+
+
+def test_login_page_is_accessible(page, demo, assert_accessible):
+    page.goto("/famille/connexion/")
+    expect(page.get_by_label("Adresse e-mail")).to_be_focused()
+    expect(page).to_have_title(re.compile("Connexion"))
+    assert_accessible(page)
