@@ -1,0 +1,57 @@
+"""Security headers and error pages as a family's browser receives them."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def directives(header):
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+@pytest.mark.parametrize("url", ["/", "/famille/connexion/", "/contact/", "/recherche/?q=menu"])
+def test_public_pages_have_a_strict_content_security_policy(client, demo_site, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    policy = directives(response["Content-Security-Policy"])
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    html = response.content.decode()
+    # What the policy would block must not be in our pages in the first place.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script> on a public page"
+    assert not re.search(r"\sstyle=", html), "inline style attribute on a public page"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler on a public page"
+
+
+def test_only_the_wagtail_admin_gets_the_relaxed_policy(admin_client, demo_site):
+    policy = directives(admin_client.get("/admin/")["Content-Security-Policy"])
+    assert "'unsafe-inline'" in policy["script-src"]
+
+
+def test_no_hsts_header_outside_production_https(client, demo_site):
+    assert "Strict-Transport-Security" not in client.get("/", secure=True)
+
+
+def test_unknown_page_gives_the_styled_404_with_the_site_layout(client, demo_site):
+    response = client.get("/famille/nulle-part/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page introuvable" in html
+    assert 'href="#contenu"' in html and "preau.css" in html
+    assert "01 23 45 67 89" in html  # the footer's town contacts
+
+
+@pytest.mark.urls("tests.website.urls")
+def test_server_error_gives_the_styled_500_page_without_details(client, demo_site, settings):
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    response = client.get("/test-erreur/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Un problème est survenu" in html
+    assert "preau.css" in html and 'lang="fr"' in html
+    assert "deliberate failure" not in html and "Traceback" not in html
