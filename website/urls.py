@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("recherche/", home_views.search, name="search"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("videos/", include("tutorials.urls")),
     path("famille/", include("portal.urls")),
 ]
