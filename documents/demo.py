@@ -5,7 +5,9 @@ import datetime
 from django.core.files.base import ContentFile
 from wagtail.models import Collection, CollectionViewRestriction
 
-from .models import PreauDocument
+from home.demo import add_child, get_home
+
+from .models import DocumentsPage, PreauDocument
 from .pdf import simple_pdf
 
 PRIVATE_COLLECTION = "Réservé aux familles"
@@ -82,3 +84,6 @@ def load():
         publication_date=datetime.date(2026, 8, 20), collection=Collection.get_first_root_node(),
         description="Se connecter, acheter des tickets et réserver, pas à pas.",
     )
+    add_child(get_home(), DocumentsPage, "documents-utiles", title="Documents utiles",
+              intro="Le règlement du périscolaire, les guides du portail et les formulaires "
+                    "de la Ville de Saint-Exemple.")

@@ -1,8 +1,14 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
 from wagtail.documents.models import AbstractDocument, Document
+from wagtail.models import CollectionViewRestriction, Page
+from wagtail.search import index
 
 from .validators import validate_pdf
 
@@ -46,3 +52,59 @@ class PreauDocument(AbstractDocument):
     @property
     def is_private(self):
         return bool(self.collection.get_view_restrictions())
+
+
+class DocumentsPage(Page):
+    """The public list of useful documents; private ones are announced but only linked for
+    visitors the collection's restrictions accept."""
+
+    GROUPS = [
+        (PreauDocument.Kind.REGULATION, _("Règlement")),
+        (PreauDocument.Kind.GUIDE, _("Guides")),
+        (PreauDocument.Kind.OTHER, _("Autres documents")),
+    ]
+
+    intro = models.TextField(_("chapeau"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    search_fields = Page.search_fields + [
+        index.SearchField("intro"),
+        index.SearchField("listed_document_titles"),
+    ]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("page des documents utiles")
+
+    def listed_documents(self):
+        # Receipts are personal acceptance records: never on a public page.
+        kinds = [kind for kind, _label in self.GROUPS]
+        return (PreauDocument.objects.filter(kind__in=kinds).select_related("collection")
+                .order_by("-publication_date", "-pk"))
+
+    def listed_document_titles(self):
+        return " ".join(f"{doc.title} {doc.description}" for doc in self.listed_documents())
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        documents = list(self.listed_documents())
+        restrictions = list(CollectionViewRestriction.objects.select_related("collection"))
+        # Restrictions apply to the collection and all its descendants; each is checked once.
+        accepted = {restriction.pk: restriction.accept_request(request)
+                    for restriction in restrictions}
+        for document in documents:
+            applying = [restriction for restriction in restrictions
+                        if document.collection.path.startswith(restriction.collection.path)]
+            document.restricted = bool(applying)
+            document.can_download = all(accepted[restriction.pk] for restriction in applying)
+        context["groups"] = [
+            {"kind": kind, "label": label,
+             "documents": [doc for doc in documents if doc.kind == kind]}
+            for kind, label in self.GROUPS
+        ]
+        context["has_documents"] = bool(documents)
+        context["login_url"] = (f"{settings.WAGTAIL_FRONTEND_LOGIN_URL}?"
+                                f"{urlencode({'next': request.get_full_path()})}")
+        return context
