@@ -1,12 +1,34 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import account
+from .views import account, dossier, family, security
 
 app_name = "portal"
 
 urlpatterns = [
+    path("", family.dashboard, name="dashboard"),
     path("connexion/", account.LoginView.as_view(), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", account.dashboard, name="dashboard"),
+    path("deconnexion/", account.LogoutView.as_view(), name="logout"),
+    path("invitation/<str:token>/", account.invitation, name="invitation"),
+    path("inscription/", account.signup, name="signup"),
+    path("mot-de-passe/oublie/", account.PasswordResetView.as_view(), name="password_reset"),
+    path("mot-de-passe/oublie/envoye/", account.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("mot-de-passe/nouveau/<uidb64>/<token>/", account.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("mot-de-passe/nouveau/termine/", account.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    path("compte/", account.account, name="account"),
+    path("compte/mot-de-passe/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("compte/e-mail/", account.email_change, name="email_change"),
+    path("compte/e-mail/<str:token>/", account.email_change_confirm, name="email_change_confirm"),
+    path("compte/double-authentification/", security.otp_verify, name="otp_verify"),
+    path("foyer/", family.family_edit, name="family"),
+    path("enfants/ajouter/", family.child_add, name="child_add"),
+    path("enfants/<int:child_id>/", family.child_edit, name="child_edit"),
+    path("enfants/<int:child_id>/pai/", family.child_pai, name="child_pai"),
+    path("dossier/", dossier.dossier_view, name="dossier"),
+    path("dossier/pieces/<int:requirement_id>/", dossier.file_upload, name="file_upload"),
+    path("dossier/fichiers/<int:item_id>/", dossier.file_download, name="file_download"),
+    path("dossier/reglement/", dossier.regulation, name="regulation"),
+    path("dossier/recepisse/<int:acceptance_id>/", dossier.receipt, name="receipt"),
 ]

@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from documents.models import private_storage
 
 
 class SchoolYear(models.Model):
@@ -19,6 +22,13 @@ class SchoolYear(models.Model):
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def current(cls, today=None):
+        """The year families are filling their file for: the running one, else the next one."""
+        today = today or timezone.localdate()
+        year = cls.objects.filter(end__gte=today).order_by("start").first()
+        return year or cls.objects.order_by("-start").first()
 
 
 class School(models.Model):
@@ -52,14 +62,26 @@ class Family(models.Model):
     postcode = models.CharField(_("code postal"), max_length=10, blank=True)
     city = models.CharField(_("commune"), max_length=100, blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    phone_secondary = models.CharField(_("autre téléphone"), max_length=30, blank=True)
+    email_reminders = models.BooleanField(
+        _("recevoir les rappels par e-mail"), default=True,
+        help_text=_("Rappels avant la date limite de réservation, solde de tickets bas."))
+    email_news = models.BooleanField(_("recevoir les informations de la mairie par e-mail"),
+                                     default=True)
     status = models.CharField(_("état"), max_length=20, choices=Status.choices,
                               default=Status.INVITED, db_index=True)
+    self_registered = models.BooleanField(_("inscrite par elle-même"), default=False,
+                                          editable=False)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
         verbose_name = _("famille")
         verbose_name_plural = _("familles")
         ordering = ["name"]
+        permissions = [
+            ("review_family", _("Peut examiner les dossiers, valider ou suspendre une famille")),
+        ]
 
     def __str__(self):
         return self.name
@@ -77,12 +99,44 @@ class Child(models.Model):
     birth_date = models.DateField(_("date de naissance"))
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="children",
                                verbose_name=_("école"))
-    school_class = models.CharField(_("classe"), max_length=30, blank=True)
+    school_class = models.CharField(_("classe"), max_length=30, blank=True,
+                                    help_text=_("Ex. CP, CE2, MS"))
+    # Health data: shown only to the family and to users holding portal.view_health_data.
+    allergies = models.TextField(_("allergies et régime"), blank=True)
+    has_pai = models.BooleanField(_("PAI (projet d’accueil individualisé)"), default=False)
+    pai_document = models.FileField(_("document PAI"), upload_to="pai/%Y", storage=private_storage,
+                                    blank=True, max_length=255)
+    photo_consent = models.BooleanField(_("autorise les photos"), default=False)
+    created_at = models.DateTimeField(_("ajouté le"), default=timezone.now, editable=False)
+
+    HEALTH_FIELDS = ("allergies", "has_pai", "pai_document")
 
     class Meta:
         verbose_name = _("enfant")
         verbose_name_plural = _("enfants")
         ordering = ["family", "first_name"]
+        permissions = [
+            ("view_health_data", _("Peut voir les allergies et PAI des enfants")),
+        ]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+
+class AuthorisedPerson(models.Model):
+    """Someone other than the guardians allowed to pick the child up."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="authorised_people",
+                              verbose_name=_("enfant"))
+    name = models.CharField(_("nom et prénom"), max_length=150)
+    relationship = models.CharField(_("lien avec l’enfant"), max_length=60, blank=True,
+                                    help_text=_("Ex. grand-mère, voisin"))
+    phone = models.CharField(_("téléphone"), max_length=30)
+
+    class Meta:
+        verbose_name = _("personne autorisée")
+        verbose_name_plural = _("personnes autorisées à récupérer l’enfant")
+        ordering = ["child", "name"]
+
+    def __str__(self):
+        return self.name

@@ -1,11 +1,12 @@
 """Settings shared by every environment. Environment-specific files override them."""
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from .env import env, env_int
+from .env import env, env_bool, env_int
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -42,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +61,11 @@ MIDDLEWARE = [
     "website.middleware.PreauCSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.AgentTwoFactorMiddleware",
+    "portal.middleware.FamilyIdleTimeoutMiddleware",
+    # Last, as django-axes asks, so it sees the lockout raised by the authentication backend.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "website.urls"
@@ -106,7 +115,30 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "portal.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
 ]
+
+# Accounts (portal): axes locks an e-mail + IP pair for 15 min after 5 failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/account/locked_out.html"
+AXES_USERNAME_CALLABLE = "portal.validators.axes_username"
+PASSWORD_RESET_TIMEOUT = 3 * 3600
+PREAU_INVITATION_VALIDITY_HOURS = 72
+# Family sessions end after this many seconds without a request.
+PREAU_FAMILY_IDLE_TIMEOUT = 30 * 60
+# Agents need a TOTP second factor for the admin when this is on (production turns it on).
+PREAU_ADMIN_REQUIRE_2FA = env_bool("PREAU_ADMIN_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = "Préau"
+# Self sign-up is off while this is empty; a town that wants it sets a code it gives families.
+PREAU_SIGNUP_TOWN_CODE = env("PREAU_SIGNUP_TOWN_CODE", "")
+PREAU_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]

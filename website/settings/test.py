@@ -18,3 +18,8 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# django-axes needs the request in authenticate(), which the test client's login() does not
+# pass; the lockout tests switch it back on with the `settings` fixture.
+AXES_ENABLED = False
+PREAU_ADMIN_REQUIRE_2FA = False

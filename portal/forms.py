@@ -1,0 +1,103 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.forms import inlineformset_factory
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuthorisedPerson, Child, Family, School
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("Adresse e-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        "invalid_login": _("Adresse e-mail ou mot de passe incorrect. Après 5 essais, le compte "
+                           "est bloqué 15 minutes."),
+        "inactive": _("Ce compte est désactivé. Contactez la mairie."),
+    }
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class FamilyForm(forms.ModelForm):
+    class Meta:
+        model = Family
+        fields = ["address", "postcode", "city", "phone", "phone_secondary", "email_reminders",
+                  "email_news"]
+        widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+                   "phone_secondary": forms.TextInput(attrs={"type": "tel"}),
+                   "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+                   "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"})}
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = get_user_model()
+        fields = ["first_name", "last_name", "phone"]
+        widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"})}
+
+
+class ChildForm(forms.ModelForm):
+    pai_upload = forms.FileField(
+        label=_("Document PAI (PDF, JPEG ou PNG)"), required=False,
+        help_text=_("Seuls votre famille et les agents habilités le voient."))
+
+    class Meta:
+        model = Child
+        fields = ["first_name", "last_name", "birth_date", "school", "school_class", "allergies",
+                  "has_pai", "photo_consent"]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                   "allergies": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = School.objects.all()
+
+
+AuthorisedPersonFormSet = inlineformset_factory(
+    Child, AuthorisedPerson, fields=["name", "relationship", "phone"], extra=1, can_delete=True,
+    max_num=6,
+)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("Fichier (PDF, JPEG ou PNG, 10 Mo au plus)"),
+                           widget=forms.ClearableFileInput(
+                               attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/*"}))
+
+
+class RegulationForm(forms.Form):
+    accept = forms.BooleanField(
+        label=_("J’ai lu le règlement et je l’accepte."), required=True,
+        error_messages={"required": _("Cochez la case pour accepter le règlement.")})
+
+
+class SignupForm(forms.Form):
+    town_code = forms.CharField(label=_("Code commune"), max_length=40,
+                                help_text=_("Indiqué sur le courrier de la mairie."))
+    family_name = forms.CharField(label=_("Nom du foyer"), max_length=150,
+                                  help_text=_("Ex. Famille Martin"))
+    first_name = forms.CharField(label=_("Votre prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Votre nom"), max_length=150)
+    email = forms.EmailField(label=_("Votre adresse e-mail"),
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label=_("Nouvelle adresse e-mail"),
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Motif (visible par la famille)"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OTPTokenForm(forms.Form):
+    token = forms.CharField(label=_("Code à 6 chiffres de votre application"), max_length=8,
+                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
+                                                          "inputmode": "numeric",
+                                                          "autofocus": True}))

@@ -1,0 +1,56 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+# Checked at most once a minute so the session is not written on every request.
+IDLE_TOUCH_INTERVAL = 60
+
+
+class FamilyIdleTimeoutMiddleware:
+    """Log families out after PREAU_FAMILY_IDLE_TIMEOUT seconds without a request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_staff:
+            now = int(time.time())
+            last_seen = request.session.get("preau_last_seen")
+            timeout = settings.PREAU_FAMILY_IDLE_TIMEOUT
+            if last_seen is not None and now - last_seen > timeout:
+                logout(request)
+                messages.info(request, _("Votre session a expiré après 30 minutes d’inactivité. "
+                                         "Reconnectez-vous."))
+                return redirect(f"{reverse('portal:login')}?next={request.path}")
+            if last_seen is None or now - last_seen > IDLE_TOUCH_INTERVAL:
+                request.session["preau_last_seen"] = now
+        return self.get_response(request)
+
+
+class AgentTwoFactorMiddleware:
+    """With PREAU_ADMIN_REQUIRE_2FA, the Wagtail admin needs a verified TOTP device."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.PREAU_ADMIN_REQUIRE_2FA and self._needs_second_factor(request):
+            return redirect(f"{reverse('portal:otp_verify')}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+    @staticmethod
+    def _needs_second_factor(request):
+        if not request.path.startswith("/admin/"):
+            return False
+        if request.path.startswith(("/admin/login/", "/admin/logout/", "/admin/password_reset/")):
+            return False
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return False
+        return not request.user.is_verified()

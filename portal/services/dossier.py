@@ -1,0 +1,394 @@
+"""The family file (dossier): requirements, uploads, the regulation, review and validation."""
+
+import os
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from wagtail.models import Site
+
+from documents.models import PreauDocument
+from documents.pdf import simple_pdf
+from home.models import TownSettings
+from portal.models import (
+    Child,
+    Family,
+    FileItem,
+    FileRequirement,
+    RegulationAcceptance,
+    SchoolYear,
+)
+
+from .audit import changed, record_action, snapshot
+from .mail import absolute_url, send_after_commit
+
+# What an upload may be, recognised from its first bytes, not its name.
+SIGNATURES = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+EXTENSIONS = {
+    "application/pdf": {".pdf"},
+    "image/jpeg": {".jpg", ".jpeg"},
+    "image/png": {".png"},
+}
+CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_class",
+                "allergies", "has_pai", "pai_document", "photo_consent")
+REVIEWABLE = (Family.Status.INCOMPLETE, Family.Status.SUBMITTED, Family.Status.VALIDATED)
+
+
+class DossierError(Exception):
+    """A refusal with a message meant for the person who asked."""
+
+
+def validate_upload(uploaded):
+    """Return the content type of a PDF/JPEG/PNG upload; refuse anything else or too big."""
+    limit = settings.PREAU_UPLOAD_MAX_BYTES
+    if uploaded.size > limit:
+        raise ValidationError(
+            _("Ce fichier est trop lourd (%(size)s Mo) : %(max)s Mo au plus. Réduisez-le ou "
+              "photographiez le document en qualité moindre.")
+            % {"size": round(uploaded.size / 1_048_576, 1), "max": limit // 1_048_576},
+            code="too_big")
+    if uploaded.size == 0:
+        raise ValidationError(_("Ce fichier est vide."), code="empty")
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    extension = os.path.splitext(uploaded.name or "")[1].lower()
+    for content_type, magics in SIGNATURES.items():
+        if head.startswith(magics) and extension in EXTENSIONS[content_type]:
+            return content_type
+    raise ValidationError(
+        _("Seuls les fichiers PDF, JPEG ou PNG sont acceptés (et le contenu doit correspondre à "
+          "l’extension du nom du fichier)."), code="bad_type")
+
+
+def current_regulation():
+    return (PreauDocument.objects.filter(kind=PreauDocument.Kind.REGULATION)
+            .order_by("-publication_date", "-pk").first())
+
+
+def regulation_acceptance(family, regulation=None):
+    regulation = regulation or current_regulation()
+    if regulation is None:
+        return None
+    return family.regulation_acceptances.filter(document=regulation).first()
+
+
+@dataclass
+class DossierLine:
+    requirement: FileRequirement
+    state: str
+    item: FileItem | None = None
+    acceptance: RegulationAcceptance | None = None
+
+    @property
+    def state_label(self):
+        return FileItem.State(self.state).label
+
+    @property
+    def is_done(self):
+        return self.state == FileItem.State.ACCEPTED
+
+    @property
+    def needs_action(self):
+        return self.state in (FileItem.State.MISSING, FileItem.State.REFUSED)
+
+
+def dossier_lines(family, school_year=None):
+    """One line per requirement of the school year with the family's state for it."""
+    school_year = school_year or SchoolYear.current()
+    if school_year is None:
+        return []
+    requirements = list(school_year.file_requirements.all())
+    items = {i.requirement_id: i for i in family.file_items.filter(requirement__in=requirements)}
+    regulation = current_regulation()
+    acceptance = regulation_acceptance(family, regulation) if regulation else None
+    lines = []
+    for requirement in requirements:
+        if requirement.kind == FileRequirement.Kind.REGULATION:
+            state = FileItem.State.ACCEPTED if acceptance else FileItem.State.MISSING
+            lines.append(DossierLine(requirement, state, acceptance=acceptance))
+        else:
+            item = items.get(requirement.pk)
+            lines.append(DossierLine(requirement, item.state if item else FileItem.State.MISSING,
+                                     item=item))
+    return lines
+
+
+def missing_for_bookings(family):
+    """What still stands between this family and bookings, as sentences for the banner."""
+    reasons = []
+    if family.status == Family.Status.SUSPENDED:
+        return [_("Votre compte est suspendu : contactez la mairie.")]
+    if not family.children.exists():
+        reasons.append(_("Ajoutez vos enfants."))
+    for line in dossier_lines(family):
+        if line.requirement.kind == FileRequirement.Kind.REGULATION and not line.is_done:
+            reasons.append(_("Acceptez le règlement en vigueur."))
+        elif line.state == FileItem.State.MISSING:
+            reasons.append(_("Envoyez : %(name)s.") % {"name": line.requirement.name})
+        elif line.state == FileItem.State.REFUSED:
+            reasons.append(_("Renvoyez : %(name)s (refusé : %(reason)s).")
+                           % {"name": line.requirement.name, "reason": line.item.refusal_reason})
+    if not reasons and family.status != Family.Status.VALIDATED:
+        reasons.append(_("La mairie doit encore vérifier et valider votre dossier."))
+    return reasons
+
+
+def bookings_open(family):
+    return family.status == Family.Status.VALIDATED and not missing_for_bookings(family)
+
+
+def refresh_status(family):
+    """Move an unvalidated family between incomplete and submitted as its file fills up."""
+    if family.status not in (Family.Status.INVITED, Family.Status.INCOMPLETE,
+                             Family.Status.SUBMITTED):
+        return family.status
+    lines = dossier_lines(family)
+    complete = (family.children.exists() and lines
+                and all(line.state in (FileItem.State.SENT, FileItem.State.ACCEPTED)
+                        for line in lines))
+    status = Family.Status.SUBMITTED if complete else Family.Status.INCOMPLETE
+    if status != family.status:
+        family.status = status
+        family.save(update_fields=["status", "updated_at"])
+    return status
+
+
+def _locked_family(family):
+    return Family.objects.select_for_update().get(pk=family.pk)
+
+
+def _editable(family):
+    if family.status == Family.Status.SUSPENDED:
+        raise DossierError(_("Votre compte est suspendu : contactez la mairie."))
+
+
+@transaction.atomic
+def submit_file(family, requirement, uploaded, *, by):
+    """Store a family's upload for one requirement; it waits for an agent's review."""
+    family = _locked_family(family)
+    _editable(family)
+    if requirement.kind != FileRequirement.Kind.UPLOAD:
+        raise DossierError(_("Cette pièce ne demande pas de fichier."))
+    content_type = validate_upload(uploaded)
+    item, _created = FileItem.objects.select_for_update().get_or_create(
+        family=family, requirement=requirement)
+    if item.state == FileItem.State.ACCEPTED:
+        raise DossierError(_("Cette pièce a déjà été acceptée par la mairie."))
+    old_file = item.file.name
+    extension = os.path.splitext(uploaded.name)[1].lower()
+    item.file.save(f"famille-{family.pk}-piece-{requirement.pk}{extension}", uploaded, save=False)
+    item.original_name = os.path.basename(uploaded.name)[:255]
+    item.content_type = content_type
+    item.state = FileItem.State.SENT
+    item.submitted_at = timezone.now()
+    item.submitted_by = by
+    item.refusal_reason = ""
+    item.reviewed_at = None
+    item.reviewed_by = None
+    item.save()
+    if old_file and old_file != item.file.name:
+        transaction.on_commit(lambda: item.file.storage.delete(old_file))
+    record_action(by, "file.submit", family, target=requirement.name,
+                  after={"state": item.state, "file": item.original_name})
+    refresh_status(family)
+    return item
+
+
+@transaction.atomic
+def accept_regulation(family, *, by):
+    """Record who accepted which version of the current regulation, and when."""
+    family = _locked_family(family)
+    _editable(family)
+    regulation = current_regulation()
+    if regulation is None:
+        raise DossierError(_("Aucun règlement n’est publié pour le moment."))
+    acceptance, created = RegulationAcceptance.objects.get_or_create(
+        family=family, document=regulation,
+        defaults={"accepted_by": by, "document_title": regulation.title,
+                  "version": regulation.version},
+    )
+    if created:
+        record_action(by, "regulation.accept", family, target=regulation.title,
+                      after={"version": regulation.version, "document": regulation.pk})
+        refresh_status(family)
+    return acceptance
+
+
+@transaction.atomic
+def accept_item(item, *, by):
+    item = FileItem.objects.select_for_update().select_related("family", "requirement").get(
+        pk=item.pk)
+    if item.state != FileItem.State.SENT:
+        raise DossierError(_("Seule une pièce envoyée et en attente peut être acceptée."))
+    item.state = FileItem.State.ACCEPTED
+    item.reviewed_at = timezone.now()
+    item.reviewed_by = by
+    item.save(update_fields=["state", "reviewed_at", "reviewed_by"])
+    record_action(by, "file.accept", item.family, target=item.requirement.name,
+                  before={"state": FileItem.State.SENT}, after={"state": item.state})
+    _notify_family(item.family, "file_reviewed", {"item": item})
+    return item
+
+
+@transaction.atomic
+def refuse_item(item, reason, *, by):
+    reason = (reason or "").strip()
+    if not reason:
+        raise DossierError(_("Indiquez le motif du refus : la famille le verra."))
+    item = FileItem.objects.select_for_update().select_related("family", "requirement").get(
+        pk=item.pk)
+    if item.state not in (FileItem.State.SENT, FileItem.State.ACCEPTED):
+        raise DossierError(_("Seule une pièce envoyée peut être refusée."))
+    before = item.state
+    item.state = FileItem.State.REFUSED
+    item.refusal_reason = reason
+    item.reviewed_at = timezone.now()
+    item.reviewed_by = by
+    item.save(update_fields=["state", "refusal_reason", "reviewed_at", "reviewed_by"])
+    family = _locked_family(item.family)
+    record_action(by, "file.refuse", family, target=item.requirement.name,
+                  before={"state": before}, after={"state": item.state, "reason": reason})
+    # A refused piece reopens the file, even for a family validated earlier.
+    if family.status in (Family.Status.SUBMITTED, Family.Status.VALIDATED):
+        family.status = Family.Status.INCOMPLETE
+        family.save(update_fields=["status", "updated_at"])
+    _notify_family(family, "file_reviewed", {"item": item})
+    return item
+
+
+def _notify_family(family, template, context):
+    emails = [g.email for g in family.guardians.filter(is_active=True)]
+    if emails:
+        send_after_commit(template, {"family": family, "url": absolute_url(
+            reverse("portal:dossier")), **context}, emails)
+
+
+@transaction.atomic
+def validate_family(family, *, by):
+    family = _locked_family(family)
+    if family.status not in (Family.Status.INCOMPLETE, Family.Status.SUBMITTED):
+        raise DossierError(_("Seul un dossier incomplet ou envoyé peut être validé (état "
+                             "actuel : %(status)s).") % {"status": family.get_status_display()})
+    if not family.children.exists():
+        raise DossierError(_("La famille n’a déclaré aucun enfant."))
+    pending = [line.requirement.name for line in dossier_lines(family) if not line.is_done]
+    if pending:
+        raise DossierError(_("Ces pièces ne sont pas encore acceptées : %(names)s.")
+                           % {"names": ", ".join(pending)})
+    before = family.status
+    family.status = Family.Status.VALIDATED
+    family.save(update_fields=["status", "updated_at"])
+    record_action(by, "family.validate", family, target=family,
+                  before={"status": before}, after={"status": family.status})
+    _notify_family(family, "family_validated", {})
+    return family
+
+
+@transaction.atomic
+def suspend_family(family, reason, *, by):
+    reason = (reason or "").strip()
+    if not reason:
+        raise DossierError(_("Indiquez le motif de la suspension."))
+    family = _locked_family(family)
+    if family.status == Family.Status.SUSPENDED:
+        raise DossierError(_("Cette famille est déjà suspendue."))
+    before = family.status
+    family.status = Family.Status.SUSPENDED
+    family.save(update_fields=["status", "updated_at"])
+    record_action(by, "family.suspend", family, target=family,
+                  before={"status": before}, after={"status": family.status, "reason": reason})
+    return family
+
+
+@transaction.atomic
+def reactivate_family(family, *, by):
+    """Lift a suspension; the family goes back to a file state agents must validate again."""
+    family = _locked_family(family)
+    if family.status != Family.Status.SUSPENDED:
+        raise DossierError(_("Cette famille n’est pas suspendue."))
+    family.status = Family.Status.INCOMPLETE
+    family.save(update_fields=["status", "updated_at"])
+    refresh_status(family)
+    record_action(by, "family.reactivate", family, target=family,
+                  before={"status": Family.Status.SUSPENDED}, after={"status": family.status})
+    return family
+
+
+@transaction.atomic
+def update_family(family, data, *, by, fields=None):
+    """Apply edited values (a dict) to the family and log what changed."""
+    fields = fields or list(data)
+    family = _locked_family(family)
+    _editable(family)
+    before = snapshot(family, fields)
+    for name in fields:
+        setattr(family, name, data[name])
+    family.full_clean()
+    family.save()
+    old, new = changed(before, snapshot(family, fields))
+    if new:
+        record_action(by, "family.edit", family, target=family, before=old, after=new)
+    return family
+
+
+@transaction.atomic
+def save_child(child, *, by, pai_upload=None):
+    """Create or edit a child (the instance carries the new values) and log what changed."""
+    family = _locked_family(child.family)
+    _editable(family)
+    if pai_upload is not None:
+        validate_upload(pai_upload)
+    creating = child.pk is None
+    before = {} if creating else snapshot(Child.objects.get(pk=child.pk), CHILD_FIELDS)
+    if pai_upload is not None:
+        extension = os.path.splitext(pai_upload.name)[1].lower()
+        child.pai_document.save(f"pai-famille-{family.pk}{extension}", pai_upload, save=False)
+    child.full_clean()
+    child.save()
+    old, new = changed(before, snapshot(child, CHILD_FIELDS))
+    if new:
+        record_action(by, "child.create" if creating else "child.edit", family, target=child,
+                      before=old, after=new)
+    if creating:
+        refresh_status(family)
+    return child
+
+
+def receipt_pdf(acceptance):
+    """The récépissé: proof of who accepted which regulation version, and when."""
+    site = Site.objects.filter(is_default_site=True).first()
+    town = TownSettings.for_site(site) if site else None
+    header = (town.receipt_header if town else "") or ""
+    accepted_at = timezone.localtime(acceptance.accepted_at)
+    sections = [
+        (_("Famille"), [acceptance.family.name]),
+        (_("Règlement accepté"), [
+            acceptance.document_title,
+            _("Version : %(version)s") % {"version": acceptance.version or "—"},
+        ]),
+        (_("Acceptation"), [
+            _("Accepté par %(who)s (%(email)s) le %(date)s à %(time)s.") % {
+                "who": acceptance.accepted_by.get_full_name() or acceptance.accepted_by.email,
+                "email": acceptance.accepted_by.email,
+                "date": date_format(accepted_at, "j F Y"),
+                "time": date_format(accepted_at, "H:i")},
+            _("Récépissé n° %(number)s") % {"number": f"R{acceptance.pk:06d}"},
+        ]),
+    ]
+    if header:
+        sections.insert(0, (_("Émis par"), header.splitlines()))
+    # reportlab paragraphs read markup: names typed by families must not be taken for tags.
+    sections = [(escape(h), [escape(p) for p in ps]) for h, ps in sections]
+    return simple_pdf(_("Récépissé d’acceptation du règlement"), sections,
+                      author=town.town_name if town else "Préau")

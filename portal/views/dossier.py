@@ -1,0 +1,85 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from portal.forms import RegulationForm, UploadForm
+from portal.models import FileRequirement, SchoolYear
+from portal.services import dossier
+
+from .access import get_acceptance_for_user, get_family_for_user, get_file_item_for_user
+from .family import private_file_response
+
+
+@login_required
+def dossier_view(request):
+    family = get_family_for_user(request.user)
+    return render(request, "portal/dossier/dossier.html", {
+        "family": family, "lines": dossier.dossier_lines(family),
+        "school_year": SchoolYear.current(),
+        "missing": dossier.missing_for_bookings(family),
+        "acceptances": family.regulation_acceptances.select_related("accepted_by"),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def file_upload(request, requirement_id):
+    family = get_family_for_user(request.user)
+    requirement = get_object_or_404(FileRequirement, pk=requirement_id,
+                                    school_year=SchoolYear.current(),
+                                    kind=FileRequirement.Kind.UPLOAD)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dossier.submit_file(family, requirement, form.cleaned_data["file"], by=request.user)
+        except ValidationError as error:
+            form.add_error("file", error)
+        except dossier.DossierError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("« %(name)s » est envoyé : la mairie va le vérifier.")
+                             % {"name": requirement.name})
+            return redirect("portal:dossier")
+    item = family.file_items.filter(requirement=requirement).first()
+    return render(request, "portal/dossier/upload.html",
+                  {"form": form, "requirement": requirement, "item": item})
+
+
+@login_required
+def file_download(request, item_id):
+    item = get_file_item_for_user(request.user, item_id)
+    return private_file_response(item.file, item.requirement.name)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def regulation(request):
+    family = get_family_for_user(request.user)
+    document = dossier.current_regulation()
+    acceptance = dossier.regulation_acceptance(family, document) if document else None
+    form = RegulationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dossier.accept_regulation(family, by=request.user)
+        except dossier.DossierError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Merci : votre acceptation du règlement est enregistrée. "
+                                        "Vous pouvez télécharger le récépissé."))
+            return redirect("portal:dossier")
+    return render(request, "portal/dossier/regulation.html",
+                  {"form": form, "document": document, "acceptance": acceptance})
+
+
+@login_required
+def receipt(request, acceptance_id):
+    acceptance = get_acceptance_for_user(request.user, acceptance_id)
+    response = HttpResponse(dossier.receipt_pdf(acceptance), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="recepisse-reglement-{acceptance.pk}.pdf"')
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,106 @@
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from portal.forms import AuthorisedPersonFormSet, ChildForm, FamilyForm
+from portal.models import Child
+from portal.services import dossier
+
+from .access import get_child_for_family, get_child_for_health_data, get_family_for_user
+
+
+@login_required
+def dashboard(request):
+    family = (request.user.families.prefetch_related("children__school", "guardians")
+              .order_by("pk").first())
+    context = {"family": family}
+    if family is not None:
+        context["missing"] = dossier.missing_for_bookings(family)
+        context["bookings_open"] = not context["missing"]
+    return render(request, "portal/dashboard.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def family_edit(request):
+    family = get_family_for_user(request.user)
+    form = FamilyForm(request.POST or None, instance=family)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dossier.update_family(family, form.cleaned_data, by=request.user,
+                                  fields=list(form.cleaned_data))
+        except dossier.DossierError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Les informations du foyer sont enregistrées."))
+            return redirect("portal:family")
+    return render(request, "portal/family/family.html", {
+        "form": form, "family": family,
+        "children": family.children.select_related("school").prefetch_related(
+            "authorised_people"),
+        "guardians": family.guardians.all(),
+    })
+
+
+def _child_form(request, family, child):
+    form = ChildForm(request.POST or None, request.FILES or None, instance=child)
+    formset = AuthorisedPersonFormSet(request.POST or None, instance=child, prefix="personnes")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        child = form.save(commit=False)
+        child.family = family
+        try:
+            with transaction.atomic():
+                dossier.save_child(child, by=request.user,
+                                   pai_upload=form.cleaned_data.get("pai_upload"))
+                formset.instance = child
+                formset.save()
+        except dossier.DossierError as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            form.add_error("pai_upload", error)
+        else:
+            messages.success(request, _("La fiche de %(name)s est enregistrée.")
+                             % {"name": child.first_name})
+            return redirect("portal:family")
+    return render(request, "portal/family/child_form.html",
+                  {"form": form, "formset": formset, "child": child})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_add(request):
+    family = get_family_for_user(request.user)
+    return _child_form(request, family, Child(family=family))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_edit(request, child_id):
+    child = get_child_for_family(request.user, child_id)
+    return _child_form(request, child.family, child)
+
+
+@login_required
+def child_pai(request, child_id):
+    child = get_child_for_health_data(request.user, child_id)
+    if not child.pai_document:
+        raise Http404("No PAI document.")
+    return private_file_response(child.pai_document, f"PAI-{child.first_name}")
+
+
+def private_file_response(field_file, download_name):
+    """Stream a private file as an attachment, never rendered inline by the browser."""
+    name = field_file.name
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    extension = mimetypes.guess_extension(content_type) or ""
+    response = FileResponse(field_file.storage.open(name, "rb"), as_attachment=True,
+                            filename=f"{download_name}{extension}", content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,77 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from documents.models import PreauDocument
+from portal.models import FileRequirement
+from tests.factories import (
+    FileRequirementFactory,
+    SchoolYearFactory,
+    make_agent,
+    make_editor,
+    make_family,
+    make_staff,
+)
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def pdf_upload(name="assurance.pdf", content=PDF_BYTES):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+@pytest.fixture
+def school_year(db):
+    return SchoolYearFactory()
+
+
+@pytest.fixture
+def regulation(db):
+    from documents.demo import add_document
+
+    return add_document("Règlement 2026", "reglement.pdf", PDF_BYTES,
+                        kind=PreauDocument.Kind.REGULATION, version="2026-1")
+
+
+@pytest.fixture
+def requirements(school_year, regulation):
+    insurance = FileRequirementFactory(school_year=school_year, name="Attestation d’assurance",
+                                       sort_order=1)
+    rules = FileRequirementFactory(school_year=school_year, name="Règlement",
+                                   kind=FileRequirement.Kind.REGULATION, sort_order=2)
+    return {"insurance": insurance, "regulation": rules}
+
+
+@pytest.fixture
+def family_a(db):
+    return make_family("parent.a@example.org", "Famille Alpha")
+
+
+@pytest.fixture
+def family_b(db):
+    return make_family("parent.b@example.org", "Famille Bravo")
+
+
+@pytest.fixture
+def parent_a(family_a):
+    return family_a.guardians.get()
+
+
+@pytest.fixture
+def parent_b(family_b):
+    return family_b.guardians.get()
+
+
+@pytest.fixture
+def agent(db):
+    return make_agent()
+
+
+@pytest.fixture
+def staff(db):
+    return make_staff()
+
+
+@pytest.fixture
+def editor(db):
+    return make_editor()
