@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
 from wagtail.models import Page
@@ -109,6 +110,25 @@ class WeekMenuQuerySet(models.QuerySet):
         return menus
 
 
+class WeekMenuForm(WagtailAdminModelForm):
+    def is_valid(self):
+        # Inline day forms don't know their week while validating: check them here.
+        valid = super().is_valid()
+        seen = set()
+        for form in self.formsets["days"].forms:
+            date = getattr(form, "cleaned_data", {}).get("date")
+            if not date or form.cleaned_data.get("DELETE"):
+                continue
+            if message := self.instance.day_error(date):
+                form.add_error("date", message)
+                valid = False
+            elif date in seen:
+                form.add_error("date", _("Ce jour figure déjà dans le menu."))
+                valid = False
+            seen.add(date)
+        return valid
+
+
 class WeekMenu(ClusterableModel):
     class Visibility(models.TextChoices):
         PUBLIC = "public", _("Public")
@@ -125,6 +145,7 @@ class WeekMenu(ClusterableModel):
                             help_text=_("Ex. « Semaine du goût : produits de la région »."))
 
     objects = WeekMenuQuerySet.as_manager()
+    base_form_class = WeekMenuForm
 
     panels = [
         MultiFieldPanel([FieldPanel("week"), FieldPanel("school"), FieldPanel("visibility")],
@@ -164,6 +185,16 @@ class WeekMenu(ClusterableModel):
                 "Choisissez le lundi %(monday)s."
             ) % {"date": date_format(self.week, "j F Y"), "weekday": date_format(self.week, "l"),
                  "monday": date_format(monday_of(self.week), "j F Y")}})
+
+    def day_error(self, date):
+        """Why `date` cannot be a day of this menu, or None."""
+        if not (self.week and date) or self.week.weekday() != 0:
+            return None
+        last = self.week + datetime.timedelta(days=SCHOOL_DAYS - 1)
+        if not self.week <= date <= last:
+            return _("Ce jour doit être entre le lundi %(first)s et le vendredi %(last)s.") % {
+                "first": date_format(self.week, "j F"), "last": date_format(last, "j F Y")}
+        return None
 
     @property
     def is_public(self):
@@ -211,20 +242,12 @@ class MenuDay(models.Model):
 
     def clean(self):
         super().clean()
-        week = self._parent_week()
-        if not (self.date and week) or week.weekday() != 0:
-            return
-        last = week + datetime.timedelta(days=SCHOOL_DAYS - 1)
-        if not week <= self.date <= last:
-            raise ValidationError({"date": _(
-                "Ce jour doit être entre le lundi %(first)s et le vendredi %(last)s."
-            ) % {"first": date_format(week, "j F"), "last": date_format(last, "j F Y")}})
-
-    def _parent_week(self):
         try:
-            return self.menu.week
+            menu = self.menu
         except WeekMenu.DoesNotExist:
-            return None
+            return
+        if message := menu.day_error(self.date):
+            raise ValidationError({"date": message})
 
     @property
     def courses(self):
