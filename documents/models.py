@@ -2,8 +2,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.documents.models import AbstractDocument, Document
@@ -13,8 +16,33 @@ from wagtail.search import index
 from .validators import validate_pdf
 
 
+class PrivateStorage(LazyObject):
+    """storages["private"], looked up when first used (and again after settings change).
+
+    A FileField resolves a callable storage once, at import: without this indirection tests
+    overriding STORAGES would still write to the developer's private-media folder.
+    """
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+    def url(self, name):
+        # FileSystemStorage falls back to MEDIA_URL when base_url is None; a private file must
+        # have no address at all (Wagtail's serve view then streams it after its checks).
+        raise NotImplementedError("Private files have no URL.")
+
+
+_private_storage = PrivateStorage()
+
+
+@receiver(setting_changed)
+def _reset_private_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _private_storage._wrapped = empty
+
+
 def private_storage():
-    return storages["private"]
+    return _private_storage
 
 
 class PreauDocument(AbstractDocument):

@@ -177,6 +177,7 @@ WAGTAIL_SITE_NAME = "Préau"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.PreauDocument"
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "documents.forms.PreauDocumentForm"
 WAGTAILDOCS_EXTENSIONS = ["pdf"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 # Documents always go through Django so collection privacy is enforced on every download.
