@@ -40,3 +40,12 @@ def get_acceptance_for_user(user, acceptance_id):
     if user.has_perm(REVIEW_PERMISSION):
         return get_object_or_404(queryset, pk=acceptance_id)
     return get_object_or_404(queryset, pk=acceptance_id, family__guardians=user)
+
+
+def posted(request):
+    """Form data on POST, None on GET: an empty POST must still bind the form and show errors."""
+    return request.POST if request.method == "POST" else None
+
+
+def posted_files(request):
+    return request.FILES if request.method == "POST" else None

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods
 from portal.forms import EmailAuthenticationForm, EmailChangeForm, ProfileForm, SignupForm
 from portal.services import accounts
 
+from .access import posted
+
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -64,7 +66,7 @@ def invitation(request, token):
     except accounts.AccountError as error:
         return render(request, "portal/account/invitation_invalid.html", {"error": error},
                       status=410)
-    form = SetPasswordForm(invite.user, request.POST or None)
+    form = SetPasswordForm(invite.user, posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             user = accounts.accept_invitation(token, form.cleaned_data["new_password1"])
@@ -81,7 +83,7 @@ def invitation(request, token):
 def signup(request):
     if not accounts.signup_enabled():
         raise Http404("Self sign-up is off.")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             accounts.register_with_town_code(**form.cleaned_data)
@@ -96,7 +98,7 @@ def signup(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def account(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(posted(request), instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Vos coordonnées sont enregistrées."))
@@ -107,7 +109,7 @@ def account(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def email_change(request):
-    form = EmailChangeForm(request.POST or None)
+    form = EmailChangeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         accounts.request_email_change(request.user, form.cleaned_data["email"])
         messages.info(request, _("Un lien de confirmation a été envoyé à %(email)s. Votre adresse "

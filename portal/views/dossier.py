@@ -10,7 +10,13 @@ from portal.forms import RegulationForm, UploadForm
 from portal.models import FileRequirement, SchoolYear
 from portal.services import dossier
 
-from .access import get_acceptance_for_user, get_family_for_user, get_file_item_for_user
+from .access import (
+    get_acceptance_for_user,
+    get_family_for_user,
+    get_file_item_for_user,
+    posted,
+    posted_files,
+)
 from .family import private_file_response
 
 
@@ -32,7 +38,7 @@ def file_upload(request, requirement_id):
     requirement = get_object_or_404(FileRequirement, pk=requirement_id,
                                     school_year=SchoolYear.current(),
                                     kind=FileRequirement.Kind.UPLOAD)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
             dossier.submit_file(family, requirement, form.cleaned_data["file"], by=request.user)
@@ -61,7 +67,7 @@ def regulation(request):
     family = get_family_for_user(request.user)
     document = dossier.current_regulation()
     acceptance = dossier.regulation_acceptance(family, document) if document else None
-    form = RegulationForm(request.POST or None)
+    form = RegulationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             dossier.accept_regulation(family, by=request.user)

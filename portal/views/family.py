@@ -13,7 +13,13 @@ from portal.forms import AuthorisedPersonFormSet, ChildForm, FamilyForm
 from portal.models import Child
 from portal.services import dossier
 
-from .access import get_child_for_family, get_child_for_health_data, get_family_for_user
+from .access import (
+    get_child_for_family,
+    get_child_for_health_data,
+    get_family_for_user,
+    posted,
+    posted_files,
+)
 
 
 @login_required
@@ -31,7 +37,7 @@ def dashboard(request):
 @require_http_methods(["GET", "POST"])
 def family_edit(request):
     family = get_family_for_user(request.user)
-    form = FamilyForm(request.POST or None, instance=family)
+    form = FamilyForm(posted(request), instance=family)
     if request.method == "POST" and form.is_valid():
         try:
             dossier.update_family(family, form.cleaned_data, by=request.user,
@@ -50,8 +56,8 @@ def family_edit(request):
 
 
 def _child_form(request, family, child):
-    form = ChildForm(request.POST or None, request.FILES or None, instance=child)
-    formset = AuthorisedPersonFormSet(request.POST or None, instance=child, prefix="personnes")
+    form = ChildForm(posted(request), posted_files(request), instance=child)
+    formset = AuthorisedPersonFormSet(posted(request), instance=child, prefix="personnes")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         child = form.save(commit=False)
         child.family = family

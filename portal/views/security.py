@@ -15,6 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.forms import OTPTokenForm
 
+from .access import posted
+
 
 def _next_url(request):
     url = request.POST.get("next") or request.GET.get("next") or "/admin/"
@@ -34,7 +36,7 @@ def otp_verify(request):
     if enrolling:
         device, _created = TOTPDevice.objects.get_or_create(
             user=request.user, confirmed=False, defaults={"name": "Préau"})
-    form = OTPTokenForm(request.POST or None)
+    form = OTPTokenForm(posted(request))
     if request.method == "POST" and form.is_valid():
         allowed, _details = device.verify_is_allowed()
         if not allowed:

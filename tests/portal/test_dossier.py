@@ -1,0 +1,214 @@
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from documents.demo import add_document
+from documents.models import PreauDocument
+from portal.models import AuditLog, Family, FileItem
+from portal.services import dossier
+from tests.portal.conftest import PDF_BYTES, PNG_BYTES, pdf_upload
+
+
+def complete_file(family, parent, requirements):
+    item = dossier.submit_file(family, requirements["insurance"], pdf_upload(), by=parent)
+    dossier.accept_regulation(family, by=parent)
+    return item
+
+
+def test_a_new_family_file_lists_every_requirement_as_missing(family_a, requirements):
+    lines = dossier.dossier_lines(family_a)
+    assert [(line.requirement.name, line.state) for line in lines] == [
+        ("Attestation d’assurance", "missing"), ("Règlement", "missing")]
+
+
+def test_sending_everything_moves_the_family_to_submitted(family_a, parent_a, requirements):
+    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    assert item.state == FileItem.State.SENT
+    family_a.refresh_from_db()
+    assert family_a.status == Family.Status.INCOMPLETE
+    dossier.accept_regulation(family_a, by=parent_a)
+    family_a.refresh_from_db()
+    assert family_a.status == Family.Status.SUBMITTED
+
+
+def test_an_agent_accepts_then_validates_and_the_family_is_told(
+        family_a, parent_a, agent, requirements, django_capture_on_commit_callbacks):
+    item = complete_file(family_a, parent_a, requirements)
+    with pytest.raises(dossier.DossierError, match="pas encore acceptées"):
+        dossier.validate_family(family_a, by=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.accept_item(item, by=agent)
+        dossier.validate_family(family_a, by=agent)
+    family_a.refresh_from_db()
+    assert family_a.status == Family.Status.VALIDATED
+    assert dossier.bookings_open(family_a)
+    assert [m.to for m in mail.outbox] == [[parent_a.email], [parent_a.email]]
+    assert "réservations sont ouvertes" in mail.outbox[1].subject
+
+
+def test_a_refusal_needs_a_reason_and_reopens_the_file(
+        family_a, parent_a, agent, requirements, django_capture_on_commit_callbacks):
+    item = complete_file(family_a, parent_a, requirements)
+    with pytest.raises(dossier.DossierError):
+        dossier.refuse_item(item, "  ", by=agent)
+    item.refresh_from_db()
+    assert item.state == FileItem.State.SENT
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.refuse_item(item, "Attestation de l’an dernier", by=agent)
+    item.refresh_from_db()
+    family_a.refresh_from_db()
+    assert item.state == FileItem.State.REFUSED
+    assert family_a.status == Family.Status.INCOMPLETE
+    assert "Attestation de l’an dernier" in mail.outbox[0].body
+    assert any("refusé" in reason for reason in dossier.missing_for_bookings(family_a))
+    # Sending a new file puts it back in the queue and clears the reason.
+    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    assert (item.state, item.refusal_reason) == (FileItem.State.SENT, "")
+
+
+def test_an_accepted_piece_cannot_be_replaced_by_the_family(family_a, parent_a, agent,
+                                                            requirements):
+    item = complete_file(family_a, parent_a, requirements)
+    dossier.accept_item(item, by=agent)
+    with pytest.raises(dossier.DossierError):
+        dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+
+
+def test_only_a_sent_piece_can_be_accepted(family_a, parent_a, agent, requirements):
+    item = complete_file(family_a, parent_a, requirements)
+    dossier.refuse_item(item, "Illisible", by=agent)
+    with pytest.raises(dossier.DossierError):
+        dossier.accept_item(item, by=agent)
+
+
+def test_a_suspended_family_cannot_book_or_change_its_file(family_a, parent_a, agent,
+                                                          requirements):
+    family_a = dossier.suspend_family(family_a, "Impayés", by=agent)
+    assert dossier.missing_for_bookings(family_a) == [
+        "Votre compte est suspendu : contactez la mairie."]
+    with pytest.raises(dossier.DossierError):
+        dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    dossier.reactivate_family(family_a, by=agent)
+    family_a.refresh_from_db()
+    assert family_a.status == Family.Status.INCOMPLETE
+
+
+def test_a_new_regulation_version_asks_for_a_new_acceptance(family_a, parent_a, agent,
+                                                            requirements):
+    item = complete_file(family_a, parent_a, requirements)
+    dossier.accept_item(item, by=agent)
+    family_a = dossier.validate_family(family_a, by=agent)
+    assert dossier.bookings_open(family_a)
+    add_document("Règlement 2026 modifié", "reglement-2.pdf", PDF_BYTES,
+                 kind=PreauDocument.Kind.REGULATION, version="2026-2")
+    assert not dossier.bookings_open(family_a)
+    assert "Acceptez le règlement en vigueur." in dossier.missing_for_bookings(family_a)
+    acceptance = dossier.accept_regulation(family_a, by=parent_a)
+    assert acceptance.version == "2026-2"
+    assert family_a.regulation_acceptances.count() == 2
+    assert dossier.bookings_open(family_a)
+
+
+def test_accepting_the_same_version_twice_records_it_once(family_a, parent_a, requirements):
+    first = dossier.accept_regulation(family_a, by=parent_a)
+    second = dossier.accept_regulation(family_a, by=parent_a)
+    assert first.pk == second.pk
+
+
+def test_the_regulation_page_records_who_when_and_which_version(client, family_a, parent_a,
+                                                                requirements):
+    client.force_login(parent_a)
+    response = client.post(reverse("portal:regulation"), {})
+    assert "Cochez la case" in response.content.decode()
+    assert not family_a.regulation_acceptances.exists()
+    client.post(reverse("portal:regulation"), {"accept": "on"})
+    acceptance = family_a.regulation_acceptances.get()
+    assert (acceptance.accepted_by, acceptance.version) == (parent_a, "2026-1")
+    receipt = client.get(reverse("portal:receipt", args=[acceptance.pk]))
+    assert receipt["Content-Type"] == "application/pdf"
+    assert receipt.getvalue().startswith(b"%PDF-")
+
+
+def test_the_dashboard_banner_says_what_is_missing_until_validation(client, family_a, parent_a,
+                                                                   agent, requirements):
+    client.force_login(parent_a)
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert "ne sont pas encore ouvertes" in page
+    assert "Envoyez : Attestation d’assurance." in page
+    assert "réservations sont ouvertes" not in page
+    item = complete_file(family_a, parent_a, requirements)
+    dossier.accept_item(item, by=agent)
+    dossier.validate_family(family_a, by=agent)
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert "les réservations sont ouvertes" in page
+
+
+@pytest.mark.parametrize("name,content,error", [
+    ("faux.pdf", b"MZ\x90\x00 not a pdf", "Seuls les fichiers PDF, JPEG ou PNG"),
+    ("photo.png", PDF_BYTES, "Seuls les fichiers PDF, JPEG ou PNG"),
+    ("script.html", b"<script>alert(1)</script>", "Seuls les fichiers PDF, JPEG ou PNG"),
+    ("vide.pdf", b"", "vide"),
+])
+def test_uploads_are_checked_by_content_not_name(client, family_a, parent_a, requirements, name,
+                                                 content, error):
+    client.force_login(parent_a)
+    url = reverse("portal:file_upload", args=[requirements["insurance"].pk])
+    response = client.post(url, {"file": SimpleUploadedFile(name, content)})
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not family_a.file_items.exists()
+
+
+def test_an_oversized_upload_is_refused(client, settings, family_a, parent_a, requirements):
+    settings.PREAU_UPLOAD_MAX_BYTES = 1024
+    client.force_login(parent_a)
+    url = reverse("portal:file_upload", args=[requirements["insurance"].pk])
+    response = client.post(url, {"file": pdf_upload(content=PDF_BYTES + b"0" * 2000)})
+    assert "trop lourd" in response.content.decode()
+    assert not family_a.file_items.exists()
+
+
+def test_a_png_upload_is_accepted_and_served_back_as_an_attachment(client, family_a, parent_a,
+                                                                   requirements):
+    client.force_login(parent_a)
+    url = reverse("portal:file_upload", args=[requirements["insurance"].pk])
+    client.post(url, {"file": SimpleUploadedFile("photo.PNG", PNG_BYTES)})
+    item = family_a.file_items.get()
+    assert (item.state, item.content_type) == ("sent", "image/png")
+    response = client.get(reverse("portal:file_download", args=[item.pk]))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == PNG_BYTES
+
+
+def test_uploaded_files_are_on_the_private_storage(family_a, parent_a, requirements, settings):
+    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    assert (settings.PRIVATE_MEDIA_ROOT / item.file.name).exists()
+    assert not (settings.MEDIA_ROOT / item.file.name).exists()
+
+
+def test_validate_upload_refuses_a_jpeg_named_pdf():
+    jpeg = SimpleUploadedFile("scan.pdf", b"\xff\xd8\xff\xe0" + b"\x00" * 20)
+    with pytest.raises(ValidationError):
+        dossier.validate_upload(jpeg)
+
+
+def test_a_family_adds_a_child_with_pick_up_people(client, family_a, parent_a, requirements):
+    from tests.factories import SchoolFactory
+
+    school = SchoolFactory(name="École Jules-Ferry")
+    client.force_login(parent_a)
+    response = client.post(reverse("portal:child_add"), {
+        "first_name": "Léa", "last_name": "Alpha", "birth_date": "2019-03-02",
+        "school": school.pk, "school_class": "CP", "allergies": "Gluten", "photo_consent": "on",
+        "personnes-TOTAL_FORMS": "1", "personnes-INITIAL_FORMS": "0",
+        "personnes-0-name": "Papi Alpha", "personnes-0-relationship": "grand-père",
+        "personnes-0-phone": "0612345678",
+    })
+    assert response.status_code == 302
+    child = family_a.children.get(first_name="Léa")
+    assert child.authorised_people.get().name == "Papi Alpha"
+    entry = AuditLog.objects.get(action="child.create")
+    assert entry.after["allergies"] == "‹donnée de santé›"
+    assert "Gluten" not in str(entry.after)

@@ -1,0 +1,101 @@
+"""Every family-facing URL that names an object answers 404 to another family."""
+
+import pytest
+from django.urls import reverse
+
+from portal.models import AuthorisedPerson
+from portal.services import dossier
+from tests.portal.conftest import pdf_upload
+
+# (url name, how to get the argument from family A's objects)
+OBJECT_URLS = [
+    ("portal:child_edit", lambda objs: objs["child"].pk),
+    ("portal:child_pai", lambda objs: objs["child"].pk),
+    ("portal:file_download", lambda objs: objs["item"].pk),
+    ("portal:receipt", lambda objs: objs["acceptance"].pk),
+]
+
+
+@pytest.fixture
+def family_a_objects(family_a, parent_a, requirements):
+    child = family_a.children.get()
+    dossier.save_child(child, by=parent_a, pai_upload=pdf_upload("pai.pdf"))
+    AuthorisedPerson.objects.create(child=child, name="Mamie Alpha", phone="0600000000")
+    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    acceptance = dossier.accept_regulation(family_a, by=parent_a)
+    return {"child": child, "item": item, "acceptance": acceptance}
+
+
+@pytest.mark.parametrize("name,arg", OBJECT_URLS, ids=[u[0] for u in OBJECT_URLS])
+def test_the_owning_family_can_open_its_own_objects(client, parent_a, family_a_objects, name, arg):
+    client.force_login(parent_a)
+    assert client.get(reverse(name, args=[arg(family_a_objects)])).status_code == 200
+
+
+@pytest.mark.parametrize("name,arg", OBJECT_URLS, ids=[u[0] for u in OBJECT_URLS])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_family_gets_404_and_changes_nothing(client, parent_b, family_a_objects, name, arg,
+                                                     method):
+    child = family_a_objects["child"]
+    client.force_login(parent_b)
+    response = getattr(client, method)(reverse(name, args=[arg(family_a_objects)]),
+                                       {"first_name": "Pirate", "last_name": "X"})
+    assert response.status_code in (404, 405)
+    child.refresh_from_db()
+    assert child.first_name != "Pirate"
+
+
+def test_every_portal_url_with_an_object_id_is_in_the_isolation_list():
+    from portal.urls import urlpatterns
+
+    with_ids = {f"portal:{p.name}" for p in urlpatterns if "<int:" in str(p.pattern)}
+    # Requirement ids are the town's, not a family's: the upload is always for the caller's family.
+    assert with_ids - {"portal:file_upload"} == {name for name, _ in OBJECT_URLS}
+
+
+def test_an_upload_for_a_requirement_lands_in_the_callers_own_family(client, parent_b, family_a,
+                                                                   family_b, requirements):
+    client.force_login(parent_b)
+    url = reverse("portal:file_upload", args=[requirements["insurance"].pk])
+    client.post(url, {"file": pdf_upload()})
+    assert not family_a.file_items.exists()
+    assert family_b.file_items.get().state == "sent"
+
+
+@pytest.mark.parametrize("name", ["portal:dashboard", "portal:family", "portal:dossier",
+                                  "portal:regulation", "portal:child_add", "portal:account"])
+def test_family_pages_show_only_the_callers_family(client, parent_b, family_a_objects, name):
+    client.force_login(parent_b)
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Famille Alpha" not in page
+    assert family_a_objects["child"].first_name not in page
+
+
+@pytest.mark.parametrize("name", ["portal:dashboard", "portal:family", "portal:dossier",
+                                  "portal:child_add", "portal:regulation"])
+def test_family_pages_need_a_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/famille/connexion/")
+
+
+def test_an_agent_with_review_permission_can_download_a_family_file(client, agent,
+                                                                   family_a_objects):
+    client.force_login(agent)
+    url = reverse("portal:file_download", args=[family_a_objects["item"].pk])
+    assert client.get(url).status_code == 200
+
+
+def test_the_pai_document_is_refused_to_an_editor_without_health_permission(client, editor,
+                                                                          family_a_objects):
+    client.force_login(editor)
+    url = reverse("portal:child_pai", args=[family_a_objects["child"].pk])
+    assert client.get(url).status_code == 404
+
+
+def test_staff_with_health_permission_can_open_the_pai_document(client, staff, family_a_objects):
+    client.force_login(staff)
+    url = reverse("portal:child_pai", args=[family_a_objects["child"].pk])
+    assert client.get(url).status_code == 200
