@@ -37,7 +37,7 @@ class Allergen(models.Model):
     class Meta:
         verbose_name = _("allergène")
         verbose_name_plural = _("allergènes")
-        ordering = ["short_label"]
+        ordering = ["code"]
 
     def __str__(self):
         return self.short_label

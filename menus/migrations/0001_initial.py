@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'allergène',
                 'verbose_name_plural': 'allergènes',
-                'ordering': ['short_label'],
+                'ordering': ['code'],
             },
         ),
         migrations.CreateModel(

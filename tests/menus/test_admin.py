@@ -96,3 +96,16 @@ def test_the_dish_chooser_finds_dishes_by_name_to_reuse_them(client, editor):
     url = reverse("wagtailsnippetchoosers_menus_dish:choose_results")
     html = client.get(url, {"q": "lentilles"}).content.decode()
     assert "Salade de lentilles" in html and "Poulet rôti" not in html
+
+
+def test_the_admin_forms_render_with_dish_choosers(client, editor):
+    client.force_login(editor)
+    menu = make_week(THIS_MONDAY, days=2)
+    for url in (reverse("wagtailsnippets_menus_weekmenu:add"),
+                reverse("wagtailsnippets_menus_weekmenu:edit", args=[menu.pk]),
+                reverse("wagtailsnippets_menus_dish:list"),
+                reverse("wagtailsnippets_menus_dish:add")):
+        assert client.get(url).status_code == 200, url
+    html = client.get(reverse("wagtailsnippets_menus_weekmenu:edit", args=[menu.pk])).content.decode()
+    assert "/admin/snippets/choose/menus/dish/" in html
+    assert f"main {THIS_MONDAY} 1" in html
