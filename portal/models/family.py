@@ -90,6 +90,10 @@ class Family(models.Model):
     def is_validated(self):
         return self.status == self.Status.VALIDATED
 
+    @property
+    def guardians_emails(self):
+        return ", ".join(g.email for g in self.guardians.all())
+
 
 class Child(models.Model):
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="children",

@@ -41,7 +41,8 @@ EXTENSIONS = {
 }
 CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_class",
                 "allergies", "has_pai", "pai_document", "photo_consent")
-REVIEWABLE = (Family.Status.INCOMPLETE, Family.Status.SUBMITTED, Family.Status.VALIDATED)
+FAMILY_EDIT_FIELDS = ("name", "address", "postcode", "city", "phone", "phone_secondary",
+                      "email_reminders", "email_news")
 
 
 class DossierError(Exception):
@@ -326,11 +327,12 @@ def reactivate_family(family, *, by):
 
 
 @transaction.atomic
-def update_family(family, data, *, by, fields=None):
+def update_family(family, data, *, by, fields=None, by_agent=False):
     """Apply edited values (a dict) to the family and log what changed."""
-    fields = fields or list(data)
+    fields = [f for f in (fields or list(data)) if f in FAMILY_EDIT_FIELDS]
     family = _locked_family(family)
-    _editable(family)
+    if not by_agent:
+        _editable(family)
     before = snapshot(family, fields)
     for name in fields:
         setattr(family, name, data[name])

@@ -1,0 +1,398 @@
+"""Agents' back office in the Wagtail admin: families, children, files, schools, audit log."""
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from portal.forms import ReasonForm
+from portal.models import (
+    AuditLog,
+    Child,
+    Family,
+    FileItem,
+    FileRequirement,
+    School,
+    SchoolYear,
+)
+from portal.services import accounts, dossier
+from portal.services.dossier import FAMILY_EDIT_FIELDS
+
+REVIEW_PERMISSION = "portal.review_family"
+HEALTH_PERMISSION = "portal.view_health_data"
+
+
+# Families ------------------------------------------------------------------------------------
+
+class FamilyFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(label=_("État du dossier"), choices=Family.Status.choices)
+    school = django_filters.ModelChoiceFilter(
+        label=_("École"), queryset=School.objects.all(), field_name="children__school",
+        distinct=True)
+    self_registered = django_filters.BooleanFilter(label=_("Inscrite par elle-même"))
+
+    class Meta:
+        model = Family
+        fields = ["status"]
+
+
+class FamilyCreateForm(forms.ModelForm):
+    """An agent types the family and its guardians; the guardians then get an invitation."""
+
+    guardian1_email = forms.EmailField(label=_("E-mail du premier responsable"))
+    guardian1_first_name = forms.CharField(label=_("Prénom"), max_length=150, required=False)
+    guardian1_last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
+    guardian2_email = forms.EmailField(label=_("E-mail du second responsable"), required=False)
+    guardian2_first_name = forms.CharField(label=_("Prénom"), max_length=150, required=False)
+    guardian2_last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
+
+    class Meta:
+        model = Family
+        fields = ["name", "address", "postcode", "city", "phone"]
+
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("guardian1_email"), data.get("guardian2_email")
+        if first and second and first.lower() == second.lower():
+            self.add_error("guardian2_email", _("Les deux responsables ont la même adresse."))
+        return data
+
+    def guardians(self):
+        result = []
+        for n in (1, 2):
+            email = self.cleaned_data.get(f"guardian{n}_email")
+            if email:
+                result.append({"email": email,
+                               "first_name": self.cleaned_data.get(f"guardian{n}_first_name", ""),
+                               "last_name": self.cleaned_data.get(f"guardian{n}_last_name", "")})
+        return result
+
+
+class FamilyCreateView(generic.CreateView):
+    def get_form_class(self):
+        return FamilyCreateForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("for_user", None)
+        return kwargs
+
+    def save_instance(self):
+        data = {k: v for k, v in self.form.cleaned_data.items() if not k.startswith("guardian")}
+        name = data.pop("name")
+        return accounts.create_family(name=name, guardians=self.form.guardians(),
+                                      by=self.request.user, **data)
+
+    def get_success_message(self, instance):
+        return _t("Famille « %(name)s » créée : l’invitation est envoyée à %(emails)s.") % {
+            "name": instance.name,
+            "emails": ", ".join(g.email for g in instance.guardians.all())}
+
+    def get_success_url(self):
+        return reverse("portal_families:review", args=[self.object.pk])
+
+
+class FamilyEditView(generic.EditView):
+    def save_instance(self):
+        fields = [f for f in FAMILY_EDIT_FIELDS if f in self.form.cleaned_data]
+        try:
+            return dossier.update_family(self.object, self.form.cleaned_data, by=self.request.user,
+                                         fields=fields, by_agent=True)
+        except dossier.DossierError as error:
+            raise PermissionDenied(str(error)) from error
+
+    @cached_property
+    def header_buttons(self):
+        return [HeaderButton(_("Examiner le dossier"), icon_name="folder-open-inverse",
+                             url=reverse("portal_families:review", args=[self.object.pk]))]
+
+
+class FamilyIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return (super().get_base_queryset().annotate(children_count=Count("children"))
+                .prefetch_related("guardians"))
+
+    def search_queryset(self, queryset):
+        # Searching across guardians and children joins many rows per family.
+        return super().search_queryset(queryset).distinct()
+
+
+def guardians_column(family):
+    return ", ".join(g.email for g in family.guardians.all())
+
+
+class FamilyViewSet(ModelViewSet):
+    model = Family
+    icon = "group"
+    menu_label = _("Familles")
+    name = "portal_families"
+    url_prefix = "familles"
+    index_view_class = FamilyIndexView
+    add_view_class = FamilyCreateView
+    edit_view_class = FamilyEditView
+    filterset_class = FamilyFilterSet
+    search_fields = ["name", "guardians__email", "guardians__last_name", "children__last_name",
+                     "children__first_name"]
+    list_display = [
+        "name", "status",
+        Column("guardians", label=_("Responsables"), accessor=guardians_column),
+        Column("children_count", label=_("Enfants")),
+        "updated_at",
+    ]
+    list_export = ["name", "status", "address", "postcode", "city", "phone", "phone_secondary",
+                   "guardians_emails", "children_count", "self_registered", "created_at"]
+    export_headings = {"guardians_emails": _("Responsables"), "children_count": _("Enfants")}
+    export_filename = "familles"
+    copy_view_enabled = False
+    ordering = ["name"]
+    panels = [
+        FieldPanel("name"),
+        MultiFieldPanel([FieldPanel("address"), FieldRowPanel([FieldPanel("postcode"),
+                                                                 FieldPanel("city")])],
+                        heading=_("Adresse")),
+        FieldRowPanel([FieldPanel("phone"), FieldPanel("phone_secondary")]),
+        FieldRowPanel([FieldPanel("email_reminders"), FieldPanel("email_news")]),
+    ]
+
+    @property
+    def review_view(self):
+        return FamilyReviewView.as_view(viewset=self)
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("<int:pk>/dossier/", self.review_view, name="review"),
+        ]
+
+
+class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
+    """One screen to review a family: its file, the decisions, its accounts and its history."""
+
+    template_name = "portal/admin/family_review.html"
+    header_icon = "folder-open-inverse"
+    viewset = None
+    ACTIONS = ("accept", "refuse", "validate", "suspend", "reactivate", "invite", "reset")
+
+    def dispatch(self, request, pk):
+        if not request.user.has_perm(REVIEW_PERMISSION):
+            raise PermissionDenied
+        self.family = get_object_or_404(Family, pk=pk)
+        return super().dispatch(request, pk)
+
+    def get_page_title(self):
+        return _t("Dossier de %(name)s") % {"name": self.family.name}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("portal_families:index"), "label": _("Familles")},
+            {"url": reverse("portal_families:edit", args=[self.family.pk]),
+             "label": self.family.name},
+            {"url": "", "label": _("Dossier")},
+        ]
+
+    def get_context_data(self, **kwargs):
+        family = self.family
+        return super().get_context_data(
+            family=family, lines=dossier.dossier_lines(family),
+            missing=dossier.missing_for_bookings(family),
+            children=family.children.select_related("school").prefetch_related(
+                "authorised_people"),
+            guardians=family.guardians.all(),
+            invitations=family.invitations.select_related("user", "created_by")[:10],
+            audit=family.audit_entries.select_related("actor")[:50],
+            can_see_health=self.request.user.has_perm(HEALTH_PERMISSION),
+            reason_form=kwargs.get("reason_form") or ReasonForm(),
+            **kwargs,
+        )
+
+    def post(self, request, pk):
+        action = request.POST.get("action")
+        if action not in self.ACTIONS:
+            messages.error(request, _t("Action inconnue."))
+            return redirect(request.path)
+        try:
+            message = getattr(self, f"do_{action}")(request)
+        except (dossier.DossierError, accounts.AccountError) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, message)
+        return redirect(request.path)
+
+    def _reason(self, request):
+        return ReasonForm(request.POST).data.get("reason", "")
+
+    def _item(self, request):
+        return get_object_or_404(FileItem, pk=request.POST.get("item") or 0, family=self.family)
+
+    def do_accept(self, request):
+        item = dossier.accept_item(self._item(request), by=request.user)
+        return _t("« %(name)s » accepté.") % {"name": item.requirement.name}
+
+    def do_refuse(self, request):
+        item = dossier.refuse_item(self._item(request), self._reason(request), by=request.user)
+        return _t("« %(name)s » refusé ; la famille est prévenue par e-mail.") % {
+            "name": item.requirement.name}
+
+    def do_validate(self, request):
+        dossier.validate_family(self.family, by=request.user)
+        return _t("Dossier validé : la famille peut réserver et en est prévenue par e-mail.")
+
+    def do_suspend(self, request):
+        dossier.suspend_family(self.family, self._reason(request), by=request.user)
+        return _t("Famille suspendue.")
+
+    def do_reactivate(self, request):
+        dossier.reactivate_family(self.family, by=request.user)
+        return _t("Suspension levée : le dossier doit être validé à nouveau.")
+
+    def do_invite(self, request):
+        invitations = accounts.resend_invitations(self.family, by=request.user)
+        return _t("Invitation renvoyée à %(emails)s.") % {
+            "emails": ", ".join(i.user.email for i in invitations)}
+
+    def do_reset(self, request):
+        user = get_object_or_404(self.family.guardians, pk=request.POST.get("user") or 0)
+        accounts.send_password_reset(user, by=request.user, family=self.family)
+        return _t("Un lien pour choisir un nouveau mot de passe est envoyé à %(email)s.") % {
+            "email": user.email}
+
+
+# Children ------------------------------------------------------------------------------------
+
+class ChildFilterSet(WagtailFilterSet):
+    family__status = django_filters.ChoiceFilter(label=_("État du dossier"),
+                                                 choices=Family.Status.choices)
+
+    class Meta:
+        model = Child
+        fields = ["school", "school_class", "has_pai", "photo_consent"]
+
+
+class ChildViewSet(ModelViewSet):
+    model = Child
+    icon = "user"
+    menu_label = _("Enfants")
+    name = "portal_children"
+    url_prefix = "enfants"
+    filterset_class = ChildFilterSet
+    search_fields = ["first_name", "last_name", "family__name"]
+    list_display = ["__str__", "family", "school", "school_class", "birth_date"]
+    list_export = ["last_name", "first_name", "birth_date", "family", "school", "school_class",
+                   "photo_consent"]
+    export_filename = "enfants"
+    copy_view_enabled = False
+    panels = [
+        FieldPanel("family"),
+        FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
+        FieldRowPanel([FieldPanel("birth_date"), FieldPanel("school"),
+                       FieldPanel("school_class")]),
+        FieldPanel("photo_consent"),
+        # Health data: the panels are left out of the form for agents without the permission.
+        MultiFieldPanel([FieldPanel("allergies"), FieldPanel("has_pai"),
+                         FieldPanel("pai_document")],
+                        heading=_("Santé"), permission=HEALTH_PERMISSION),
+    ]
+
+    def get_queryset(self, request):
+        return Child.objects.select_related("family", "school")
+
+
+# Configuration -------------------------------------------------------------------------------
+
+class FileRequirementViewSet(ModelViewSet):
+    model = FileRequirement
+    icon = "list-ul"
+    menu_label = _("Pièces du dossier")
+    name = "portal_file_requirements"
+    url_prefix = "pieces-du-dossier"
+    list_display = ["name", "kind", "school_year", "sort_order"]
+    list_filter = ["school_year", "kind"]
+    form_fields = ["school_year", "name", "help_text", "kind", "sort_order"]
+
+
+class SchoolViewSet(ModelViewSet):
+    model = School
+    icon = "home"
+    menu_label = _("Écoles")
+    name = "portal_schools"
+    url_prefix = "ecoles"
+    list_display = ["name", "address", "phone"]
+    search_fields = ["name"]
+    form_fields = ["name", "address", "phone"]
+
+
+class SchoolYearViewSet(ModelViewSet):
+    model = SchoolYear
+    icon = "date"
+    menu_label = _("Années scolaires")
+    name = "portal_school_years"
+    url_prefix = "annees-scolaires"
+    list_display = ["name", "start", "end"]
+    form_fields = ["name", "start", "end"]
+
+
+class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
+    """Nobody, not even a superuser, adds, edits or deletes journal entries from the admin."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        actions = [a for a in actions if a not in ("add", "change", "delete")]
+        if not actions:
+            return super().users_with_any_permission([]).none()
+        return super().users_with_any_permission(actions)
+
+
+register_permission_policy(AuditLog, ReadOnlyPermissionPolicy(AuditLog))
+
+
+class AuditLogViewSet(ModelViewSet):
+    """Read-only: the journal is append-only, so only the listing and inspection exist."""
+
+    model = AuditLog
+    icon = "history"
+    menu_label = _("Journal des actions")
+    name = "portal_audit"
+    url_prefix = "journal"
+    list_display = ["created_at", "actor", "action", "family", "target"]
+    list_filter = ["action"]
+    search_fields = ["action", "target", "family__name", "actor__email"]
+    list_export = ["created_at", "actor", "action", "family", "target", "before", "after"]
+    export_filename = "journal-des-actions"
+    inspect_view_enabled = True
+    inspect_view_fields = ["created_at", "actor", "action", "family", "target", "before", "after"]
+    form_fields = ["action"]
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return AuditLog.objects.select_related("actor", "family")
+
+
+class FamiliesGroup(ModelViewSetGroup):
+    menu_label = _("Familles")
+    menu_icon = "group"
+    menu_name = "familles"
+    menu_order = 150
+    items = (FamilyViewSet, ChildViewSet, FileRequirementViewSet, SchoolViewSet,
+             SchoolYearViewSet, AuditLogViewSet)
