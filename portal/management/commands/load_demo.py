@@ -20,4 +20,5 @@ class Command(BaseCommand):
                 loader.load()
                 self.stdout.write(f"  {loader.__name__}: ok")
         self.stdout.write(self.style.SUCCESS(
-            "Démo prête : editeur.demo@example.org / preau-demo-2026"))
+            "Démo prête (mot de passe preau-demo-2026) : famille.demo@example.org, "
+            "famille2.demo@example.org, agent.demo@example.org, editeur.demo@example.org"))
