@@ -26,12 +26,18 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium is missing at /usr/bin/chromium (run scripts/install-chromium.sh)")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Starting Playwright's sync API (greenlets) gives this thread fresh database connection
+    # objects; the data kept for serialized rollback lives on the old one, so carry it over.
+    serialized = getattr(connections["default"], "_test_serialized_contents", None)
     with sync_playwright() as playwright:
+        if serialized is not None:
+            connections["default"]._test_serialized_contents = serialized
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
         )
@@ -47,15 +53,15 @@ def _new_page(browser, viewport, live_server):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A phone-sized tab (390×844): most families use the portal on a phone."""
+def page(browser, demo, live_server):
+    """A phone-sized tab (390×844) on the demo town: most families use the portal on a phone."""
     context, page = _new_page(browser, PHONE, live_server)
     yield page
     context.close()
 
 
 @pytest.fixture
-def desktop_page(browser, live_server):
+def desktop_page(browser, demo, live_server):
     context, page = _new_page(browser, DESKTOP, live_server)
     yield page
     context.close()

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 SCREENSHOTS = "/tmp/preau-screenshots"
 
 
-def test_home_page_shows_quick_links_and_footer_contacts(page, demo, assert_accessible):
+def test_home_page_shows_quick_links_and_footer_contacts(page, assert_accessible):
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     quick_links = page.get_by_role("region", name="Accès rapides")
@@ -19,7 +19,7 @@ def test_home_page_shows_quick_links_and_footer_contacts(page, demo, assert_acce
     assert_accessible(page)
 
 
-def test_skip_link_moves_keyboard_focus_to_the_main_content(page, demo):
+def test_skip_link_moves_keyboard_focus_to_the_main_content(page):
     page.goto("/")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Aller au contenu")
@@ -30,7 +30,7 @@ def test_skip_link_moves_keyboard_focus_to_the_main_content(page, demo):
     assert page.url.endswith("#contenu")
 
 
-def test_home_page_at_desktop_size_shows_the_navigation_on_one_line(desktop_page, demo, assert_accessible):
+def test_home_page_at_desktop_size_shows_the_navigation_on_one_line(desktop_page, assert_accessible):
     page = desktop_page
     page.goto("/")
     nav = page.get_by_role("navigation", name="Menu principal")
@@ -42,8 +42,22 @@ def test_home_page_at_desktop_size_shows_the_navigation_on_one_line(desktop_page
     assert_accessible(page)
 
 
-def test_login_page_is_accessible(page, demo, assert_accessible):
+def test_login_page_is_accessible(page, assert_accessible):
     page.goto("/famille/connexion/")
     expect(page.get_by_label("Adresse e-mail")).to_be_focused()
     expect(page).to_have_title(re.compile("Connexion"))
     assert_accessible(page)
+
+
+def test_language_switcher_turns_the_site_into_english_and_back(page):
+    page.goto("/contact/")
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_url(re.compile(r"/contact/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    nav = page.get_by_role("navigation", name="Main menu")
+    expect(nav.get_by_role("link", name="Help")).to_be_visible()
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    nav = page.get_by_role("navigation", name="Menu principal")
+    expect(nav.get_by_role("link", name="Aide")).to_be_visible()
