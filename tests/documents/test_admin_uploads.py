@@ -95,3 +95,12 @@ def test_multiple_upload_stores_a_real_pdf_privately_at_once(admin_client, pdf_b
     assert UploadedFile.objects.count() == 0
     assert document.kind == PreauDocument.Kind.OTHER
     assert all(path.is_relative_to(settings.PRIVATE_MEDIA_ROOT) for path in stored_files())
+
+
+def test_admin_listing_and_edit_pages_work_for_a_private_document(admin_client, make_document,
+                                                                   families_only):
+    document = make_document(collection=families_only)
+
+    assert admin_client.get("/admin/documents/").status_code == 200
+    assert admin_client.get(f"/admin/documents/edit/{document.pk}/").status_code == 200
+    assert admin_client.get("/admin/documents/multiple/add/").status_code == 200

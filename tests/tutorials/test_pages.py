@@ -163,3 +163,15 @@ def test_only_one_tutorial_index_under_the_home_page(index_page):
     assert TutorialIndexPage.objects.get().url == "/tutoriels/"
     assert not TutorialIndexPage.can_create_at(get_home())
     assert not TutorialPage.can_create_at(get_home())
+
+
+def test_editors_can_open_the_tutorial_forms_in_the_admin(client, index_page, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser(email="admin@example.org"))
+    page = TutorialPage.objects.get(slug="activer-mon-compte")
+
+    add_page = client.get(f"/admin/pages/add/tutorials/tutorialpage/{index_page.pk}/")
+    edit_page = client.get(f"/admin/pages/{page.pk}/edit/")
+    add_video = client.get("/admin/snippets/tutorials/tutorialvideo/add/")
+
+    assert (add_page.status_code, edit_page.status_code, add_video.status_code) == (200, 200, 200)
+    assert 'enctype="multipart/form-data"' in add_video.content.decode()
