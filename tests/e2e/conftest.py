@@ -95,4 +95,5 @@ def _check(axe, page):
         lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
         for node in violation["nodes"][:5]:
             lines.append(f"    {', '.join(map(str, node['target']))}: {node['html'][:160]}")
-    assert not bad, f"axe found serious accessibility problems on {page.url}:\n" + "\n".join(lines)
+    if bad:
+        pytest.fail(f"axe found serious accessibility problems on {page.url}:\n" + "\n".join(lines))
