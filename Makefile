@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test venv dev-deps chromium messages lint clean
+.PHONY: run test venv dev-deps chromium gettext messages makemessages lint clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,17 @@ venv: $(VENV)/bin/activate
 dev-deps: $(VENV)/bin/activate
 	$(PIP) install --quiet -r requirements-dev.txt
 
-messages:
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+# Installs GNU gettext when possible; without it the committed .mo files are used.
+gettext:
+	@bash scripts/install-gettext.sh
+
+messages: gettext
+	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages --ignore=.venv -v0; \
+	else echo "msgfmt missing: keeping the committed .mo files."; fi
+
+# Collects new French msgids into locale/en/LC_MESSAGES/django.po (translate them, then `make messages`).
+makemessages: gettext
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=bench
 
 run: venv messages
 	$(PY) manage.py migrate --noinput

@@ -28,7 +28,11 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser(django_db_setup):
     if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is missing at /usr/bin/chromium (run scripts/install-chromium.sh)")
+        reason = "Debian's Chromium is missing at /usr/bin/chromium (run scripts/install-chromium.sh)"
+        # CI sets PREAU_REQUIRE_BROWSER=1: there a missing browser is a failure, not a skip.
+        if os.environ.get("PREAU_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
