@@ -82,7 +82,7 @@ def test_agent_creates_a_family_the_parent_fills_the_file_and_bookings_open(
         agent.get_by_role("button", name=f"Accepter {name}").click()
         expect(agent.get_by_text(f"« {name} » accepté.")).to_be_visible()
     agent.get_by_role("button", name="Valider le dossier").click()
-    expect(agent.get_by_text("Dossier validé : la famille peut réserver")).to_be_visible()
+    expect(agent.get_by_text("Dossier validé : la famille peut réserver et en est prévenue")).to_be_visible()
     assert "réservations sont ouvertes" in mailoutbox[-1].subject
 
     # The parent now sees bookings open.
