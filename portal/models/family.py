@@ -55,6 +55,9 @@ class Family(models.Model):
     status = models.CharField(_("état"), max_length=20, choices=Status.choices,
                               default=Status.INVITED, db_index=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    tariff_bracket = models.ForeignKey("portal.TariffBracket", on_delete=models.SET_NULL, null=True,
+                                       blank=True, related_name="families",
+                                       verbose_name=_("tranche tarifaire"))
 
     class Meta:
         verbose_name = _("famille")
