@@ -63,3 +63,30 @@ def debit_tickets(wallet, quantity, reason, *, by, kind=LedgerEntry.Kind.ADJUSTM
         entry = apply_entry(locked, -quantity, kind, reason=reason.strip(), by=by, agent=by)
     wallet.balance = locked.balance
     return entry
+
+
+def find_inconsistencies():
+    """Every wallet whose cached balance differs from its ledger, and every booking whose
+    ledger entries do not match its state. Empty list: all is well."""
+    from django.db.models import Count, Q, Sum
+
+    from portal.models import Booking
+
+    problems = []
+    for w in Wallet.objects.annotate(total=Sum("entries__quantity")).order_by("pk"):
+        if w.balance != (w.total or 0):
+            problems.append(_("Porte-monnaie %(pk)d (%(w)s) : solde %(b)d, somme du journal %(t)d.")
+                            % {"pk": w.pk, "w": w, "b": w.balance, "t": w.total or 0})
+    bookings = Booking.objects.annotate(
+        debits=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.BOOKING, entries__quantity=-1)),
+        refunds=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.CANCELLATION,
+                                          entries__quantity=1)),
+        others=Count("entries", filter=~Q(entries__kind__in=[LedgerEntry.Kind.BOOKING,
+                                                             LedgerEntry.Kind.CANCELLATION])),
+    ).order_by("pk")
+    for b in bookings:
+        expected_refunds = 1 if b.status == Booking.Status.CANCELLED and b.refunded else 0
+        if b.debits != 1 or b.refunds != expected_refunds or b.others:
+            problems.append(_("Réservation %(pk)d : %(d)d débit(s), %(r)d remboursement(s), état %(s)s.")
+                            % {"pk": b.pk, "d": b.debits, "r": b.refunds, "s": b.status})
+    return problems
