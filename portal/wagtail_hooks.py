@@ -1,0 +1,1 @@
+from portal.admin import planning  # noqa: F401  (registers the planning back office)
