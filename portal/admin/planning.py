@@ -126,25 +126,6 @@ class ImportHolidaysForm(forms.Form):
         return data
 
 
-def import_holidays(start, end, zone, public):
-    """Create the zone's school holidays (and optionally public holidays) once each."""
-    created = 0
-    for name, first, last in calendar.school_holidays(zone, start, end):
-        _obj, new = Closure.objects.get_or_create(
-            kind=Closure.Kind.SCHOOL_HOLIDAY, start=first, end=last, school=None, service=None,
-            defaults={"reason": name})
-        created += new
-    if public:
-        for year in range(start.year, end.year + 1):
-            for day, name in sorted(calendar.public_holidays(year).items()):
-                if start <= day <= end:
-                    _obj, new = Closure.objects.get_or_create(
-                        kind=Closure.Kind.PUBLIC_HOLIDAY, start=day, end=day, school=None, service=None,
-                        defaults={"reason": name})
-                    created += new
-    return created
-
-
 class ClosureIndexView(IndexView):
     @cached_property
     def header_buttons(self):
@@ -182,7 +163,7 @@ class ClosureViewSet(ModelViewSet):
         form = ImportHolidaysForm(request.POST or None, initial={"zone": zone})
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
-            n = import_holidays(d["start"], d["end"], d["zone"], d["public"])
+            n = calendar.import_holidays(d["start"], d["end"], d["zone"], d["public"])
             messages.success(request, _("%(n)d fermeture(s) ajoutée(s).") % {"n": n})
             return redirect(self.get_url_name("index"))
         return TemplateResponse(request, "portal/admin/form.html", {

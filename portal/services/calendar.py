@@ -125,6 +125,25 @@ def school_holidays(zone, start, end):
     return [tuple(p) for p in periods]
 
 
+def import_holidays(start, end, zone, public):
+    """Create the zone's school holidays (and optionally public holidays) once each."""
+    created = 0
+    for name, first, last in school_holidays(zone, start, end):
+        _obj, new = Closure.objects.get_or_create(
+            kind=Closure.Kind.SCHOOL_HOLIDAY, start=first, end=last, school=None, service=None,
+            defaults={"reason": name})
+        created += new
+    if public:
+        for year in range(start.year, end.year + 1):
+            for day, name in sorted(public_holidays(year).items()):
+                if start <= day <= end:
+                    _obj, new = Closure.objects.get_or_create(
+                        kind=Closure.Kind.PUBLIC_HOLIDAY, start=day, end=day, school=None, service=None,
+                        defaults={"reason": name})
+                    created += new
+    return created
+
+
 STATE_LABELS = {
     "not_offered": _("Pas de service"),
     "holiday": _("Fermé"),
