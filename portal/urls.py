@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, dossier, family, security
+from .views import account, dossier, family, planning, security, wallet
 
 app_name = "portal"
 
@@ -31,4 +31,10 @@ urlpatterns = [
     path("dossier/fichiers/<int:item_id>/", dossier.file_download, name="file_download"),
     path("dossier/reglement/", dossier.regulation, name="regulation"),
     path("dossier/recepisse/<int:acceptance_id>/", dossier.receipt, name="receipt"),
+    # Planning and wallet (issue 4)
+    path("planning/", planning.family_month, name="planning"),
+    path("planning/enfant/<int:child_id>/", planning.child_month, name="planning_child"),
+    path("planning/clic/", planning.act, name="planning_act"),
+    path("planning/semaine-type/", planning.pattern, name="planning_pattern"),
+    path("porte-monnaie/", wallet.wallet_page, name="wallet"),
 ]

@@ -1,9 +1,13 @@
 from .account import Invitation
 from .audit import AppendOnlyError, AuditLog
+from .booking import Booking
 from .dossier import FileItem, FileRequirement, RegulationAcceptance
 from .family import AuthorisedPerson, Child, Family, School, SchoolYear
+from .service import Closure, Price, Service, TariffBracket, TicketType
 from .user import User
+from .wallet import LedgerEntry, Wallet
 
 __all__ = ["Child", "Family", "School", "SchoolYear", "User"]
 __all__ += ["AppendOnlyError", "AuditLog", "AuthorisedPerson", "FileItem", "FileRequirement",
             "Invitation", "RegulationAcceptance"]
+__all__ += ["Booking", "Closure", "LedgerEntry", "Price", "Service", "TariffBracket", "TicketType", "Wallet"]

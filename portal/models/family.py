@@ -74,6 +74,9 @@ class Family(models.Model):
                                           editable=False)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    tariff_bracket = models.ForeignKey("portal.TariffBracket", on_delete=models.SET_NULL, null=True,
+                                       blank=True, related_name="families",
+                                       verbose_name=_("tranche tarifaire"))
 
     class Meta:
         verbose_name = _("famille")

@@ -13,6 +13,7 @@ OBJECT_URLS = [
     ("portal:child_pai", lambda objs: objs["child"].pk),
     ("portal:file_download", lambda objs: objs["item"].pk),
     ("portal:receipt", lambda objs: objs["acceptance"].pk),
+    ("portal:planning_child", lambda objs: objs["child"].pk),
 ]
 
 

@@ -5,10 +5,11 @@ import documents.demo
 import home.demo
 import menus.demo
 import portal.demo
+import portal.demo_planning
 import tutorials.demo
 
 # Order matters: the home page must exist before the sections are added under it.
-LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo]
+LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo, portal.demo_planning]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,165 @@
+"""Serve Préau with gunicorn (2 sync workers) on PostgreSQL and measure, in one run, with wrk:
+the floor view, one child's month, a family month (3 children × 4 services) and a booking click.
+
+    python bench/run.py            # DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/preau_bench
+
+The database named in DATABASE_URL is dropped and recreated. Prints req/s, p50/p95 and ratios.
+"""
+
+import datetime
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/preau_bench")
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "4")
+BIN = Path(sys.executable).parent
+
+DONE_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format('RESULT {"rps": %.1f, "p50": %.2f, "p95": %.2f, "errors": %d, "non2xx": %d}\\n',
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, summary.errors.status))
+end
+"""
+
+
+def recreate_database():
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
+    admin = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"],
+                            password=cfg["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    admin.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    admin.close()
+
+
+def prepare():
+    """Demo town plus a family with 3 children at a school with 4 services, and a session."""
+    import django
+
+    django.setup()
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from portal.models import Child, Family, School, Service, User
+    from portal.services import calendar
+    from portal.services.wallet import credit_tickets, get_wallet
+
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", stdout=open(os.devnull, "w"))
+    school = School.objects.get(name="École Jules-Ferry")
+    user = User.objects.create_user(email="bench@example.org", password="bench-password-123")
+    family = Family.objects.create(name="Famille Bench", status=Family.Status.VALIDATED)
+    family.guardians.add(user)
+    children = [Child.objects.create(family=family, first_name=n, last_name="Bench", school=school,
+                                     birth_date=datetime.date(2018, 1, 1)) for n in ("Ana", "Bob", "Cyd")]
+    services = list(Service.objects.filter(schools=school))
+    assert len(services) == 4, services
+    for ticket_type in {s.ticket_type for s in services}:
+        credit_tickets(get_wallet(family, ticket_type), 100_000, "Bench", by=None)
+    first = (timezone.localdate().replace(day=1) + datetime.timedelta(days=40)).replace(day=1)
+    days = []
+    for k in range(3):
+        month = (first + datetime.timedelta(days=31 * k)).replace(day=1)
+        days += calendar.month_days(month.year, month.month)
+    grid = calendar.day_states(children, days, now=timezone.now())
+    cells = [f"{c.child.pk}:{c.service.pk}:{c.day.isoformat()}" for row in grid.rows
+             for c in row.cells.values() if c.state == "available"]
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    return {"cookie": session.session_key, "child": children[0].pk, "month": first.strftime("%Y-%m"),
+            "cells": cells}
+
+
+def wrk(url, script, tmp, name):
+    path = Path(tmp) / f"{name}.lua"
+    path.write_text(script + DONE_LUA)
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "-s", str(path), url],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(re.search(r"RESULT (\{.*\})", out).group(1))
+
+
+def main():
+    recreate_database()
+    data = prepare()
+    csrf = secrets.token_hex(16)  # an unmasked 32-character secret is a valid token
+    cookie = f"sessionid={data['cookie']}; csrftoken={csrf}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{PORT}",
+                               "--log-level", "warning", "website.wsgi"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{PORT}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/bench/floor/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        get = f'wrk.headers["Cookie"] = "{cookie}"\n'
+        child_url = f"{base}/famille/planning/enfant/{data['child']}/?mois={data['month']}"
+        cells = ",".join(f'"{c}"' for c in data["cells"])
+        post = f"""
+wrk.method = "POST"
+wrk.headers["Cookie"] = "{cookie}"
+wrk.headers["X-CSRFToken"] = "{csrf}"
+wrk.headers["HX-Request"] = "true"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local cells = {{{cells}}}
+local counter, step = 0, 1
+setup = function(thread) thread:set("offset", counter); counter = counter + 1 end
+init = function(args) step = 2; i = offset end
+request = function()
+  i = i + step
+  local cell = cells[(i % #cells) + 1]
+  return wrk.format(nil, "/famille/planning/clic/", nil,
+    "scope=family&mois={data['month']}&book=" .. cell)
+end
+"""
+        with tempfile.TemporaryDirectory() as tmp:
+            results = {
+                "floor (1 query + 31 cells, Django template)": wrk(f"{base}/bench/floor/", "", tmp, "floor"),
+                "one child, month, 4 services": wrk(child_url, get, tmp, "child"),
+                "family 3 children × 4 services": wrk(
+                    f"{base}/famille/planning/?mois={data['month']}", get, tmp, "family"),
+                "booking click (htmx POST, family grid back)": wrk(
+                    f"{base}/famille/planning/clic/", post, tmp, "post"),
+            }
+    finally:
+        server.terminate()
+        server.wait()
+    floor = results["floor (1 query + 31 cells, Django template)"]["rps"]
+    child = results["one child, month, 4 services"]["rps"]
+    print(f"\n{'page':48} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'× floor':>8}  errors")
+    for name, r in results.items():
+        print(f"{name:48} {r['rps']:8.1f} {r['p50']:8.2f} {r['p95']:8.2f} {r['rps'] / floor:8.2f}  "
+              f"{r['errors'] + r['non2xx']}")
+    family = results["family 3 children × 4 services"]["rps"]
+    print(f"\nfamily page cost vs one child: {child / family:.2f}×  (aim ≤ 3)")
+    print(f"one child vs floor: {child / floor:.2f}  (aim ≥ 0.5)")
+    print(f"booking click p95: {results['booking click (htmx POST, family grid back)']['p95']:.1f} ms"
+          "  (aim < 50)")
+    print(f"{len(data['cells'])} open cells were available to book.")
+
+
+if __name__ == "__main__":
+    main()

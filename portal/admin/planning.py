@@ -1,0 +1,293 @@
+"""Agent back office for the planning: services, tickets, prices, closures, wallets, bookings.
+
+Wallet and booking screens never edit rows directly: the "edit" link of a wallet opens the
+credit/debit form and that of a booking the agent cancellation, both going through the same
+service functions as the families' pages.
+"""
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.views.generic.models import IndexView
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets.button import HeaderButton
+
+from portal.models import Booking, Closure, LedgerEntry, Price, Service, TariffBracket, TicketType, Wallet
+from portal.models.service import WEEKDAY_CHOICES
+from portal.services import calendar
+from portal.services.booking import BookingRefused, cancel_booking
+from portal.services.wallet import WalletError, credit_tickets, debit_tickets
+
+audit_logger = logging.getLogger("portal.audit")
+
+
+def record_action(actor, action, target, detail=""):
+    """The one place agents' wallet and booking actions are audit-logged.
+
+    Points to the log for now; at the merge with the families work it calls their AuditLog.
+    """
+    audit_logger.info("%s | %s | %s #%s | %s", actor.pk if actor else None, action,
+                      target._meta.label, target.pk, detail)
+
+
+class ServiceForm(WagtailAdminModelForm):
+    weekday_choices = forms.TypedMultipleChoiceField(
+        choices=WEEKDAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Jours de fonctionnement"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weekdays"].required = False
+        self.fields["weekdays"].widget = forms.HiddenInput()
+        self.initial["weekday_choices"] = [int(c) for c in (self.instance.weekdays or "")]
+
+    def clean(self):
+        data = super().clean()
+        days = data.get("weekday_choices") or []
+        if not days:
+            self.add_error("weekday_choices", _("Choisissez au moins un jour."))
+        data["weekdays"] = "".join(str(d) for d in sorted(set(days)))
+        self.instance.weekdays = data["weekdays"]
+        return data
+
+
+class ServiceViewSet(ModelViewSet):
+    model = Service
+    icon = "date"
+    menu_label = gettext_lazy("Prestations")
+    list_display = ["name", "ticket_type", "start", "end", "capacity"]
+    list_filter = ["schools", "ticket_type"]
+    search_fields = ["name"]
+    copy_view_enabled = True
+    edit_handler = ObjectList([
+        FieldPanel("name"), FieldPanel("schools"), FieldPanel("ticket_type"),
+        FieldPanel("weekday_choices"), FieldPanel("weekdays"),
+        FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
+        FieldRowPanel([FieldPanel("capacity"), FieldPanel("order")]),
+        MultiFieldPanel([FieldPanel("booking_rule"), FieldPanel("booking_days"),
+                         FieldPanel("booking_working_days"), FieldPanel("booking_weekday"),
+                         FieldPanel("booking_time")], heading=gettext_lazy("Date limite de réservation")),
+        MultiFieldPanel([FieldPanel("cancel_rule"), FieldPanel("cancel_days"),
+                         FieldPanel("cancel_working_days"), FieldPanel("cancel_weekday"),
+                         FieldPanel("cancel_time")], heading=gettext_lazy("Date limite d’annulation")),
+    ], base_form_class=ServiceForm)
+
+
+class TicketTypeViewSet(ModelViewSet):
+    model = TicketType
+    icon = "tag"
+    menu_label = gettext_lazy("Types de ticket")
+    form_fields = ["name", "description"]
+    list_display = ["name", "description"]
+
+
+class TariffBracketViewSet(ModelViewSet):
+    model = TariffBracket
+    icon = "list-ol"
+    menu_label = gettext_lazy("Tranches tarifaires")
+    form_fields = ["name", "quotient_min", "quotient_max"]
+    list_display = ["name", "quotient_min", "quotient_max"]
+
+
+class PriceViewSet(ModelViewSet):
+    model = Price
+    icon = "tag"
+    menu_label = gettext_lazy("Tarifs")
+    form_fields = ["ticket_type", "bracket", "unit_cents"]
+    list_display = ["ticket_type", "bracket", "unit_cents"]
+    list_filter = ["ticket_type", "bracket"]
+
+
+class ImportHolidaysForm(forms.Form):
+    start = forms.DateField(label=gettext_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+    zone = forms.ChoiceField(label=gettext_lazy("Zone"), choices=[("A", "A"), ("B", "B"), ("C", "C")])
+    public = forms.BooleanField(label=gettext_lazy("Ajouter aussi les jours fériés à la liste"),
+                                required=False, help_text=gettext_lazy(
+                                    "Ils ferment déjà le planning automatiquement ; les ajouter "
+                                    "les rend visibles dans cette liste."))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and (
+                data["end"] < data["start"] or (data["end"] - data["start"]).days > 800):
+            raise forms.ValidationError(_("Choisissez une période de deux ans au plus, fin après début."))
+        return data
+
+
+class ClosureIndexView(IndexView):
+    @cached_property
+    def header_buttons(self):
+        buttons = super().header_buttons
+        if self.user_has_permission("add"):
+            buttons.append(HeaderButton(_("Importer les vacances scolaires"),
+                                        url=reverse("fermetures:import"), icon_name="download"))
+        return buttons
+
+
+class ClosureViewSet(ModelViewSet):
+    model = Closure
+    icon = "date"
+    menu_label = gettext_lazy("Fermetures")
+    index_view_class = ClosureIndexView
+    form_fields = ["kind", "reason", "start", "end", "school", "service"]
+    list_display = ["reason", "kind", "start", "end", "school", "service"]
+    list_filter = ["kind", "school", "service"]
+    search_fields = ["reason"]
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("import/", self.import_view, name="import"),
+        ]
+
+    def import_view(self, request):
+        if not request.user.has_perm("portal.add_closure"):
+            raise PermissionDenied
+        from wagtail.models import Site
+
+        from home.models import TownSettings
+
+        site = Site.find_for_request(request)
+        zone = TownSettings.for_site(site).holiday_zone if site else "B"
+        form = ImportHolidaysForm(request.POST or None, initial={"zone": zone})
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            n = calendar.import_holidays(d["start"], d["end"], d["zone"], d["public"])
+            messages.success(request, _("%(n)d fermeture(s) ajoutée(s).") % {"n": n})
+            return redirect(self.get_url_name("index"))
+        return TemplateResponse(request, "portal/admin/form.html", {
+            "page_title": _("Importer les vacances scolaires"), "header_icon": "date", "form": form,
+            "intro": _("Les dates viennent du calendrier officiel (paquet vacances-scolaires-france), "
+                       "sans connexion. Les périodes déjà importées ne sont pas dupliquées."),
+            "submit": _("Importer"),
+        })
+
+
+class AdjustWalletForm(forms.Form):
+    direction = forms.ChoiceField(label=gettext_lazy("Opération"), widget=forms.RadioSelect, choices=[
+        ("credit", gettext_lazy("Créditer (ajouter des tickets)")),
+        ("debit", gettext_lazy("Débiter (retirer des tickets)")),
+    ])
+    quantity = forms.IntegerField(label=gettext_lazy("Nombre de tickets"), min_value=1, max_value=1000)
+    reason = forms.CharField(label=gettext_lazy("Motif"), max_length=255,
+                             help_text=gettext_lazy("Visible par la famille. Ex. « Certificat médical »."))
+
+
+class WalletViewSet(ModelViewSet):
+    model = Wallet
+    icon = "tag"
+    menu_label = gettext_lazy("Porte-monnaie")
+    form_fields = ["family", "ticket_type"]
+    list_display = ["family", "ticket_type", "balance"]
+    list_filter = ["ticket_type"]
+    search_fields = ["family__name"]
+    copy_view_enabled = False
+
+    def get_index_view_kwargs(self, **kwargs):
+        # "Edit" on a wallet is the credit/debit form; rows are never edited or deleted.
+        return super().get_index_view_kwargs(delete_url_name=None, **kwargs)
+
+    def get_urlpatterns(self):
+        patterns = [p for p in super().get_urlpatterns() if p.name not in ("edit", "delete")]
+        return patterns + [path("edit/<int:pk>/", self.adjust_view, name="edit")]
+
+    def adjust_view(self, request, pk):
+        if not request.user.has_perm("portal.change_wallet"):
+            raise PermissionDenied
+        wallet = get_object_or_404(Wallet.objects.select_related("family", "ticket_type"), pk=pk)
+        form = AdjustWalletForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            action = credit_tickets if d["direction"] == "credit" else debit_tickets
+            try:
+                entry = action(wallet, d["quantity"], d["reason"], by=request.user)
+            except WalletError as exc:
+                form.add_error(None, str(exc))
+            else:
+                record_action(request.user, f"wallet.{d['direction']}", wallet,
+                              f"{entry.quantity:+d} {d['reason']}")
+                messages.success(request, _("Porte-monnaie mis à jour : %(n)d ticket(s).") % {
+                    "n": wallet.balance})
+                return redirect(self.get_url_name("edit"), pk=wallet.pk)
+        entries = LedgerEntry.objects.filter(wallet=wallet).select_related("by", "agent")[:100]
+        return TemplateResponse(request, "portal/admin/form.html", {
+            "page_title": _("Porte-monnaie %(w)s") % {"w": wallet},
+            "intro": _("Solde : %(n)d ticket(s).") % {"n": wallet.balance},
+            "header_icon": "tag", "form": form, "entries": entries, "submit": _("Enregistrer"),
+        })
+
+
+class AgentCancelForm(forms.Form):
+    refund = forms.TypedChoiceField(label=gettext_lazy("Ticket"), widget=forms.RadioSelect,
+                                    coerce=lambda v: v == "yes", choices=[
+                                        ("yes", gettext_lazy("Rendre le ticket à la famille")),
+                                        ("no", gettext_lazy("Ne pas rendre le ticket"))])
+    reason = forms.CharField(label=gettext_lazy("Motif"), max_length=255)
+
+
+class BookingViewSet(ModelViewSet):
+    model = Booking
+    icon = "date"
+    menu_label = gettext_lazy("Réservations")
+    form_fields = ["child", "service", "date"]
+    list_display = ["date", "child", "service", "status", "refunded"]
+    list_filter = ["status", "service", "date"]
+    search_fields = ["child__first_name", "child__last_name", "child__family__name"]
+    copy_view_enabled = False
+
+    def get_index_view_kwargs(self, **kwargs):
+        # Bookings are made through the rules (planning), not created or deleted here.
+        return super().get_index_view_kwargs(add_url_name=None, delete_url_name=None, **kwargs)
+
+    def get_urlpatterns(self):
+        patterns = [p for p in super().get_urlpatterns() if p.name not in ("edit", "delete", "add")]
+        return patterns + [path("edit/<int:pk>/", self.cancel_view, name="edit")]
+
+    def cancel_view(self, request, pk):
+        if not request.user.has_perm("portal.change_booking"):
+            raise PermissionDenied
+        booking = get_object_or_404(Booking.objects.select_related("child__family", "service__ticket_type"),
+                                    pk=pk)
+        form = AgentCancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                cancel_booking(booking, by=request.user, refund=form.cleaned_data["refund"])
+            except BookingRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                record_action(request.user, "booking.cancel", booking,
+                              f"refund={booking.refunded} {form.cleaned_data['reason']}")
+                messages.success(request, _("Réservation annulée."))
+                return redirect(self.get_url_name("index"))
+        return TemplateResponse(request, "portal/admin/form.html", {
+            "page_title": _("Annuler la réservation %(b)s") % {"b": booking},
+            "intro": (_("État : %(s)s.") % {"s": booking.get_status_display()}),
+            "header_icon": "date", "form": form if booking.is_active else None,
+            "submit": _("Annuler la réservation"),
+        })
+
+
+class PlanningViewSetGroup(ModelViewSetGroup):
+    menu_label = gettext_lazy("Planning")
+    menu_icon = "date"
+    menu_order = 210
+    items = (ServiceViewSet("prestations"), ClosureViewSet("fermetures"), TicketTypeViewSet("types-ticket"),
+             TariffBracketViewSet("tranches"), PriceViewSet("tarifs"), WalletViewSet("porte-monnaie"),
+             BookingViewSet("reservations"))
+
+
+@hooks.register("register_admin_viewset")
+def register_planning_viewsets():
+    return PlanningViewSetGroup()
+

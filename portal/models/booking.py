@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .family import Child
+from .service import Service
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Réservée")
+        CANCELLED = "cancelled", _("Annulée")
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="bookings",
+                              verbose_name=_("enfant"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings",
+                                verbose_name=_("prestation"))
+    date = models.DateField(_("jour"))
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("réservée le"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("réservée par"))
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+", verbose_name=_("annulée par"))
+    refunded = models.BooleanField(_("ticket rendu"), default=False)
+
+    class Meta:
+        verbose_name = _("réservation")
+        verbose_name_plural = _("réservations")
+        ordering = ["date", "service", "child"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "service", "date"],
+                                    condition=models.Q(status="active"),
+                                    name="booking_one_active_per_child_service_day"),
+        ]
+        indexes = [models.Index(fields=["service", "date", "status"])]
+
+    def __str__(self):
+        return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE

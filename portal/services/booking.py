@@ -1,0 +1,190 @@
+"""Booking and cancelling days: every rule of the regulation has its one home here."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import Booking, LedgerEntry, Service
+
+from . import calendar
+from .wallet import apply_entry, get_wallet, lock_wallet
+
+
+class BookingRefused(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def refusal_message(code, closure_reason=""):
+    messages = {
+        "not_validated": _("Le dossier de la famille n’est pas encore validé."),
+        "not_offered": _("Cette prestation n’a pas lieu ce jour-là pour cette école."),
+        "holiday": _("Jour férié : %(reason)s.") % {"reason": closure_reason},
+        "closed": _("Fermé : %(reason)s.") % {"reason": closure_reason},
+        "deadline": _("La date limite de réservation est dépassée."),
+        "already": _("Ce jour est déjà réservé."),
+        "full": _("Il n’y a plus de place ce jour-là."),
+        "no_ticket": _("Plus de ticket disponible : achetez des tickets avant de réserver."),
+        "cancel_deadline": _("La date limite d’annulation est dépassée : contactez la mairie."),
+        "not_active": _("Cette réservation est déjà annulée."),
+    }
+    return messages[code]
+
+
+def _refuse(code, closure_reason=""):
+    raise BookingRefused(code, refusal_message(code, closure_reason))
+
+
+def serves_school(service, school_id):
+    return service.schools.filter(pk=school_id).exists()
+
+
+def check_day_open(child, service, day, now):
+    """Rules that need no lock: family, school, weekday, closures, deadline."""
+    if not child.family.is_validated:
+        _refuse("not_validated")
+    if not service.runs_on(day) or not serves_school(service, child.school_id):
+        _refuse("not_offered")
+    holiday = calendar.public_holiday_name(day)
+    if holiday:
+        _refuse("holiday", holiday)
+    closure = calendar.closure_for(calendar.closures_between(day, day), child.school_id, service.pk, day)
+    if closure:
+        _refuse("closed", closure.reason)
+    if not calendar.is_before(calendar.booking_rule(service), day, now):
+        _refuse("deadline")
+
+
+def book_day(child, service, day, *, by, now=None):
+    """Book one day for a child, paying with one ticket of the service's type."""
+    now = now or timezone.now()
+    check_day_open(child, service, day, now)
+    wallet = get_wallet(child.family, service.ticket_type)
+    try:
+        with transaction.atomic():
+            locked = lock_wallet(wallet)
+            # Checked after the lock: a concurrent request for this family and ticket type waits here.
+            if Booking.objects.filter(child=child, service=service, date=day,
+                                      status=Booking.Status.ACTIVE).exists():
+                _refuse("already")
+            if service.capacity is not None:
+                # Serialises the bookings of a capacity-limited service (taken after the wallet,
+                # always in this order, so no deadlock).
+                Service.objects.select_for_update().filter(pk=service.pk).first()
+                taken = Booking.objects.filter(service=service, date=day,
+                                               status=Booking.Status.ACTIVE).count()
+                if taken >= service.capacity:
+                    _refuse("full")
+            if locked.balance < 1:
+                _refuse("no_ticket")
+            booking = Booking.objects.create(child=child, service=service, date=day, created_by=by)
+            apply_entry(locked, -1, LedgerEntry.Kind.BOOKING, by=by, booking=booking,
+                        reason=f"{service.name} {day:%d/%m/%Y} — {child.first_name}")
+    except IntegrityError:
+        # The partial unique index is the last line of defence against a double booking.
+        _refuse("already")
+    wallet.balance = locked.balance
+    return booking
+
+
+def is_agent(user):
+    return bool(user and user.is_active and (user.is_superuser or user.has_perm("portal.change_booking")))
+
+
+def cancel_booking(booking, *, by, refund=None, now=None):
+    """Cancel a booking. Families (refund=None) only before the cancellation deadline, ticket
+    returned; agents (refund=True/False) at any time, choosing whether the ticket comes back."""
+    now = now or timezone.now()
+    if refund is not None and not is_agent(by):
+        raise PermissionDenied
+    if refund is None and not calendar.is_before(calendar.cancel_rule(booking.service), booking.date, now):
+        _refuse("cancel_deadline")
+    wallet = get_wallet(booking.child.family, booking.service.ticket_type)
+    with transaction.atomic():
+        locked = lock_wallet(wallet)
+        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        if current.status != Booking.Status.ACTIVE:
+            _refuse("not_active")
+        give_back = True if refund is None else refund
+        current.status = Booking.Status.CANCELLED
+        current.cancelled_at = now
+        current.cancelled_by = by
+        current.refunded = give_back
+        current.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
+        if give_back:
+            apply_entry(locked, 1, LedgerEntry.Kind.CANCELLATION, by=by, booking=current,
+                        agent=by if refund is not None else None,
+                        reason=f"{current.service.name} {current.date:%d/%m/%Y} — {current.child.first_name}")
+    for name in ("status", "cancelled_at", "cancelled_by", "refunded"):
+        setattr(booking, name, getattr(current, name))
+    wallet.balance = locked.balance
+    return booking
+
+
+@dataclass
+class PatternResult:
+    booked: list = field(default_factory=list)  # [Booking]
+    refused: list = field(default_factory=list)  # [(child, service, day, message)]
+
+
+def pattern_days(start, end, weekdays):
+    day, out = start, []
+    while day <= end:
+        if day.weekday() in weekdays:
+            out.append(day)
+        day += datetime.timedelta(days=1)
+    return out
+
+
+def pattern_candidates(children, services, weekdays, start, end, now=None):
+    """Every (child, service, day) of a weekly pattern that is open for booking, in date order,
+    plus the refused ones with their reason. Uses the planning's bulk loader: constant queries."""
+    now = now or timezone.now()
+    days = pattern_days(start, end, set(weekdays))
+    grid = calendar.day_states(children, days, now=now, ignore_tickets=True)
+    wanted = {s.pk for s in services}
+    open_cells, refused = [], []
+    for day in days:
+        for row in grid.rows:
+            for cell in row.cells_for(day):
+                if cell.service.pk not in wanted or cell.state == "not_offered":
+                    continue
+                if cell.state == "available":
+                    open_cells.append(cell)
+                elif cell.state not in ("booked", "locked"):
+                    refused.append((row.child, cell.service, day, cell.reason))
+    return grid, open_cells, refused
+
+
+def pattern_preview(children, services, weekdays, start, end, now=None):
+    """Tickets needed per ticket type for a weekly pattern and how many are missing."""
+    grid, open_cells, refused = pattern_candidates(children, services, weekdays, start, end, now)
+    needed = {}
+    for cell in open_cells:
+        needed[cell.service.ticket_type] = needed.get(cell.service.ticket_type, 0) + 1
+    lines = []
+    for ticket_type, count in sorted(needed.items(), key=lambda kv: kv[0].name):
+        balance = grid.balances.get(ticket_type.pk, 0)
+        lines.append({"ticket_type": ticket_type, "needed": count, "balance": balance,
+                      "missing": max(0, count - balance)})
+    return {"lines": lines, "days": len(open_cells), "refused": refused}
+
+
+def book_pattern(children, services, weekdays, start, end, *, by, now=None):
+    """Book a weekly pattern in date order, as many days as tickets allow; report the rest."""
+    now = now or timezone.now()
+    _grid, open_cells, refused = pattern_candidates(children, services, weekdays, start, end, now)
+    result = PatternResult(refused=list(refused))
+    for cell in open_cells:
+        try:
+            result.booked.append(book_day(cell.child, cell.service, cell.day, by=by, now=now))
+        except BookingRefused as exc:
+            result.refused.append((cell.child, cell.service, cell.day, exc.message))
+    result.refused.sort(key=lambda r: (r[2], r[0].pk, r[1].order, r[1].pk))
+    return result

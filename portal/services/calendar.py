@@ -1,0 +1,267 @@
+"""Dates, closures and deadlines, in Europe/Paris local time."""
+
+import datetime
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Closure, Service
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    kind: str  # Service.DeadlineKind value
+    days: int = 0
+    working_days: bool = False
+    weekday: int = 3
+    time: datetime.time = datetime.time(10, 0)
+
+
+def booking_rule(service):
+    return DeadlineRule(service.booking_rule, service.booking_days, service.booking_working_days,
+                        service.booking_weekday, service.booking_time)
+
+
+def cancel_rule(service):
+    return DeadlineRule(service.cancel_rule, service.cancel_days, service.cancel_working_days,
+                        service.cancel_weekday, service.cancel_time)
+
+
+@lru_cache(maxsize=64)
+def public_holidays(year):
+    """French public holidays of a year, {date: name} (metropolitan calendar)."""
+    return dict(holidays.France(years=year, language="fr"))
+
+
+def public_holiday_name(day):
+    return public_holidays(day.year).get(day)
+
+
+def is_working_day(day):
+    return day.weekday() < 5 and public_holiday_name(day) is None
+
+
+def deadline(rule, day):
+    """The last instant (aware, Europe/Paris) at which `day` may still be booked or cancelled."""
+    if rule.kind == "weekly":
+        # "Thursday 23:59 for the following week": the weekday of the week before day's week.
+        monday = day - datetime.timedelta(days=day.weekday())
+        limit_day = monday - datetime.timedelta(days=7 - rule.weekday)
+    elif rule.working_days:
+        limit_day, remaining = day, rule.days
+        while remaining > 0:
+            limit_day -= datetime.timedelta(days=1)
+            if is_working_day(limit_day):
+                remaining -= 1
+    else:
+        limit_day = day - datetime.timedelta(days=rule.days)
+    # combine() with a ZoneInfo picks the offset of that date, so DST changes are handled.
+    return datetime.datetime.combine(limit_day, rule.time, tzinfo=PARIS)
+
+
+def is_before(rule, day, now):
+    return now <= deadline(rule, day)
+
+
+def closures_between(start, end):
+    return list(Closure.objects.filter(start__lte=end, end__gte=start).order_by("start", "pk"))
+
+
+def closure_for(closures, school_id, service_id, day):
+    """The first closure covering this school, service and day, else None."""
+    for closure in closures:
+        if closure.start <= day <= closure.end and closure.applies_to(school_id, service_id):
+            return closure
+    return None
+
+
+def month_days(year, month):
+    first = datetime.date(year, month, 1)
+    nxt = (first + datetime.timedelta(days=32)).replace(day=1)
+    return [first + datetime.timedelta(days=i) for i in range((nxt - first).days)]
+
+
+def services_for_schools(school_ids):
+    """{school_id: [services]} in display order, in two queries whatever the number of schools."""
+    through = Service.schools.through
+    links = list(through.objects.filter(school_id__in=school_ids).values_list("school_id", "service_id"))
+    services = {s.pk: s for s in Service.objects.filter(pk__in={sid for _, sid in links})
+                .select_related("ticket_type")}
+    by_school = {school_id: [] for school_id in school_ids}
+    for school_id, service_id in links:
+        by_school[school_id].append(services[service_id])
+    for lst in by_school.values():
+        lst.sort(key=lambda s: (s.order, s.name, s.pk))
+    return by_school
+
+
+def school_holidays(zone, start, end):
+    """School holidays of a zone (A/B/C) as [(name, first_day, last_day)], from the offline
+    data of `vacances-scolaires-france`; weekends around them are included as they come."""
+    from vacances_scolaires_france import SchoolHolidayDates
+
+    data = SchoolHolidayDates()
+    key = f"vacances_zone_{zone.lower()}"
+    days = []
+    for year in range(start.year, end.year + 1):
+        try:
+            for day, info in data.holidays_for_year(year).items():
+                if info[key] and start <= day <= end:
+                    days.append((day, info["nom_vacances"]))
+        except Exception:  # the package raises for years it has no data for
+            continue
+    days.sort()
+    periods = []
+    for day, name in days:
+        if periods and periods[-1][0] == name and periods[-1][2] + datetime.timedelta(days=1) == day:
+            periods[-1][2] = day
+        else:
+            periods.append([name, day, day])
+    return [tuple(p) for p in periods]
+
+
+def import_holidays(start, end, zone, public):
+    """Create the zone's school holidays (and optionally public holidays) once each."""
+    created = 0
+    for name, first, last in school_holidays(zone, start, end):
+        _obj, new = Closure.objects.get_or_create(
+            kind=Closure.Kind.SCHOOL_HOLIDAY, start=first, end=last, school=None, service=None,
+            defaults={"reason": name})
+        created += new
+    if public:
+        for year in range(start.year, end.year + 1):
+            for day, name in sorted(public_holidays(year).items()):
+                if start <= day <= end:
+                    _obj, new = Closure.objects.get_or_create(
+                        kind=Closure.Kind.PUBLIC_HOLIDAY, start=day, end=day, school=None, service=None,
+                        defaults={"reason": name})
+                    created += new
+    return created
+
+
+STATE_LABELS = {
+    "not_offered": _("Pas de service"),
+    "holiday": _("Fermé"),
+    "closed": _("Fermé"),
+    "deadline": _("Délai dépassé"),
+    "not_validated": _("Dossier non validé"),
+    "full": _("Complet"),
+    "no_ticket": _("Pas de ticket"),
+    "available": _("Disponible"),
+    "booked": _("Réservé"),
+    "locked": _("Réservé, non annulable"),
+}
+
+
+@dataclass
+class Cell:
+    child: object
+    service: object
+    day: datetime.date
+    state: str
+    reason: str = ""
+    booking: object = None
+
+    @property
+    def label(self):
+        return str(STATE_LABELS[self.state])
+
+
+@dataclass
+class Row:
+    child: object
+    services: list
+    cells: dict  # {(service_id, day): Cell}
+
+    def cells_for(self, day):
+        return [self.cells[(s.pk, day)] for s in self.services]
+
+
+@dataclass
+class Planning:
+    days: list
+    rows: list
+    balances: dict  # {ticket_type_id: balance} for the (single) family shown
+    ticket_types: list
+
+
+def day_states(children, days, *, now, ignore_tickets=False):
+    """The state of every child × service × day, loaded in a constant number of queries.
+
+    `children` should come with `family` and `school` selected. The same rules as
+    services.booking.book_day apply; book_day re-checks them under a lock, this is the display.
+    """
+    from portal.models import Booking, Wallet
+
+    if not children or not days:
+        return Planning(days, [], {}, [])
+    start, end = days[0], days[-1]
+    by_school = services_for_schools({c.school_id for c in children})
+    closures = closures_between(start, end)
+    bookings = {}
+    for b in Booking.objects.filter(child__in=[c.pk for c in children], date__range=(start, end),
+                                    status=Booking.Status.ACTIVE):
+        bookings[(b.child_id, b.service_id, b.date)] = b
+    all_services = {s.pk: s for lst in by_school.values() for s in lst}
+    capped = [pk for pk, s in all_services.items() if s.capacity is not None]
+    taken = {}
+    if capped:
+        from django.db.models import Count
+
+        for row in (Booking.objects.filter(service_id__in=capped, date__range=(start, end),
+                                           status=Booking.Status.ACTIVE)
+                    .values("service_id", "date").annotate(n=Count("pk"))):
+            taken[(row["service_id"], row["date"])] = row["n"]
+    family_ids = {c.family_id for c in children}
+    balances = {}
+    for w in Wallet.objects.filter(family_id__in=family_ids):
+        balances[(w.family_id, w.ticket_type_id)] = w.balance
+    deadlines = {}
+
+    def limit(service, day, kind):
+        key = (service.pk, day, kind)
+        if key not in deadlines:
+            rule = booking_rule(service) if kind == "book" else cancel_rule(service)
+            deadlines[key] = deadline(rule, day)
+        return deadlines[key]
+
+    rows = []
+    for child in children:
+        services = by_school.get(child.school_id, [])
+        validated = child.family.is_validated
+        cells = {}
+        for service in services:
+            weekdays = service.weekday_set
+            for day in days:
+                booking = bookings.get((child.pk, service.pk, day))
+                reason = ""
+                if booking is not None:
+                    state = "booked" if now <= limit(service, day, "cancel") else "locked"
+                elif not (service.start <= day <= service.end and day.weekday() in weekdays):
+                    state = "not_offered"
+                elif (holiday := public_holiday_name(day)) is not None:
+                    state, reason = "holiday", holiday
+                elif (closure := closure_for(closures, child.school_id, service.pk, day)) is not None:
+                    state = "holiday" if closure.kind == Closure.Kind.SCHOOL_HOLIDAY else "closed"
+                    reason = closure.reason
+                elif now > limit(service, day, "book"):
+                    state = "deadline"
+                elif not validated:
+                    state = "not_validated"
+                elif service.capacity is not None and taken.get((service.pk, day), 0) >= service.capacity:
+                    state = "full"
+                elif not ignore_tickets and balances.get((child.family_id, service.ticket_type_id), 0) < 1:
+                    state = "no_ticket"
+                else:
+                    state = "available"
+                cells[(service.pk, day)] = Cell(child, service, day, state, reason, booking)
+        rows.append(Row(child, services, cells))
+    ticket_types = sorted({s.ticket_type for s in all_services.values()}, key=lambda t: t.name)
+    family_id = children[0].family_id
+    return Planning(days, rows, {t.pk: balances.get((family_id, t.pk), 0) for t in ticket_types},
+                    ticket_types)

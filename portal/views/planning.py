@@ -1,0 +1,226 @@
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from portal.models import Booking, Child, Family, Service
+from portal.services import calendar
+from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
+
+from .planning_grid import month_names, render_planning
+
+
+def get_family(user):
+    """The family the user is a guardian of, else 404."""
+    family = Family.objects.filter(guardians=user).order_by("pk").first()
+    if family is None:
+        raise Http404
+    return family
+
+
+def get_child_for_user(user, child_id):
+    """A child of one of the user's families; another family's child is a 404."""
+    child = (Child.objects.select_related("family", "school")
+             .filter(pk=child_id, family__guardians=user).first())
+    if child is None:
+        raise Http404
+    return child
+
+
+def get_booking_for_user(user, booking_id):
+    booking = (Booking.objects.select_related("child__family", "child__school", "service__ticket_type")
+               .filter(pk=booking_id, child__family__guardians=user).first())
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def parse_month(value):
+    """'2026-09' → (2026, 9); anything else → the current month."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        datetime.date(year, month, 1)
+        if not 2000 <= year <= 2100:
+            raise ValueError
+        return year, month
+    except (TypeError, ValueError):
+        today = timezone.localdate()
+        return today.year, today.month
+
+
+def shift_month(year, month, delta):
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def planning_context(request, children, year, month, scope, status=""):
+    planning = calendar.day_states(children, calendar.month_days(year, month), now=timezone.now())
+    prev, nxt = shift_month(year, month, -1), shift_month(year, month, 1)
+    if scope.startswith("child:"):
+        page_url = reverse("portal:planning_child", args=[children[0].pk])
+    else:
+        page_url = reverse("portal:planning")
+    return {
+        "page_url": page_url,
+        "grid": render_planning(planning),
+        "planning": planning,
+        "balance_list": [(t.name, planning.balances.get(t.pk, 0)) for t in planning.ticket_types],
+        "children": children,
+        "month_label": f"{month_names()[month - 1]} {year}",
+        "month": f"{year:04d}-{month:02d}",
+        "prev_month": f"{prev[0]:04d}-{prev[1]:02d}",
+        "next_month": f"{nxt[0]:04d}-{nxt[1]:02d}",
+        "scope": scope,
+        "status": status,
+        "family": children[0].family if children else None,
+    }
+
+
+def family_children(user):
+    family = get_family(user)
+    return list(Child.objects.filter(family=family).select_related("family", "school")
+                .order_by("first_name", "pk"))
+
+
+@login_required
+def family_month(request):
+    year, month = parse_month(request.GET.get("mois"))
+    children = family_children(request.user)
+    return render(request, "portal/planning.html",
+                  planning_context(request, children, year, month, "family"))
+
+
+@login_required
+def child_month(request, child_id):
+    child = get_child_for_user(request.user, child_id)
+    year, month = parse_month(request.GET.get("mois"))
+    return render(request, "portal/planning.html",
+                  planning_context(request, [child], year, month, f"child:{child.pk}"))
+
+
+def _parse_cell(value):
+    try:
+        child_id, service_id, day = value.split(":")
+        return int(child_id), int(service_id), datetime.date.fromisoformat(day)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _scope_children(user, scope):
+    if scope.startswith("child:"):
+        try:
+            return [get_child_for_user(user, int(scope.split(":", 1)[1]))]
+        except ValueError as exc:
+            raise Http404 from exc
+    return family_children(user)
+
+
+@login_required
+@require_POST
+def act(request):
+    """One book or cancel click from the grid: the pressed button says which."""
+    scope = request.POST.get("scope", "family")
+    year, month = parse_month(request.POST.get("mois"))
+    ok, message, anchor = _act(request)
+    if request.htmx:
+        children = _scope_children(request.user, scope)
+        context = planning_context(request, children, year, month, scope, status=message)
+        context["status_ok"] = ok
+        return render(request, "portal/planning_htmx.html", context)
+    (messages.success if ok else messages.error)(request, message)
+    if scope.startswith("child:"):
+        url = reverse("portal:planning_child", args=[_scope_children(request.user, scope)[0].pk])
+    else:
+        url = reverse("portal:planning")
+    return redirect(f"{url}?mois={year:04d}-{month:02d}#{anchor}")
+
+
+def _act(request):
+    if "cancel" in request.POST:
+        try:
+            booking = get_booking_for_user(request.user, int(request.POST["cancel"]))
+        except ValueError as exc:
+            raise Http404 from exc
+        anchor = f"c-{booking.child_id}-{booking.service_id}-{booking.date:%Y%m%d}"
+        try:
+            cancel_booking(booking, by=request.user)
+        except BookingRefused as exc:
+            return False, exc.message, anchor
+        return True, _("Réservation annulée : %(what)s. Le ticket est rendu.") % {
+            "what": f"{booking.service.name}, {booking.date:%d/%m/%Y}, {booking.child.first_name}"}, anchor
+    parsed = _parse_cell(request.POST.get("book"))
+    if parsed is None:
+        return False, _("Demande incomplète : choisissez un jour dans le planning."), "planning-region"
+    child_id, service_id, day = parsed
+    child = get_child_for_user(request.user, child_id)
+    service = Service.objects.select_related("ticket_type").filter(pk=service_id).first()
+    if service is None:
+        raise Http404
+    anchor = f"c-{child.pk}-{service.pk}-{day:%Y%m%d}"
+    try:
+        book_day(child, service, day, by=request.user)
+    except BookingRefused as exc:
+        return False, exc.message, anchor
+    return True, _("Réservé : %(what)s. Un ticket a été utilisé.") % {
+        "what": f"{service.name}, {day:%d/%m/%Y}, {child.first_name}"}, anchor
+
+
+WEEKDAY_FIELD_CHOICES = [(0, gettext_lazy("lundi")), (1, gettext_lazy("mardi")),
+                         (2, gettext_lazy("mercredi")), (3, gettext_lazy("jeudi")),
+                         (4, gettext_lazy("vendredi")), (5, gettext_lazy("samedi"))]
+
+
+class PatternForm(forms.Form):
+    children = forms.ModelMultipleChoiceField(
+        queryset=Child.objects.none(), widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Enfants"))
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.none(), widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Prestations"))
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAY_FIELD_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Jours de la semaine"))
+    start = forms.DateField(label=gettext_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("Au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["children"].queryset = (Child.objects.filter(family=family)
+                                            .select_related("family", "school").order_by("first_name"))
+        school_ids = Child.objects.filter(family=family).values("school_id")
+        self.fields["services"].queryset = (Service.objects.filter(schools__in=school_ids).distinct()
+                                            .select_related("ticket_type").order_by("order", "name"))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", _("La date de fin doit suivre la date de début."))
+            elif (end - start).days > 366:
+                self.add_error("end", _("Choisissez une période d’un an au plus."))
+        return data
+
+
+@login_required
+def pattern(request):
+    """Weekly pattern: preview the tickets needed, then book in one action."""
+    family = get_family(request.user)
+    form = PatternForm(request.POST or None, family=family)
+    context = {"form": form, "family": family}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        children = list(data["children"])
+        args = (children, list(data["services"]), data["weekdays"], data["start"], data["end"])
+        if "confirm" in request.POST:
+            context["result"] = book_pattern(*args, by=request.user)
+        else:
+            context["preview"] = pattern_preview(*args)
+    return render(request, "portal/planning_pattern.html", context)

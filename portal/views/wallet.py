@@ -1,0 +1,25 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from portal.models import LedgerEntry, Price, Service, TicketType, Wallet
+
+from .planning import get_family
+
+
+@login_required
+def wallet_page(request):
+    family = get_family(request.user)
+    wallets = {w.ticket_type_id: w for w in Wallet.objects.filter(family=family)}
+    used_types = TicketType.objects.filter(pk__in=Service.objects.values("ticket_type")) | \
+        TicketType.objects.filter(pk__in=list(wallets))
+    prices = {}
+    if family.tariff_bracket_id:
+        prices = {p.ticket_type_id: f"{p.unit_cents // 100},{p.unit_cents % 100:02d} €"
+                  for p in Price.objects.filter(bracket=family.tariff_bracket_id)}
+    balances = [{"ticket_type": t, "balance": wallets[t.pk].balance if t.pk in wallets else 0,
+                 "unit_price": prices.get(t.pk)} for t in used_types.distinct().order_by("name")]
+    entries = (LedgerEntry.objects.filter(wallet__family=family)
+               .select_related("wallet__ticket_type", "booking__child", "booking__service"))
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/wallet.html", {"family": family, "balances": balances, "page": page})

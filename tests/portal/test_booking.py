@@ -1,0 +1,282 @@
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from portal.models import Booking, Closure, Family, LedgerEntry, Service
+from portal.services import calendar
+from portal.services.booking import (
+    BookingRefused,
+    book_day,
+    book_pattern,
+    cancel_booking,
+    pattern_preview,
+)
+from tests.portal.fixtures_planning import *  # noqa: F403
+from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
+
+pytestmark = pytest.mark.django_db
+UTC = ZoneInfo("UTC")
+
+
+def refused_code(child, service, day, user, now=NOW):
+    with pytest.raises(BookingRefused) as exc:
+        book_day(child, service, day, by=user, now=now)
+    return exc.value.code
+
+
+def test_booking_a_day_debits_one_ticket_with_a_linked_ledger_entry(dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 3)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    wallet.refresh_from_db()
+    assert wallet.balance == 2
+    entry = LedgerEntry.objects.get(booking=booking)
+    assert entry.kind == "booking" and entry.quantity == -1 and entry.by == dupont["user"]
+
+
+def test_it_refuses_booking_when_the_family_file_is_not_validated(school, canteen, meal):
+    user, family, kids = make_family("Roux", "roux@example.org", school, status=Family.Status.SUBMITTED)
+    give_tickets(family, meal, 3)
+    assert refused_code(kids[0], canteen, MONDAY, user) == "not_validated"
+
+
+def test_it_refuses_a_service_that_does_not_serve_the_childs_school(other_school, canteen, meal):
+    user, family, kids = make_family("Roux", "roux@example.org", other_school)
+    give_tickets(family, meal, 3)
+    assert refused_code(kids[0], canteen, MONDAY, user) == "not_offered"
+
+
+def test_it_refuses_a_weekday_the_service_does_not_run(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    wednesday = MONDAY + datetime.timedelta(days=2)
+    assert refused_code(dupont["child"], canteen, wednesday, dupont["user"]) == "not_offered"
+
+
+def test_it_refuses_a_day_outside_the_opening_period(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    assert refused_code(dupont["child"], canteen, datetime.date(2027, 7, 5), dupont["user"],
+                        now=NOW) == "not_offered"
+
+
+def test_it_refuses_a_public_holiday(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    easter_monday = datetime.date(2027, 3, 29)
+    assert refused_code(dupont["child"], canteen, easter_monday, dupont["user"]) == "holiday"
+
+
+def test_it_refuses_a_day_closed_for_the_whole_town(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    Closure.objects.create(reason="Grève", start=MONDAY, end=MONDAY)
+    with pytest.raises(BookingRefused) as exc:
+        book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    assert exc.value.code == "closed" and "Grève" in exc.value.message
+
+
+def test_a_closure_of_another_school_or_service_does_not_block(dupont, canteen, evening, other_school,
+                                                               meal):
+    give_tickets(dupont["family"], meal, 3)
+    Closure.objects.create(reason="Sortie", start=MONDAY, end=MONDAY, school=other_school)
+    Closure.objects.create(reason="Travaux", start=MONDAY, end=MONDAY, service=evening)
+    assert book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW).is_active
+
+
+def test_a_closure_of_this_school_and_service_blocks(dupont, canteen, school, meal):
+    give_tickets(dupont["family"], meal, 3)
+    Closure.objects.create(reason="Sortie scolaire", start=MONDAY, end=MONDAY, school=school,
+                           service=canteen)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "closed"
+
+
+def test_booking_is_allowed_one_second_before_the_deadline_and_refused_one_second_after(
+        dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    limit = datetime.datetime(2026, 9, 12, 10, 0, tzinfo=calendar.PARIS)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"],
+                        now=limit + datetime.timedelta(seconds=1)) == "deadline"
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=limit - datetime.timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(("now", "allowed"), [
+    (datetime.datetime(2027, 3, 28, 7, 59, 59, tzinfo=UTC), True),
+    (datetime.datetime(2027, 3, 28, 8, 0, 1, tzinfo=UTC), False),
+])
+def test_booking_deadline_across_the_spring_dst_change(dupont, canteen, meal, now, allowed):
+    give_tickets(dupont["family"], meal, 3)
+    day = datetime.date(2027, 3, 30)
+    if allowed:
+        assert book_day(dupont["child"], canteen, day, by=dupont["user"], now=now).is_active
+    else:
+        assert refused_code(dupont["child"], canteen, day, dupont["user"], now=now) == "deadline"
+
+
+@pytest.mark.parametrize(("now", "allowed"), [
+    (datetime.datetime(2026, 10, 25, 8, 59, 59, tzinfo=UTC), True),
+    (datetime.datetime(2026, 10, 25, 9, 0, 1, tzinfo=UTC), False),
+])
+def test_booking_deadline_across_the_autumn_dst_change(dupont, canteen, meal, now, allowed):
+    give_tickets(dupont["family"], meal, 3)
+    day = datetime.date(2026, 10, 27)
+    if allowed:
+        assert book_day(dupont["child"], canteen, day, by=dupont["user"], now=now).is_active
+    else:
+        assert refused_code(dupont["child"], canteen, day, dupont["user"], now=now) == "deadline"
+
+
+def test_weekly_deadline_rule_refuses_one_second_after_thursday_2359(dupont, canteen, meal):
+    canteen.booking_rule = "weekly"
+    canteen.booking_weekday = 3
+    canteen.booking_time = datetime.time(23, 59)
+    canteen.save()
+    give_tickets(dupont["family"], meal, 3)
+    limit = datetime.datetime(2026, 9, 10, 23, 59, tzinfo=calendar.PARIS)
+    thursday = MONDAY + datetime.timedelta(days=3)
+    assert refused_code(dupont["child"], canteen, thursday, dupont["user"],
+                        now=limit + datetime.timedelta(seconds=1)) == "deadline"
+    book_day(dupont["child"], canteen, thursday, by=dupont["user"], now=limit - datetime.timedelta(seconds=1))
+
+
+def test_it_refuses_when_the_service_is_full(dupont, martin, canteen, meal):
+    canteen.capacity = 1
+    canteen.save()
+    give_tickets(dupont["family"], meal, 1)
+    give_tickets(martin["family"], meal, 1)
+    book_day(martin["child"], canteen, MONDAY, by=martin["user"], now=NOW)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "full"
+
+
+def test_it_refuses_without_a_ticket_and_changes_nothing(dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 0)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "no_ticket"
+    wallet.refresh_from_db()
+    assert wallet.balance == 0
+    assert not Booking.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_a_ticket_of_another_type_does_not_pay_for_the_canteen(dupont, canteen, care):
+    give_tickets(dupont["family"], care, 5)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "no_ticket"
+
+
+def test_it_refuses_booking_the_same_day_twice(dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 3)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "already"
+    wallet.refresh_from_db()
+    assert wallet.balance == 2
+
+
+def test_cancelling_before_the_deadline_gives_the_ticket_back(dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    cancel_booking(booking, by=dupont["user"], now=NOW)
+    wallet.refresh_from_db()
+    booking.refresh_from_db()
+    assert wallet.balance == 1 and booking.status == "cancelled" and booking.refunded
+    assert LedgerEntry.objects.filter(booking=booking, kind="cancellation", quantity=1).count() == 1
+    # The day can be booked again afterwards.
+    assert book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW).is_active
+
+
+def test_family_cancellation_is_refused_one_second_after_the_deadline(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    limit = datetime.datetime(2026, 9, 12, 10, 0, tzinfo=calendar.PARIS)
+    with pytest.raises(BookingRefused) as exc:
+        cancel_booking(booking, by=dupont["user"], now=limit + datetime.timedelta(seconds=1))
+    assert exc.value.code == "cancel_deadline"
+    cancel_booking(booking, by=dupont["user"], now=limit - datetime.timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(("refund", "balance"), [(True, 1), (False, 0)])
+def test_an_agent_cancels_after_the_deadline_with_or_without_refund(dupont, canteen, meal, agent,
+                                                                    refund, balance):
+    wallet = give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=calendar.PARIS)
+    cancel_booking(booking, by=agent, refund=refund, now=late)
+    wallet.refresh_from_db()
+    assert wallet.balance == balance
+    assert Booking.objects.get(pk=booking.pk).refunded is refund
+
+
+def test_a_family_cannot_choose_the_refund_like_an_agent(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    with pytest.raises(PermissionDenied):
+        cancel_booking(booking, by=dupont["user"], refund=True, now=NOW)
+
+
+def test_cancelling_twice_refunds_once(dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    stale = Booking.objects.get(pk=booking.pk)
+    cancel_booking(booking, by=dupont["user"], now=NOW)
+    with pytest.raises(BookingRefused) as exc:
+        cancel_booking(stale, by=dupont["user"], now=NOW)
+    assert exc.value.code == "not_active"
+    wallet.refresh_from_db()
+    assert wallet.balance == 1
+
+
+def test_day_states_give_each_state_with_its_reason(dupont, canteen, evening, meal, school):
+    canteen_cap = Service.objects.get(pk=canteen.pk)
+    give_tickets(dupont["family"], meal, 1)
+    booked = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    Closure.objects.create(kind="one_off", reason="Grève", start=MONDAY + datetime.timedelta(days=1),
+                           end=MONDAY + datetime.timedelta(days=1))
+    days = calendar.month_days(2026, 9)
+    planning = calendar.day_states(dupont["children"], days, now=NOW)
+    row = planning.rows[0]
+    state = {(c.service.name, c.day.day): (c.state, c.reason) for c in row.cells.values()}
+    assert state[("Cantine", 14)][0] == "booked"
+    assert row.cells[(canteen_cap.pk, MONDAY)].booking == booked
+    assert state[("Cantine", 15)] == ("closed", "Grève")
+    assert state[("Cantine", 16)][0] == "not_offered"  # Wednesday
+    assert state[("Cantine", 7)][0] == "deadline"  # today, deadline passed
+    assert state[("Cantine", 17)][0] == "no_ticket"  # the only ticket is spent
+    assert state[("Garderie du soir", 17)][0] == "no_ticket"
+    assert planning.balances == {meal.pk: 0, evening.ticket_type_id: 0}
+    later = calendar.day_states(dupont["children"], days, now=datetime.datetime(
+        2026, 9, 13, 12, 0, tzinfo=calendar.PARIS))
+    assert later.rows[0].cells[(canteen.pk, MONDAY)].state == "locked"
+
+
+def test_day_states_show_full_not_validated_and_available(dupont, school, canteen, meal):
+    canteen.capacity = 0
+    canteen.save()
+    give_tickets(dupont["family"], meal, 2)
+    days = [MONDAY]
+    assert calendar.day_states(dupont["children"], days, now=NOW).rows[0].cells[
+        (canteen.pk, MONDAY)].state == "full"
+    canteen.capacity = None
+    canteen.save()
+    assert calendar.day_states(dupont["children"], days, now=NOW).rows[0].cells[
+        (canteen.pk, MONDAY)].state == "available"
+    dupont["family"].status = Family.Status.SUSPENDED
+    dupont["family"].save()
+    assert calendar.day_states(dupont["children"], days, now=NOW).rows[0].cells[
+        (canteen.pk, MONDAY)].state == "not_validated"
+
+
+def test_weekly_pattern_preview_counts_needed_and_missing_tickets(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    preview = pattern_preview(dupont["children"], [canteen], [0, 1, 3], MONDAY,
+                              MONDAY + datetime.timedelta(days=13), now=NOW)
+    assert preview["days"] == 6
+    assert preview["lines"] == [{"ticket_type": meal, "needed": 6, "balance": 3, "missing": 3}]
+
+
+def test_weekly_pattern_books_in_date_order_as_far_as_tickets_allow(dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 3)
+    Closure.objects.create(reason="Grève", start=MONDAY + datetime.timedelta(days=1),
+                           end=MONDAY + datetime.timedelta(days=1))
+    result = book_pattern(dupont["children"], [canteen], [0, 1, 3], MONDAY,
+                          MONDAY + datetime.timedelta(days=13), by=dupont["user"], now=NOW)
+    assert [b.date.day for b in result.booked] == [14, 17, 21]
+    refused = [(day.day, msg) for _child, _service, day, msg in result.refused]
+    assert refused[0] == (15, "Grève")
+    assert [d for d, _m in refused[1:]] == [22, 24]
+    assert all("ticket" in m for _d, m in refused[1:])
+    wallet.refresh_from_db()
+    assert wallet.balance == 0

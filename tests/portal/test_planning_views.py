@@ -1,0 +1,215 @@
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from portal.models import Booking, Service
+from tests.portal.fixtures_planning import *  # noqa: F403
+from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
+
+pytestmark = pytest.mark.django_db
+CELL = "c-{child}-{service}-20260914"
+
+
+@pytest.fixture(autouse=True)
+def _frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def logged_dupont(client, dupont):
+    client.force_login(dupont["user"])
+    return client
+
+
+def planning_url():
+    return reverse("portal:planning") + "?mois=2026-09"
+
+
+def test_the_family_planning_shows_each_state_in_text(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    html = logged_dupont.get(planning_url()).content.decode()
+    assert "Septembre 2026" in html
+    assert "Délai dépassé" in html  # days before the deadline
+    assert "Disponible" in html
+    assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' in html
+    assert "Repas : <strong>2</strong>" in html
+    assert "<script>" not in html and "style=" not in html
+
+
+def test_booking_without_javascript_redirects_back_with_a_message(logged_dupont, dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 2)
+    response = logged_dupont.post(reverse("portal:planning_act"), {
+        "book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-14", "scope": "family", "mois": "2026-09"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("?mois=2026-09#" + CELL.format(child=dupont["child"].pk,
+                                                                        service=canteen.pk))
+    assert Booking.objects.filter(child=dupont["child"], date=MONDAY, status="active").count() == 1
+    wallet.refresh_from_db()
+    assert wallet.balance == 1
+    html = logged_dupont.get(response["Location"]).content.decode()
+    assert "Réservé : Cantine, 14/09/2026, Léa" in html
+    assert 'aria-label="Annuler Cantine le lundi 14 septembre pour Léa"' in html
+
+
+def test_booking_with_htmx_returns_the_region_with_status_and_new_balance(logged_dupont, dupont, canteen,
+                                                                          meal):
+    give_tickets(dupont["family"], meal, 2)
+    response = logged_dupont.post(
+        reverse("portal:planning_act"),
+        {"book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-14", "scope": f"child:{dupont['child'].pk}",
+         "mois": "2026-09"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="planning-status" hx-swap-oob="innerHTML"' in html
+    assert "alert-success" in html and "Un ticket a été utilisé" in html
+    assert "Repas : <strong>1</strong>" in html
+    assert f'name="cancel" value="{Booking.objects.get().pk}"' in html
+    assert "<html" not in html
+
+
+def test_a_refused_booking_says_why_and_changes_nothing(logged_dupont, dupont, canteen, meal):
+    response = logged_dupont.post(
+        reverse("portal:planning_act"),
+        {"book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-14", "scope": "family", "mois": "2026-09"},
+        headers={"HX-Request": "true"})
+    assert "alert-error" in response.content.decode()
+    assert "Plus de ticket disponible" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_cancelling_from_the_planning_gives_the_ticket_back(logged_dupont, dupont, canteen, meal):
+    from portal.services.booking import book_day
+
+    wallet = give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    response = logged_dupont.post(reverse("portal:planning_act"),
+                                  {"cancel": booking.pk, "scope": "family", "mois": "2026-09"},
+                                  headers={"HX-Request": "true"})
+    assert "Réservation annulée" in response.content.decode()
+    wallet.refresh_from_db()
+    assert wallet.balance == 1
+
+
+def test_another_familys_child_and_booking_are_not_found(client, dupont, martin, canteen, meal):
+    from portal.services.booking import book_day
+
+    give_tickets(dupont["family"], meal, 1)
+    give_tickets(martin["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    client.force_login(martin["user"])
+    assert client.get(reverse("portal:planning_child", args=[dupont["child"].pk])).status_code == 404
+    url = reverse("portal:planning_act")
+    assert client.post(url, {"cancel": booking.pk}).status_code == 404
+    assert client.post(url, {"book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-15"}).status_code == 404
+    assert Booking.objects.get(pk=booking.pk).is_active
+    assert Booking.objects.count() == 1
+    html = client.get(reverse("portal:planning") + "?mois=2026-09").content.decode()
+    assert "Léa" not in html and "Tom" in html
+
+
+@pytest.mark.parametrize("data", [
+    {"book": "n'importe:quoi"}, {"book": ""}, {"cancel": "abc"}, {},
+    {"book": "1:2:2026-02-31"}, {"mois": "9999-99", "book": "x"},
+])
+def test_bad_input_never_gives_a_500(logged_dupont, dupont, canteen, data):
+    response = logged_dupont.post(reverse("portal:planning_act"), data)
+    assert response.status_code in (302, 404)
+    assert not Booking.objects.exists()
+
+
+def test_bad_month_falls_back_to_the_current_month(logged_dupont, dupont, canteen):
+    html = logged_dupont.get(reverse("portal:planning") + "?mois=abc").content.decode()
+    assert "Septembre 2026" in html
+
+
+def test_planning_needs_login(client):
+    response = client.get(reverse("portal:planning"))
+    assert response.status_code == 302 and "/famille/connexion/" in response["Location"]
+
+
+def add_services(school, ticket_type, n):
+    for i in range(n):
+        service = Service.objects.create(name=f"Service {i}", weekdays="01234",
+                                         start=datetime.date(2026, 9, 1), end=datetime.date(2027, 7, 3),
+                                         ticket_type=ticket_type, capacity=30)
+        service.schools.add(school)
+
+
+def test_planning_pages_run_a_constant_number_of_queries(client, school, other_school, meal, care,
+                                                         django_assert_num_queries):
+    from portal.services.booking import book_day
+
+    small_user, small_family, small_kids = make_family("Petit", "petit@example.org", school)
+    add_services(school, meal, 1)
+    big_user, big_family, big_kids = make_family("Grand", "grand@example.org", school,
+                                                 children=("A", "B", "C"))
+    big_kids[2].school = other_school
+    big_kids[2].save()
+    add_services(school, care, 3)
+    add_services(other_school, meal, 4)
+    give_tickets(big_family, meal, 5)
+    give_tickets(big_family, care, 5)
+    give_tickets(small_family, meal, 5)
+    for service in Service.objects.filter(schools=school)[:2]:
+        book_day(big_kids[0], service, MONDAY, by=big_user)
+    book_day(small_kids[0], Service.objects.filter(schools=school).first(), MONDAY, by=small_user)
+
+    # session + user, family, children, service links + services, closures, bookings, capacity
+    # counts, wallets; then base.html's site, town settings and the user bar's two permission queries.
+    expected = 14
+    client.force_login(small_user)
+    client.get(reverse("portal:planning"))  # the first request of all creates the town settings
+    with django_assert_num_queries(expected):
+        small = client.get(reverse("portal:planning") + "?mois=2026-09")
+    client.force_login(big_user)
+    client.get(reverse("portal:planning"))  # the first request after login stamps the idle timer
+    with django_assert_num_queries(expected):
+        big = client.get(reverse("portal:planning") + "?mois=2026-10")
+    assert small.content.decode().count('class="cell-button"') < big.content.decode().count(
+        'class="cell-button"')
+    with django_assert_num_queries(expected - 1):  # the child page needs no separate family query
+        client.get(reverse("portal:planning_child", args=[big_kids[0].pk]) + "?mois=2026-09")
+
+
+def test_wallet_page_shows_balances_and_history_of_the_family_only(client, dupont, martin, canteen, meal,
+                                                                   agent):
+    from portal.services.booking import book_day
+
+    give_tickets(dupont["family"], meal, 3, agent=agent)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    give_tickets(martin["family"], meal, 7)
+    client.force_login(dupont["user"])
+    html = client.get(reverse("portal:wallet")).content.decode()
+    assert "2 tickets" in html
+    assert "Cantine, lundi 14 septembre 2026, Léa" in html
+    assert "Tickets de test" in html
+    assert "7 tickets" not in html
+    assert client.get(reverse("portal:wallet") + "?page=zzz").status_code == 200
+
+
+def test_weekly_pattern_previews_then_books(client, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    client.force_login(dupont["user"])
+    url = reverse("portal:planning_pattern")
+    data = {"children": [dupont["child"].pk], "services": [canteen.pk], "weekdays": [0, 1, 3],
+            "start": "2026-09-14", "end": "2026-09-27"}
+    html = client.post(url, data).content.decode()
+    assert "Avant de confirmer" in html and "Il manque 3 ticket(s)" in html
+    assert not Booking.objects.exists()
+    html = client.post(url, {**data, "confirm": "1"}).content.decode()
+    assert "3 jours réservés" in html and "3 jours non réservés" in html
+    assert Booking.objects.filter(status="active").count() == 3
+
+
+def test_weekly_pattern_rejects_bad_periods_and_other_familys_children(client, dupont, martin, canteen):
+    client.force_login(dupont["user"])
+    url = reverse("portal:planning_pattern")
+    response = client.post(url, {"children": [martin["child"].pk], "services": [canteen.pk],
+                                 "weekdays": [0], "start": "2026-09-20", "end": "2026-09-10"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "La date de fin doit suivre la date de début." in html
+    assert not Booking.objects.exists()
