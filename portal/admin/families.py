@@ -286,6 +286,11 @@ class ChildFilterSet(WagtailFilterSet):
         fields = ["school", "school_class", "has_pai", "photo_consent"]
 
 
+class ChildIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("family", "school")
+
+
 class ChildViewSet(ModelViewSet):
     model = Child
     icon = "user"
@@ -293,6 +298,7 @@ class ChildViewSet(ModelViewSet):
     name = "portal_children"
     url_prefix = "enfants"
     filterset_class = ChildFilterSet
+    index_view_class = ChildIndexView
     search_fields = ["first_name", "last_name", "family__name"]
     list_display = ["__str__", "family", "school", "school_class", "birth_date"]
     list_export = ["last_name", "first_name", "birth_date", "family", "school", "school_class",
@@ -310,9 +316,6 @@ class ChildViewSet(ModelViewSet):
                          FieldPanel("pai_document")],
                         heading=_("Santé"), permission=HEALTH_PERMISSION),
     ]
-
-    def get_queryset(self, request):
-        return Child.objects.select_related("family", "school")
 
 
 # Configuration -------------------------------------------------------------------------------
@@ -347,6 +350,11 @@ class SchoolYearViewSet(ModelViewSet):
     url_prefix = "annees-scolaires"
     list_display = ["name", "start", "end"]
     form_fields = ["name", "start", "end"]
+
+
+class AuditLogIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("actor", "family")
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -384,9 +392,7 @@ class AuditLogViewSet(ModelViewSet):
     inspect_view_fields = ["created_at", "actor", "action", "family", "target", "before", "after"]
     form_fields = ["action"]
     copy_view_enabled = False
-
-    def get_queryset(self, request):
-        return AuditLog.objects.select_related("actor", "family")
+    index_view_class = AuditLogIndexView
 
 
 class FamiliesGroup(ModelViewSetGroup):
