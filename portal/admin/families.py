@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -52,7 +53,7 @@ class FamilyFilterSet(WagtailFilterSet):
         fields = ["status"]
 
 
-class FamilyCreateForm(forms.ModelForm):
+class FamilyCreateForm(WagtailAdminModelForm):
     """An agent types the family and its guardians; the guardians then get an invitation."""
 
     guardian1_email = forms.EmailField(label=_("E-mail du premier responsable"))
@@ -66,14 +67,15 @@ class FamilyCreateForm(forms.ModelForm):
         model = Family
         fields = ["name", "address", "postcode", "city", "phone"]
 
-    def __init__(self, *args, for_user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-
     def clean(self):
         data = super().clean()
         first, second = data.get("guardian1_email"), data.get("guardian2_email")
         if first and second and first.lower() == second.lower():
             self.add_error("guardian2_email", _("Les deux responsables ont la même adresse."))
+        for n in (1, 2):
+            email = data.get(f"guardian{n}_email")
+            if email and (error := accounts.guardian_problem(email)):
+                self.add_error(f"guardian{n}_email", error)
         return data
 
     def guardians(self):
@@ -87,15 +89,13 @@ class FamilyCreateForm(forms.ModelForm):
         return result
 
 
+class GuardianForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+
+
 class FamilyCreateView(generic.CreateView):
-    def get_form_class(self):
-        return FamilyCreateForm
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs.pop("for_user", None)
-        return kwargs
-
     def save_instance(self):
         data = {k: v for k, v in self.form.cleaned_data.items() if not k.startswith("guardian")}
         name = data.pop("name")
@@ -173,6 +173,32 @@ class FamilyViewSet(ModelViewSet):
         FieldRowPanel([FieldPanel("email_reminders"), FieldPanel("email_news")]),
     ]
 
+    create_panels = [
+        FieldPanel("name"),
+        MultiFieldPanel([FieldPanel("guardian1_email"),
+                         FieldRowPanel([FieldPanel("guardian1_first_name"),
+                                        FieldPanel("guardian1_last_name")])],
+                        heading=_("Premier responsable (reçoit l’invitation)")),
+        MultiFieldPanel([FieldPanel("guardian2_email"),
+                         FieldRowPanel([FieldPanel("guardian2_first_name"),
+                                        FieldPanel("guardian2_last_name")])],
+                        heading=_("Second responsable (facultatif)")),
+        MultiFieldPanel([FieldPanel("address"), FieldRowPanel([FieldPanel("postcode"),
+                                                                 FieldPanel("city")])],
+                        heading=_("Adresse")),
+        FieldPanel("phone"),
+    ]
+
+    @cached_property
+    def _create_handler(self):
+        return ObjectList(self.create_panels, base_form_class=FamilyCreateForm).bind_to_model(
+            Family)
+
+    def get_add_view_kwargs(self, **kwargs):
+        return super().get_add_view_kwargs(panel=self._create_handler,
+                                           form_class=self._create_handler.get_form_class(),
+                                           **kwargs)
+
     @property
     def review_view(self):
         return FamilyReviewView.as_view(viewset=self)
@@ -189,7 +215,8 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "portal/admin/family_review.html"
     header_icon = "folder-open-inverse"
     viewset = None
-    ACTIONS = ("accept", "refuse", "validate", "suspend", "reactivate", "invite", "reset")
+    ACTIONS = ("accept", "refuse", "validate", "suspend", "reactivate", "invite", "reset",
+               "add_guardian")
 
     def dispatch(self, request, pk):
         if not request.user.has_perm(REVIEW_PERMISSION):
@@ -267,6 +294,14 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
         invitations = accounts.resend_invitations(self.family, by=request.user)
         return _t("Invitation renvoyée à %(emails)s.") % {
             "emails": ", ".join(i.user.email for i in invitations)}
+
+    def do_add_guardian(self, request):
+        form = GuardianForm(request.POST)
+        if not form.is_valid():
+            raise accounts.AccountError(_t("Indiquez une adresse e-mail valide."))
+        user = accounts.add_guardian(self.family, by=request.user, **form.cleaned_data)
+        return _t("%(email)s est responsable de la famille ; l’invitation lui est envoyée.") % {
+            "email": user.email}
 
     def do_reset(self, request):
         user = get_object_or_404(self.family.guardians, pk=request.POST.get("user") or 0)
