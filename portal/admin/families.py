@@ -318,7 +318,32 @@ class ChildFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Child
-        fields = ["school", "school_class", "has_pai", "photo_consent"]
+        # No PAI filter here: it would reveal health data to agents without the permission.
+        fields = ["school", "school_class", "photo_consent"]
+
+
+class ChildAdminForm(WagtailAdminModelForm):
+    def clean_pai_document(self):
+        upload = self.cleaned_data.get("pai_document")
+        if upload and hasattr(upload, "content_type"):
+            dossier.validate_upload(upload)
+        return upload
+
+
+class AuditedChildSave:
+    """Agents' edits of a child go through the same rule as families' edits, and are logged."""
+
+    def save_instance(self):
+        return dossier.save_child(self.form.save(commit=False), by=self.request.user,
+                                  by_agent=True)
+
+
+class ChildCreateView(AuditedChildSave, generic.CreateView):
+    pass
+
+
+class ChildEditView(AuditedChildSave, generic.EditView):
+    pass
 
 
 class ChildIndexView(generic.IndexView):
@@ -334,6 +359,8 @@ class ChildViewSet(ModelViewSet):
     url_prefix = "enfants"
     filterset_class = ChildFilterSet
     index_view_class = ChildIndexView
+    add_view_class = ChildCreateView
+    edit_view_class = ChildEditView
     search_fields = ["first_name", "last_name", "family__name"]
     list_display = ["__str__", "family", "school", "school_class", "birth_date"]
     list_export = ["last_name", "first_name", "birth_date", "family", "school", "school_class",
@@ -351,6 +378,9 @@ class ChildViewSet(ModelViewSet):
                          FieldPanel("pai_document")],
                         heading=_("Santé"), permission=HEALTH_PERMISSION),
     ]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=ChildAdminForm).bind_to_model(Child)
 
 
 # Configuration -------------------------------------------------------------------------------

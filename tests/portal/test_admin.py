@@ -188,3 +188,17 @@ def test_the_family_edit_in_the_admin_is_audited(agent_client, agent, family_a):
     assert entry.actor == agent
     assert entry.before == {"address": "1 rue des Écoles", "email_news": True}
     assert entry.after == {"address": "2 rue Neuve", "email_news": False}
+
+
+def test_an_agent_edit_of_a_child_is_audited_without_health_values(agent_client, agent, family_a):
+    child = family_a.children.get()
+    agent_client.post(reverse("portal_children:edit", args=[child.pk]), {
+        "family": family_a.pk, "first_name": child.first_name, "last_name": child.last_name,
+        "birth_date": "2018-05-04", "school": child.school.pk, "school_class": "CE2",
+        "allergies": "Arachide, lait"})
+    child.refresh_from_db()
+    assert (child.school_class, child.allergies) == ("CE2", "Arachide, lait")
+    entry = AuditLog.objects.get(action="child.edit")
+    assert entry.actor == agent
+    assert entry.after["school_class"] == "CE2"
+    assert "lait" not in str(entry.after)
