@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -135,6 +136,14 @@ class FamilyIndexView(generic.IndexView):
         # Searching across guardians and children joins many rows per family.
         return super().search_queryset(queryset).distinct()
 
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if self.request.user.has_perm(REVIEW_PERMISSION):
+            buttons.append(MenuItem(_("Examiner le dossier"), icon_name="folder-open-inverse",
+                                    url=reverse("portal_families:review", args=[instance.pk]),
+                                    priority=5))
+        return buttons
+
 
 def guardians_column(family):
     return ", ".join(g.email for g in family.guardians.all())
@@ -232,7 +241,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
             {"url": reverse("portal_families:index"), "label": _("Familles")},
             {"url": reverse("portal_families:edit", args=[self.family.pk]),
              "label": self.family.name},
-            {"url": "", "label": _("Dossier")},
+            {"url": "", "label": self.get_page_title()},
         ]
 
     def get_context_data(self, **kwargs):

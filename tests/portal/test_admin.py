@@ -202,3 +202,8 @@ def test_an_agent_edit_of_a_child_is_audited_without_health_values(agent_client,
     assert entry.actor == agent
     assert entry.after["school_class"] == "CE2"
     assert "lait" not in str(entry.after)
+
+
+def test_the_family_listing_links_each_family_to_its_review_screen(agent_client, family_a):
+    page = agent_client.get(reverse("portal_families:index")).content.decode()
+    assert reverse("portal_families:review", args=[family_a.pk]) in page
