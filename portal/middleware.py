@@ -53,4 +53,7 @@ class AgentTwoFactorMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return False
-        return not request.user.is_verified()
+        # Families who wander to /admin/ get Wagtail's own refusal, not an enrolment page.
+        if not user.has_perm("wagtailadmin.access_admin"):
+            return False
+        return not user.is_verified()

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -52,7 +54,7 @@ class FamilyFilterSet(WagtailFilterSet):
         fields = ["status"]
 
 
-class FamilyCreateForm(forms.ModelForm):
+class FamilyCreateForm(WagtailAdminModelForm):
     """An agent types the family and its guardians; the guardians then get an invitation."""
 
     guardian1_email = forms.EmailField(label=_("E-mail du premier responsable"))
@@ -66,14 +68,15 @@ class FamilyCreateForm(forms.ModelForm):
         model = Family
         fields = ["name", "address", "postcode", "city", "phone"]
 
-    def __init__(self, *args, for_user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-
     def clean(self):
         data = super().clean()
         first, second = data.get("guardian1_email"), data.get("guardian2_email")
         if first and second and first.lower() == second.lower():
             self.add_error("guardian2_email", _("Les deux responsables ont la même adresse."))
+        for n in (1, 2):
+            email = data.get(f"guardian{n}_email")
+            if email and (error := accounts.guardian_problem(email)):
+                self.add_error(f"guardian{n}_email", error)
         return data
 
     def guardians(self):
@@ -87,15 +90,13 @@ class FamilyCreateForm(forms.ModelForm):
         return result
 
 
+class GuardianForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+
+
 class FamilyCreateView(generic.CreateView):
-    def get_form_class(self):
-        return FamilyCreateForm
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs.pop("for_user", None)
-        return kwargs
-
     def save_instance(self):
         data = {k: v for k, v in self.form.cleaned_data.items() if not k.startswith("guardian")}
         name = data.pop("name")
@@ -135,6 +136,14 @@ class FamilyIndexView(generic.IndexView):
         # Searching across guardians and children joins many rows per family.
         return super().search_queryset(queryset).distinct()
 
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if self.request.user.has_perm(REVIEW_PERMISSION):
+            buttons.append(MenuItem(_("Examiner le dossier"), icon_name="folder-open-inverse",
+                                    url=reverse("portal_families:review", args=[instance.pk]),
+                                    priority=5))
+        return buttons
+
 
 def guardians_column(family):
     return ", ".join(g.email for g in family.guardians.all())
@@ -173,6 +182,32 @@ class FamilyViewSet(ModelViewSet):
         FieldRowPanel([FieldPanel("email_reminders"), FieldPanel("email_news")]),
     ]
 
+    create_panels = [
+        FieldPanel("name"),
+        MultiFieldPanel([FieldPanel("guardian1_email"),
+                         FieldRowPanel([FieldPanel("guardian1_first_name"),
+                                        FieldPanel("guardian1_last_name")])],
+                        heading=_("Premier responsable (reçoit l’invitation)")),
+        MultiFieldPanel([FieldPanel("guardian2_email"),
+                         FieldRowPanel([FieldPanel("guardian2_first_name"),
+                                        FieldPanel("guardian2_last_name")])],
+                        heading=_("Second responsable (facultatif)")),
+        MultiFieldPanel([FieldPanel("address"), FieldRowPanel([FieldPanel("postcode"),
+                                                                 FieldPanel("city")])],
+                        heading=_("Adresse")),
+        FieldPanel("phone"),
+    ]
+
+    @cached_property
+    def _create_handler(self):
+        return ObjectList(self.create_panels, base_form_class=FamilyCreateForm).bind_to_model(
+            Family)
+
+    def get_add_view_kwargs(self, **kwargs):
+        return super().get_add_view_kwargs(panel=self._create_handler,
+                                           form_class=self._create_handler.get_form_class(),
+                                           **kwargs)
+
     @property
     def review_view(self):
         return FamilyReviewView.as_view(viewset=self)
@@ -189,7 +224,8 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "portal/admin/family_review.html"
     header_icon = "folder-open-inverse"
     viewset = None
-    ACTIONS = ("accept", "refuse", "validate", "suspend", "reactivate", "invite", "reset")
+    ACTIONS = ("accept", "refuse", "validate", "suspend", "reactivate", "invite", "reset",
+               "add_guardian")
 
     def dispatch(self, request, pk):
         if not request.user.has_perm(REVIEW_PERMISSION):
@@ -205,7 +241,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
             {"url": reverse("portal_families:index"), "label": _("Familles")},
             {"url": reverse("portal_families:edit", args=[self.family.pk]),
              "label": self.family.name},
-            {"url": "", "label": _("Dossier")},
+            {"url": "", "label": self.get_page_title()},
         ]
 
     def get_context_data(self, **kwargs):
@@ -268,6 +304,14 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
         return _t("Invitation renvoyée à %(emails)s.") % {
             "emails": ", ".join(i.user.email for i in invitations)}
 
+    def do_add_guardian(self, request):
+        form = GuardianForm(request.POST)
+        if not form.is_valid():
+            raise accounts.AccountError(_t("Indiquez une adresse e-mail valide."))
+        user = accounts.add_guardian(self.family, by=request.user, **form.cleaned_data)
+        return _t("%(email)s est responsable de la famille ; l’invitation lui est envoyée.") % {
+            "email": user.email}
+
     def do_reset(self, request):
         user = get_object_or_404(self.family.guardians, pk=request.POST.get("user") or 0)
         accounts.send_password_reset(user, by=request.user, family=self.family)
@@ -283,7 +327,37 @@ class ChildFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Child
-        fields = ["school", "school_class", "has_pai", "photo_consent"]
+        # No PAI filter here: it would reveal health data to agents without the permission.
+        fields = ["school", "school_class", "photo_consent"]
+
+
+class ChildAdminForm(WagtailAdminModelForm):
+    def clean_pai_document(self):
+        upload = self.cleaned_data.get("pai_document")
+        if upload and hasattr(upload, "content_type"):
+            dossier.validate_upload(upload)
+        return upload
+
+
+class AuditedChildSave:
+    """Agents' edits of a child go through the same rule as families' edits, and are logged."""
+
+    def save_instance(self):
+        return dossier.save_child(self.form.save(commit=False), by=self.request.user,
+                                  by_agent=True)
+
+
+class ChildCreateView(AuditedChildSave, generic.CreateView):
+    pass
+
+
+class ChildEditView(AuditedChildSave, generic.EditView):
+    pass
+
+
+class ChildIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("family", "school")
 
 
 class ChildViewSet(ModelViewSet):
@@ -293,6 +367,9 @@ class ChildViewSet(ModelViewSet):
     name = "portal_children"
     url_prefix = "enfants"
     filterset_class = ChildFilterSet
+    index_view_class = ChildIndexView
+    add_view_class = ChildCreateView
+    edit_view_class = ChildEditView
     search_fields = ["first_name", "last_name", "family__name"]
     list_display = ["__str__", "family", "school", "school_class", "birth_date"]
     list_export = ["last_name", "first_name", "birth_date", "family", "school", "school_class",
@@ -311,8 +388,8 @@ class ChildViewSet(ModelViewSet):
                         heading=_("Santé"), permission=HEALTH_PERMISSION),
     ]
 
-    def get_queryset(self, request):
-        return Child.objects.select_related("family", "school")
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=ChildAdminForm).bind_to_model(Child)
 
 
 # Configuration -------------------------------------------------------------------------------
@@ -347,6 +424,11 @@ class SchoolYearViewSet(ModelViewSet):
     url_prefix = "annees-scolaires"
     list_display = ["name", "start", "end"]
     form_fields = ["name", "start", "end"]
+
+
+class AuditLogIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("actor", "family")
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -384,9 +466,7 @@ class AuditLogViewSet(ModelViewSet):
     inspect_view_fields = ["created_at", "actor", "action", "family", "target", "before", "after"]
     form_fields = ["action"]
     copy_view_enabled = False
-
-    def get_queryset(self, request):
-        return AuditLog.objects.select_related("actor", "family")
+    index_view_class = AuditLogIndexView
 
 
 class FamiliesGroup(ModelViewSetGroup):

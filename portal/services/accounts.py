@@ -41,10 +41,33 @@ def _new_user(email, first_name="", last_name=""):
     return user
 
 
-def _guardian(email, first_name="", last_name=""):
-    User = get_user_model()
-    existing = User.objects.filter(email__iexact=email.strip()).first()
+def _guardian(email, first_name="", last_name="", *, family=None):
+    _check_guardian(email, family)
+    existing = get_user_model().objects.filter(email__iexact=email.strip()).first()
     return existing or _new_user(email.strip(), first_name, last_name)
+
+
+def _check_guardian(email, family=None):
+    existing = get_user_model().objects.filter(email__iexact=email.strip()).first()
+    if existing is None:
+        return
+    # One login, one family: the portal shows a guardian their single household.
+    other = existing.families.exclude(pk=getattr(family, "pk", None)).first()
+    if other is not None:
+        raise AccountError(_("L’adresse %(email)s est déjà responsable de la famille "
+                             "« %(family)s ».") % {"email": existing.email, "family": other.name})
+    if existing.is_staff:
+        raise AccountError(_("L’adresse %(email)s est celle d’un agent ou d’un éditeur : "
+                             "utilisez une adresse personnelle.") % {"email": existing.email})
+
+
+def guardian_problem(email, family=None):
+    """Why this address cannot become a guardian (of this family), or None."""
+    try:
+        _check_guardian(email, family)
+    except AccountError as error:
+        return str(error)
+    return None
 
 
 def invite_guardian(user, family, *, by=None):
@@ -83,7 +106,7 @@ def create_family(*, name, guardians, by, **fields):
 def add_guardian(family, email, first_name="", last_name="", *, by):
     if family.guardians.count() >= 2 and not family.guardians.filter(email__iexact=email).exists():
         raise AccountError(_("Une famille a au plus deux responsables."))
-    user = _guardian(email, first_name, last_name)
+    user = _guardian(email, first_name, last_name, family=family)
     family.guardians.add(user)
     if not user.has_usable_password():
         invite_guardian(user, family, by=by)
@@ -98,6 +121,7 @@ def resend_invitations(family, *, by):
         raise AccountError(_("Tous les responsables ont déjà choisi leur mot de passe ; "
                              "utilisez plutôt « Réinitialiser le mot de passe »."))
     invitations = [invite_guardian(user, family, by=by) for user in pending]
+    # Only the newest invitation of each guardian works; older links now say so.
     record_action(by, "family.invite", family, target=family,
                   after={"to": [u.email for u in pending]})
     return invitations
@@ -227,3 +251,4 @@ def confirm_email_change(user, token):
         record_action(user, "account.email_change", family, target=user,
                       before={"email": old_email}, after={"email": user.email})
     return user
+

@@ -345,10 +345,11 @@ def update_family(family, data, *, by, fields=None, by_agent=False):
 
 
 @transaction.atomic
-def save_child(child, *, by, pai_upload=None):
+def save_child(child, *, by, pai_upload=None, by_agent=False):
     """Create or edit a child (the instance carries the new values) and log what changed."""
     family = _locked_family(child.family)
-    _editable(family)
+    if not by_agent:
+        _editable(family)
     if pai_upload is not None:
         validate_upload(pai_upload)
     creating = child.pk is None

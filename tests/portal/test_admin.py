@@ -154,3 +154,56 @@ def test_even_a_superuser_cannot_edit_the_audit_log(client, family_a):
     entry = AuditLog.objects.create(actor=admin, action="family.validate", family=family_a)
     client.force_login(admin)
     assert client.get(reverse("portal_audit:edit", args=[entry.pk])).status_code in (302, 403)
+
+
+def test_an_address_already_guardian_elsewhere_is_refused_with_a_message(agent_client, family_a,
+                                                                         parent_a):
+    response = agent_client.post(reverse("portal_families:add"), {
+        "name": "Famille Doublon", "guardian1_email": parent_a.email.upper()})
+    assert response.status_code == 200
+    assert "déjà responsable de la famille « Famille Alpha »" in response.content.decode()
+    assert not Family.objects.filter(name="Famille Doublon").exists()
+
+
+def test_an_agent_adds_a_second_guardian_who_is_invited(
+        agent_client, family_a, django_capture_on_commit_callbacks):
+    url = reverse("portal_families:review", args=[family_a.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(url, {"action": "add_guardian", "email": "second@example.org",
+                                "first_name": "Sam"})
+    assert family_a.guardians.count() == 2
+    assert mail.outbox[0].to == ["second@example.org"]
+    response = agent_client.post(url, {"action": "add_guardian", "email": "troisieme@example.org"},
+                                 follow=True)
+    assert "au plus deux responsables" in response.content.decode()
+    assert family_a.guardians.count() == 2
+
+
+def test_the_family_edit_in_the_admin_is_audited(agent_client, agent, family_a):
+    url = reverse("portal_families:edit", args=[family_a.pk])
+    agent_client.post(url, {"name": family_a.name, "address": "2 rue Neuve", "postcode": "99999",
+                            "city": "Saint-Exemple", "phone": "", "phone_secondary": "",
+                            "email_reminders": "on"})
+    entry = AuditLog.objects.get(action="family.edit")
+    assert entry.actor == agent
+    assert entry.before == {"address": "1 rue des Écoles", "email_news": True}
+    assert entry.after == {"address": "2 rue Neuve", "email_news": False}
+
+
+def test_an_agent_edit_of_a_child_is_audited_without_health_values(agent_client, agent, family_a):
+    child = family_a.children.get()
+    agent_client.post(reverse("portal_children:edit", args=[child.pk]), {
+        "family": family_a.pk, "first_name": child.first_name, "last_name": child.last_name,
+        "birth_date": "2018-05-04", "school": child.school.pk, "school_class": "CE2",
+        "allergies": "Arachide, lait"})
+    child.refresh_from_db()
+    assert (child.school_class, child.allergies) == ("CE2", "Arachide, lait")
+    entry = AuditLog.objects.get(action="child.edit")
+    assert entry.actor == agent
+    assert entry.after["school_class"] == "CE2"
+    assert "lait" not in str(entry.after)
+
+
+def test_the_family_listing_links_each_family_to_its_review_screen(agent_client, family_a):
+    page = agent_client.get(reverse("portal_families:index")).content.decode()
+    assert reverse("portal_families:review", args=[family_a.pk]) in page

@@ -212,3 +212,42 @@ def test_a_family_adds_a_child_with_pick_up_people(client, family_a, parent_a, r
     entry = AuditLog.objects.get(action="child.create")
     assert entry.after["allergies"] == "‹donnée de santé›"
     assert "Gluten" not in str(entry.after)
+
+
+def test_a_family_edits_its_address_and_e_mail_preferences(client, family_a, parent_a):
+    client.force_login(parent_a)
+    response = client.post(reverse("portal:family"), {
+        "address": "5 place du Marché", "postcode": "99999", "city": "Saint-Exemple",
+        "phone": "0102030405", "phone_secondary": "", "email_reminders": "on"})
+    assert response.status_code == 302
+    family_a.refresh_from_db()
+    assert (family_a.address, family_a.email_reminders, family_a.email_news) == (
+        "5 place du Marché", True, False)
+
+
+def test_a_wrong_type_pai_document_is_refused_and_nothing_is_saved(client, family_a, parent_a):
+    child = family_a.children.get()
+    client.force_login(parent_a)
+    response = client.post(reverse("portal:child_edit", args=[child.pk]), {
+        "first_name": "Changé", "last_name": child.last_name, "birth_date": "2018-05-04",
+        "school": child.school.pk, "school_class": "CE1", "has_pai": "on",
+        "pai_upload": SimpleUploadedFile("pai.pdf", b"GIF89a not a pdf"),
+        "personnes-TOTAL_FORMS": "0", "personnes-INITIAL_FORMS": "0"})
+    assert response.status_code == 200
+    assert "Seuls les fichiers PDF, JPEG ou PNG" in response.content.decode()
+    child.refresh_from_db()
+    assert child.first_name != "Changé"
+    assert not child.pai_document
+
+
+def test_a_suspended_family_cannot_edit_its_children(client, family_a, parent_a, agent):
+    dossier.suspend_family(family_a, "Impayés", by=agent)
+    child = family_a.children.get()
+    client.force_login(parent_a)
+    response = client.post(reverse("portal:child_edit", args=[child.pk]), {
+        "first_name": "Changé", "last_name": child.last_name, "birth_date": "2018-05-04",
+        "school": child.school.pk, "personnes-TOTAL_FORMS": "0", "personnes-INITIAL_FORMS": "0"},
+        follow=True)
+    assert "suspendu" in response.content.decode()
+    child.refresh_from_db()
+    assert child.first_name != "Changé"

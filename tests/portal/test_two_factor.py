@@ -65,3 +65,11 @@ def test_with_2fa_off_the_admin_opens_directly(client, settings, agent):
     settings.PREAU_ADMIN_REQUIRE_2FA = False
     client.force_login(agent)
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_family_user_is_never_asked_to_enrol_a_second_factor(client, settings, parent_a):
+    settings.PREAU_ADMIN_REQUIRE_2FA = True
+    client.force_login(parent_a)
+    response = client.get("/admin/")
+    assert "/admin/login/" in response["Location"]
+    assert not TOTPDevice.objects.filter(user=parent_a).exists()
