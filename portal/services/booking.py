@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import Booking, LedgerEntry, Service
 
-from . import calendar
+from . import calendar, dossier
 from .wallet import apply_entry, get_wallet, lock_wallet
 
 
@@ -23,7 +23,8 @@ class BookingRefused(Exception):
 
 def refusal_message(code, closure_reason=""):
     messages = {
-        "not_validated": _("Le dossier de la famille n’est pas encore validé."),
+        "not_validated": _("Le dossier de la famille n’est pas complet ou pas encore validé "
+                           "(voir « Mon dossier »)."),
         "not_offered": _("Cette prestation n’a pas lieu ce jour-là pour cette école."),
         "holiday": _("Jour férié : %(reason)s.") % {"reason": closure_reason},
         "closed": _("Fermé : %(reason)s.") % {"reason": closure_reason},
@@ -47,7 +48,7 @@ def serves_school(service, school_id):
 
 def check_day_open(child, service, day, now):
     """Rules that need no lock: family, school, weekday, closures, deadline."""
-    if not child.family.is_validated:
+    if not dossier.bookings_open(child.family):
         _refuse("not_validated")
     if not service.runs_on(day) or not serves_school(service, child.school_id):
         _refuse("not_offered")

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Closure, Service
 
+from . import dossier
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -230,10 +232,14 @@ def day_states(children, days, *, now, ignore_tickets=False):
             deadlines[key] = deadline(rule, day)
         return deadlines[key]
 
+    # A family whose file still misses something (e.g. a new regulation to accept) cannot book.
+    open_families = {}
     rows = []
     for child in children:
         services = by_school.get(child.school_id, [])
-        validated = child.family.is_validated
+        if child.family_id not in open_families:
+            open_families[child.family_id] = dossier.bookings_open(child.family)
+        validated = open_families[child.family_id]
         cells = {}
         for service in services:
             weekdays = service.weekday_set

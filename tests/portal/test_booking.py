@@ -35,6 +35,30 @@ def test_booking_a_day_debits_one_ticket_with_a_linked_ledger_entry(dupont, cant
     assert entry.kind == "booking" and entry.quantity == -1 and entry.by == dupont["user"]
 
 
+def test_a_validated_family_cannot_book_until_it_accepts_a_new_regulation(dupont, canteen, meal):
+    from documents.demo import add_document
+    from documents.models import PreauDocument
+    from portal.models import FileRequirement, SchoolYear
+    from portal.services import dossier
+    from tests.portal.conftest import PDF_BYTES
+
+    year = SchoolYear.objects.create(name="2026-2027", start=datetime.date(2026, 9, 1),
+                                     end=datetime.date(2027, 7, 3))
+    FileRequirement.objects.create(school_year=year, name="Règlement",
+                                   kind=FileRequirement.Kind.REGULATION)
+    add_document("Règlement", "r1.pdf", PDF_BYTES, kind=PreauDocument.Kind.REGULATION, version="1")
+    dossier.accept_regulation(dupont["family"], by=dupont["user"])
+    give_tickets(dupont["family"], meal, 3)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    add_document("Règlement v2", "r2.pdf", PDF_BYTES, kind=PreauDocument.Kind.REGULATION, version="2")
+    tuesday = MONDAY + datetime.timedelta(days=1)
+    assert refused_code(dupont["child"], canteen, tuesday, dupont["user"]) == "not_validated"
+    planning = calendar.day_states([dupont["child"]], [tuesday], now=NOW)
+    assert planning.rows[0].cells[(canteen.pk, tuesday)].state == "not_validated"
+    dossier.accept_regulation(dupont["family"], by=dupont["user"])
+    assert book_day(dupont["child"], canteen, tuesday, by=dupont["user"], now=NOW).pk
+
+
 def test_it_refuses_booking_when_the_family_file_is_not_validated(school, canteen, meal):
     user, family, kids = make_family("Roux", "roux@example.org", school, status=Family.Status.SUBMITTED)
     give_tickets(family, meal, 3)

@@ -158,8 +158,9 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
     book_day(small_kids[0], Service.objects.filter(schools=school).first(), MONDAY, by=small_user)
 
     # session + user, family, children, service links + services, closures, bookings, capacity
-    # counts, wallets; then base.html's site, town settings and the user bar's two permission queries.
-    expected = 14
+    # counts, wallets; whether the family's file opens bookings (children, school year twice);
+    # then base.html's site, town settings and the user bar's two permission queries.
+    expected = 17
     client.force_login(small_user)
     client.get(reverse("portal:planning"))  # the first request of all creates the town settings
     with django_assert_num_queries(expected):
