@@ -5,11 +5,10 @@ credit/debit form and that of a booking the agent cancellation, both going throu
 service functions as the families' pages.
 """
 
-import logging
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,20 +24,14 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from portal.models import Booking, Closure, LedgerEntry, Price, Service, TariffBracket, TicketType, Wallet
 from portal.models.service import WEEKDAY_CHOICES
-from portal.services import calendar
+from portal.services import audit, calendar
 from portal.services.booking import BookingRefused, cancel_booking
 from portal.services.wallet import WalletError, credit_tickets, debit_tickets
 
-audit_logger = logging.getLogger("portal.audit")
 
-
-def record_action(actor, action, target, detail=""):
-    """The one place agents' wallet and booking actions are audit-logged.
-
-    Points to the log for now; at the merge with the families work it calls their AuditLog.
-    """
-    audit_logger.info("%s | %s | %s #%s | %s", actor.pk if actor else None, action,
-                      target._meta.label, target.pk, detail)
+def record_action(actor, action, family, target, detail):
+    """The one place agents' wallet and booking actions reach the families' audit log."""
+    audit.record_action(actor, action, family, target=target, after=detail)
 
 
 class ServiceForm(WagtailAdminModelForm):
@@ -211,12 +204,15 @@ class WalletViewSet(ModelViewSet):
             d = form.cleaned_data
             action = credit_tickets if d["direction"] == "credit" else debit_tickets
             try:
-                entry = action(wallet, d["quantity"], d["reason"], by=request.user)
+                # The change and its audit entry commit together or not at all.
+                with transaction.atomic():
+                    entry = action(wallet, d["quantity"], d["reason"], by=request.user)
+                    record_action(request.user, f"wallet.{d['direction']}", wallet.family, wallet,
+                                  {"tickets": entry.quantity, "reason": d["reason"],
+                                   "balance": wallet.balance})
             except WalletError as exc:
                 form.add_error(None, str(exc))
             else:
-                record_action(request.user, f"wallet.{d['direction']}", wallet,
-                              f"{entry.quantity:+d} {d['reason']}")
                 messages.success(request, _("Porte-monnaie mis à jour : %(n)d ticket(s).") % {
                     "n": wallet.balance})
                 return redirect(self.get_url_name("edit"), pk=wallet.pk)
@@ -262,12 +258,14 @@ class BookingViewSet(ModelViewSet):
         form = AgentCancelForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                cancel_booking(booking, by=request.user, refund=form.cleaned_data["refund"])
+                with transaction.atomic():
+                    cancel_booking(booking, by=request.user, refund=form.cleaned_data["refund"])
+                    record_action(request.user, "booking.cancel", booking.child.family, booking,
+                                  {"refunded": booking.refunded,
+                                   "reason": form.cleaned_data["reason"]})
             except BookingRefused as exc:
                 form.add_error(None, exc.message)
             else:
-                record_action(request.user, "booking.cancel", booking,
-                              f"refund={booking.refunded} {form.cleaned_data['reason']}")
                 messages.success(request, _("Réservation annulée."))
                 return redirect(self.get_url_name("index"))
         return TemplateResponse(request, "portal/admin/form.html", {

@@ -53,20 +53,24 @@ def test_a_service_without_any_weekday_is_refused(admin_client, school, meal):
     assert not Service.objects.filter(name="Vide").exists()
 
 
-def test_an_agent_credits_and_debits_a_wallet_with_a_reason(admin_client, dupont, meal, agent, caplog):
+def test_an_agent_credits_and_debits_a_wallet_with_a_reason(admin_client, dupont, meal, agent):
+    from portal.models import AuditLog
+
     wallet = give_tickets(dupont["family"], meal, 0)
     url = reverse("porte-monnaie:edit", args=[wallet.pk])
-    with caplog.at_level("INFO", logger="portal.audit"):
-        response = admin_client.post(url, {"direction": "credit", "quantity": "5",
-                                           "reason": "Certificat médical"})
+    response = admin_client.post(url, {"direction": "credit", "quantity": "5",
+                                       "reason": "Certificat médical"})
     assert response.status_code == 302
-    assert "wallet.credit" in caplog.text
+    log = AuditLog.objects.get(action="wallet.credit")
+    assert (log.actor, log.family) == (agent, dupont["family"])
+    assert log.after == {"tickets": 5, "reason": "Certificat médical", "balance": 5}
     entry = LedgerEntry.objects.get(wallet=wallet)
     assert (entry.quantity, entry.reason, entry.agent) == (5, "Certificat médical", agent)
     response = admin_client.post(url, {"direction": "debit", "quantity": "9", "reason": "Erreur"})
     assert response.status_code == 200
     assert "Solde insuffisant" in response.content.decode()
     assert Wallet.objects.get(pk=wallet.pk).balance == 5
+    assert not AuditLog.objects.filter(action="wallet.debit").exists()
 
 
 @pytest.mark.parametrize("data", [{"direction": "credit", "quantity": "-3", "reason": "x"},
@@ -88,6 +92,10 @@ def test_an_agent_cancels_a_booking_after_the_deadline(admin_client, dupont, can
     assert response.status_code == 302
     assert Booking.objects.get(pk=booking.pk).status == "cancelled"
     assert Wallet.objects.get(pk=wallet.pk).balance == balance
+    from portal.models import AuditLog
+
+    log = AuditLog.objects.get(action="booking.cancel")
+    assert log.after["refunded"] == (refund == "yes")
 
 
 def test_importing_school_holidays_twice_creates_them_once(admin_client):
