@@ -55,3 +55,17 @@ def test_server_error_gives_the_styled_500_page_without_details(client, demo_sit
     assert "Un problème est survenu" in html
     assert "preau.css" in html and 'lang="fr"' in html
     assert "deliberate failure" not in html and "Traceback" not in html
+
+
+@pytest.mark.urls("tests.website.urls")
+def test_server_error_page_follows_the_visitor_language(client, demo_site):
+    client.raise_request_exception = False
+    response = client.get("/test-erreur/", headers={"accept-language": "en"})
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong" in html and 'lang="en"' in html
+
+
+def test_not_found_page_follows_the_visitor_language(client, demo_site):
+    html = client.get("/nulle-part/", headers={"accept-language": "en"}).content.decode()
+    assert "Page not found" in html and "Back to the home page" in html
