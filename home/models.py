@@ -1,7 +1,8 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
@@ -30,6 +31,15 @@ class TownSettings(BaseSiteSetting):
         _("en-tête des reçus"), blank=True,
         help_text=_("Nom de la régie, adresse, SIRET… imprimés en haut des reçus."),
     )
+    purchase_min_quantity = models.PositiveSmallIntegerField(
+        _("achat en ligne : tickets au minimum"), default=1,
+        validators=[MinValueValidator(1)],
+    )
+    purchase_max_quantity = models.PositiveSmallIntegerField(
+        _("achat en ligne : tickets au maximum"), default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_("Par achat. Les tickets achetés en trop ne sont pas remboursés."),
+    )
 
     panels = [
         MultiFieldPanel([FieldPanel("town_name"), FieldPanel("town_hall_address"),
@@ -38,6 +48,8 @@ class TownSettings(BaseSiteSetting):
         FieldPanel("emergency_phone"),
         FieldPanel("holiday_zone"),
         FieldPanel("receipt_header"),
+        FieldRowPanel([FieldPanel("purchase_min_quantity"), FieldPanel("purchase_max_quantity")],
+                      heading=_("Achat de tickets en ligne")),
     ]
 
     class Meta:
