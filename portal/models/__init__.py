@@ -3,6 +3,15 @@ from .audit import AppendOnlyError, AuditLog
 from .booking import Booking
 from .dossier import FileItem, FileRequirement, RegulationAcceptance
 from .family import AuthorisedPerson, Child, Family, School, SchoolYear
+from .payment import (
+    DemoCheckoutSession,
+    Dispute,
+    Purchase,
+    Receipt,
+    ReceiptCounter,
+    Refund,
+    StripeEvent,
+)
 from .service import Closure, Price, Service, TariffBracket, TicketType
 from .user import User
 from .wallet import LedgerEntry, Wallet
@@ -11,3 +20,4 @@ __all__ = ["Child", "Family", "School", "SchoolYear", "User"]
 __all__ += ["AppendOnlyError", "AuditLog", "AuthorisedPerson", "FileItem", "FileRequirement",
             "Invitation", "RegulationAcceptance"]
 __all__ += ["Booking", "Closure", "LedgerEntry", "Price", "Service", "TariffBracket", "TicketType", "Wallet"]
+__all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCounter", "Refund", "StripeEvent"]
