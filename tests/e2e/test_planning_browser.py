@@ -1,9 +1,7 @@
 """Booking and cancelling in a real browser, with the mouse, the keyboard and without JavaScript."""
 
 import datetime
-import os
 import re
-import shutil
 
 import pytest
 from django.utils import timezone
@@ -11,25 +9,8 @@ from django.utils import timezone
 from portal.models import Booking, Child, Family, School, Service, TicketType, User, Wallet
 from portal.services.wallet import credit_tickets, get_wallet
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed"),
-]
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+# The browser fixture (Debian's Chromium, shared per module) comes from tests/e2e/conftest.py.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
