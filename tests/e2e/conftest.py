@@ -25,23 +25,19 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def browser(django_db_setup):
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module: a module that starts its own Playwright never runs while
+    ours is alive (two sync Playwright instances cannot share the thread)."""
     if not CHROMIUM.exists():
         reason = "Debian's Chromium is missing at /usr/bin/chromium (run scripts/install-chromium.sh)"
         # CI sets PREAU_REQUIRE_BROWSER=1: there a missing browser is a failure, not a skip.
         if os.environ.get("PREAU_REQUIRE_BROWSER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    # Starting Playwright's sync API (greenlets) gives this thread fresh database connection
-    # objects; the data kept for serialized rollback lives on the old one, so carry it over.
-    serialized = getattr(connections["default"], "_test_serialized_contents", None)
     with sync_playwright() as playwright:
-        if serialized is not None:
-            connections["default"]._test_serialized_contents = serialized
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
         )
@@ -71,10 +67,42 @@ def desktop_page(browser, demo, live_server):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def migrated_data(django_db_setup, django_db_blocker):
+    """What the migrations put in the database (Wagtail's root page and collection, groups, the 14
+    allergens…), taken before any browser test empties the tables."""
+    from django.db import connection
+    from wagtail.models import Page
+
+    with django_db_blocker.unblock():
+        if not Page.objects.filter(depth=1).exists():
+            pytest.fail("The test database was flushed before the browser tests could snapshot it.")
+        return connection.creation.serialize_db_to_string()
+
+
 @pytest.fixture
-def demo(django_db_serialized_rollback, transactional_db):
-    """The demo town. Serialized rollback brings back what Wagtail's data migrations created
-    (root page, root collection, groups), which the live server's table flush removes."""
+def demo(migrated_data, transactional_db):
+    """The demo town. The live server needs committed data, so each test ends with a table flush
+    (by us or by another transactional test); put back the migrations' data, then load the demo.
+    Done here rather than with Django's serialized rollback, which breaks when a transactional
+    test without it ran before (its flush recreates content types under new ids)."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+    from django.core.management.color import no_style
+    from django.db import connection
+    from wagtail.models import Page
+
+    if not Page.objects.filter(depth=1).exists():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(migrated_data)
+        # As loaddata does: move id sequences past the restored rows.
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+                cursor.execute(sql)
+        # Content type ids are back to the snapshot's: drop the ids cached since the flush.
+        ContentType.objects.clear_cache()
+        cache.clear()
     call_command("load_demo", stdout=open(os.devnull, "w"))
 
 
