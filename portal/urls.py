@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, dossier, family, planning, security, wallet
+from .views import account, dossier, family, payment, planning, security, wallet
 
 app_name = "portal"
 
@@ -37,4 +37,13 @@ urlpatterns = [
     path("planning/clic/", planning.act, name="planning_act"),
     path("planning/semaine-type/", planning.pattern, name="planning_pattern"),
     path("porte-monnaie/", wallet.wallet_page, name="wallet"),
+    # Payments (issue 5)
+    path("porte-monnaie/acheter/", payment.buy, name="payment_buy"),
+    path("porte-monnaie/achats/", payment.purchases, name="payment_list"),
+    path("porte-monnaie/recus/<int:purchase_id>/", payment.receipt_html, name="payment_receipt"),
+    path("porte-monnaie/recus/<int:purchase_id>/pdf/", payment.receipt_pdf, name="payment_receipt_pdf"),
+    path("paiement/retour/", payment.payment_return, name="payment_return"),
+    path("paiement/abandon/", payment.payment_cancel, name="payment_cancel"),
+    path("paiement/demo/<str:session_id>/", payment.demo_checkout, name="payment_demo"),
+    path("paiement/stripe/webhook/", payment.stripe_webhook, name="stripe_webhook"),
 ]

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('session_id', models.CharField(max_length=100, unique=True)),
-                ('purchase_token', models.UUIDField()),
+                ('purchase_token', models.UUIDField(unique=True)),
                 ('amount_cents', models.PositiveIntegerField()),
                 ('outcome', models.CharField(default='open', max_length=10)),
                 ('success_url', models.CharField(max_length=1000)),

@@ -20,4 +20,5 @@ __all__ = ["Child", "Family", "School", "SchoolYear", "User"]
 __all__ += ["AppendOnlyError", "AuditLog", "AuthorisedPerson", "FileItem", "FileRequirement",
             "Invitation", "RegulationAcceptance"]
 __all__ += ["Booking", "Closure", "LedgerEntry", "Price", "Service", "TariffBracket", "TicketType", "Wallet"]
-__all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCounter", "Refund", "StripeEvent"]
+__all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCounter", "Refund",
+            "StripeEvent"]

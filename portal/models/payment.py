@@ -132,7 +132,7 @@ class DemoCheckoutSession(models.Model):
     """What the demo provider keeps in place of Stripe's servers."""
 
     session_id = models.CharField(max_length=100, unique=True)
-    purchase_token = models.UUIDField()
+    purchase_token = models.UUIDField(unique=True)
     amount_cents = models.PositiveIntegerField()
     outcome = models.CharField(max_length=10, default="open")  # open, paid, failed, expired
     success_url = models.CharField(max_length=1000)
