@@ -5,11 +5,13 @@ import documents.demo
 import home.demo
 import menus.demo
 import portal.demo
+import portal.demo_payments
 import portal.demo_planning
 import tutorials.demo
 
 # Order matters: the home page must exist before the sections are added under it.
-LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo, portal.demo_planning]
+LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo, portal.demo_planning,
+           portal.demo_payments]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,23 @@
+"""Background tasks (django-tasks); a scheduler (cron, systemd timer) enqueues them: docs/deployment.md."""
+
+import logging
+
+from django_tasks import task
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def reconcile_payments(days=3):
+    """Credit paid Checkout Sessions whose webhook and return page were both missed."""
+    import datetime
+
+    from django.utils import timezone
+
+    from portal.services.payment import reconcile
+
+    report = reconcile(timezone.now() - datetime.timedelta(days=days))
+    for problem in report["problems"]:
+        logger.warning("Payment reconciliation: %s", problem)
+    return {"checked": report["checked"], "credited": report["credited"], "expired": report["expired"],
+            "problems": [str(p) for p in report["problems"]]}
