@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portail famille")
+
+    def ready(self):
+        from portal.services import display_cache
+
+        display_cache.connect_signals()

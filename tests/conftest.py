@@ -14,6 +14,15 @@ def demo_site(db):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the database is rolled back between tests, and a
+    cached town or planning configuration must not outlive the rows it was read from."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings):
     """Every test writes uploads to its own folders, never to the developer's media."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -6,11 +6,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Closure, Service
 
-from . import dossier
+from . import display_cache, dossier
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -100,6 +101,23 @@ def services_for_schools(school_ids):
     for lst in by_school.values():
         lst.sort(key=lambda s: (s.order, s.name, s.pk))
     return by_school
+
+
+def planning_config(school_ids, start, end):
+    """Services per school and the closures of a period, from the cache (no query) until an
+    agent changes a service, a closure, a school or a ticket type."""
+    ids = sorted(school_ids)
+    return display_cache.cached(
+        (display_cache.PLANNING,), f"planning:{','.join(map(str, ids))}:{start}:{end}",
+        lambda: (services_for_schools(ids), closures_between(start, end)))
+
+
+def family_bookings_open(family):
+    """dossier.bookings_open for display, cached until the family's file or the year's
+    requirements change (it depends on the date through the current school year)."""
+    return display_cache.cached(
+        (display_cache.PLANNING, display_cache.family_namespace(family.pk)),
+        f"open:{family.pk}:{timezone.localdate()}", lambda: dossier.bookings_open(family))
 
 
 def school_holidays(zone, start, end):
@@ -203,8 +221,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
     if not children or not days:
         return Planning(days, [], {}, [])
     start, end = days[0], days[-1]
-    by_school = services_for_schools({c.school_id for c in children})
-    closures = closures_between(start, end)
+    by_school, closures = planning_config({c.school_id for c in children}, start, end)
     bookings = {}
     for b in Booking.objects.filter(child__in=[c.pk for c in children], date__range=(start, end),
                                     status=Booking.Status.ACTIVE):
@@ -238,7 +255,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
     for child in children:
         services = by_school.get(child.school_id, [])
         if child.family_id not in open_families:
-            open_families[child.family_id] = dossier.bookings_open(child.family)
+            open_families[child.family_id] = family_bookings_open(child.family)
         validated = open_families[child.family_id]
         cells = {}
         for service in services:

@@ -10,7 +10,7 @@ from home.demo import get_home
 pytestmark = pytest.mark.django_db
 
 Kind = PreauDocument.Kind
-PAGE_QUERIES = 9  # site, page route, restrictions, settings, documents, collection rules…
+PAGE_QUERIES = 8  # site, page route, restrictions, documents, collection rules… (town settings: cached)
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from home.models import HomePage, HomePageQuickLink, NewsIndexPage, NewsPage
 
 pytestmark = pytest.mark.django_db
 
-# Site, page route, its ancestors (alias check), two view-restriction lookups, town settings,
-# quick links with their pages (one join), latest news.
-HOME_PAGE_QUERIES = 8
+# Site, page route, its ancestors (alias check), two view-restriction lookups, quick links with
+# their pages (one join), latest news. base.html's town settings come from the cache.
+HOME_PAGE_QUERIES = 7
 
 
 def add_content(count):

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 
 from portal.models import Booking, Service
@@ -157,22 +158,87 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
         book_day(big_kids[0], service, MONDAY, by=big_user)
     book_day(small_kids[0], Service.objects.filter(schools=school).first(), MONDAY, by=small_user)
 
-    # session + user, family, children, service links + services, closures, bookings, capacity
-    # counts, wallets; whether the family's file opens bookings (children, school year twice);
-    # then base.html's site, town settings and the user bar's two permission queries.
-    expected = 17
+    small_url = reverse("portal:planning") + "?mois=2026-09"
+    big_url = reverse("portal:planning") + "?mois=2026-10"
+    child_url = reverse("portal:planning_child", args=[big_kids[0].pk]) + "?mois=2026-09"
+    # session, user, the family's children (family and school joined), bookings, capacity
+    # counts, wallets. The planning configuration (service links, services, closures), whether
+    # the family's file opens bookings and base.html's town settings come from the cache, and
+    # families get no Wagtail user bar (its two permission queries).
+    expected = 6
     client.force_login(small_user)
-    client.get(reverse("portal:planning"))  # the first request of all creates the town settings
+    client.get(small_url)  # stamps the idle timer, fills the cache
     with django_assert_num_queries(expected):
-        small = client.get(reverse("portal:planning") + "?mois=2026-09")
+        small = client.get(small_url)
     client.force_login(big_user)
-    client.get(reverse("portal:planning"))  # the first request after login stamps the idle timer
+    client.get(big_url)
     with django_assert_num_queries(expected):
-        big = client.get(reverse("portal:planning") + "?mois=2026-10")
+        big = client.get(big_url)
     assert small.content.decode().count('class="cell-button"') < big.content.decode().count(
         'class="cell-button"')
-    with django_assert_num_queries(expected - 1):  # the child page needs no separate family query
-        client.get(reverse("portal:planning_child", args=[big_kids[0].pk]) + "?mois=2026-09")
+    client.get(child_url)
+    with django_assert_num_queries(expected):  # the child, with its family and school, in one query
+        client.get(child_url)
+    # With an empty cache, the same fixed extra: service links, services, closures; whether the
+    # file is complete (children, then the school year twice: none is set up here); site and
+    # town settings.
+    cache.clear()
+    with django_assert_num_queries(expected + 8):
+        client.get(big_url)
+    cache.clear()
+    client.force_login(small_user)
+    client.get(small_url)
+    cache.clear()
+    with django_assert_num_queries(expected + 8):
+        client.get(small_url)
+
+
+def test_the_cached_planning_shows_a_closure_an_agent_adds_at_once(logged_dupont, dupont, canteen, meal):
+    from portal.models import Closure
+
+    give_tickets(dupont["family"], meal, 2)
+    assert "Sortie scolaire" not in logged_dupont.get(planning_url()).content.decode()
+    Closure.objects.create(reason="Sortie scolaire", start=MONDAY, end=MONDAY)
+    html = logged_dupont.get(planning_url()).content.decode()
+    assert "Sortie scolaire" in html
+    assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' not in html
+
+
+def test_the_cached_planning_follows_a_service_change_and_a_new_school(logged_dupont, dupont, canteen,
+                                                                       meal, other_school):
+    give_tickets(dupont["family"], meal, 2)
+    assert "Cantine" in logged_dupont.get(planning_url()).content.decode()
+    canteen.name = "Restaurant scolaire"
+    canteen.save()
+    html = logged_dupont.get(planning_url()).content.decode()
+    assert "Restaurant scolaire" in html and ">Cantine<" not in html
+    canteen.schools.set([other_school])  # m2m only: no save() of the service
+    assert "Aucune prestation n’est proposée à cette école." in logged_dupont.get(
+        planning_url()).content.decode()
+
+
+def test_the_cached_planning_follows_the_familys_file(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    booking_label = 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"'
+    assert booking_label in logged_dupont.get(planning_url()).content.decode()
+    dupont["family"].status = "suspended"
+    dupont["family"].save()
+    html = logged_dupont.get(planning_url()).content.decode()
+    assert booking_label not in html and "Dossier non validé" in html
+
+
+def test_a_version_bumped_in_the_cache_is_seen_by_every_process(settings):
+    """The counter lives in the shared cache, not in process memory: another process (here, a
+    second cache connection) reads the bumped version."""
+    from django.core.cache import caches
+
+    from portal.services import display_cache
+
+    before = display_cache.versions(display_cache.PLANNING)[0]
+    display_cache.bump(display_cache.PLANNING)
+    assert display_cache.versions(display_cache.PLANNING)[0] > before
+    other = caches.create_connection("default")
+    assert other.get("preau:v:planning") == display_cache.versions(display_cache.PLANNING)[0]
 
 
 def test_wallet_page_shows_balances_and_history_of_the_family_only(client, dupont, martin, canteen, meal,

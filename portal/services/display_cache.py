@@ -1,0 +1,144 @@
+"""Cached reads for what pages show: the planning configuration, whether a family may book,
+the town settings of the page chrome.
+
+Each namespace has a version counter kept in the cache itself (Redis in production), not in
+process memory, so a change saved by any process is seen by every process at once: the signal
+receivers below bump the counter on save and delete, and entries of an older version are never
+read again (they expire). Only display reads these caches: book_day re-reads every rule from
+the database under its lock.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+PREFIX = "preau:"
+PLANNING = "planning"
+TOWN = "town"
+
+
+def _timeout():
+    # A process-local cache (locmem: no REDIS_URL) cannot see another process's version bumps,
+    # so there entries live a minute at most; a shared cache keeps them a day.
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return 60 if backend.endswith("LocMemCache") else 24 * 3600
+
+
+def family_namespace(family_id):
+    return f"family:{family_id}"
+
+
+def _version_key(namespace):
+    return f"{PREFIX}v:{namespace}"
+
+
+def versions(*namespaces):
+    keys = [_version_key(n) for n in namespaces]
+    found = cache.get_many(keys)
+    out = []
+    for key in keys:
+        version = found.get(key)
+        if version is None:
+            # A new counter starts from the clock, not from 1: a counter evicted from the cache
+            # must never come back to a version whose old entries may still be there.
+            version = time.time_ns()
+            if not cache.add(key, version, timeout=None):
+                version = cache.get(key, version)
+        out.append(version)
+    return out
+
+
+def _bump_now(namespace):
+    key = _version_key(namespace)
+    try:
+        cache.incr(key)
+    except ValueError:  # no counter yet (or evicted): any fresh one is newer than the old
+        cache.add(key, time.time_ns(), timeout=None)
+
+
+def bump(namespace):
+    """Invalidate a namespace now and again when the transaction commits: a process reading
+    between the save and the commit would otherwise cache the old rows under the new version."""
+    _bump_now(namespace)
+    transaction.on_commit(lambda: _bump_now(namespace))
+
+
+def cached(namespaces, key, compute):
+    """compute() once per version of the namespaces; `key` says what else the value depends on."""
+    full_key = f"{PREFIX}{key}:" + ":".join(str(v) for v in versions(*namespaces))
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, _timeout())
+    return value
+
+
+def town_settings(request):
+    """The site's TownSettings without the two queries (site, settings) of every page."""
+    from wagtail.models import Site
+
+    from home.models import TownSettings
+
+    def load():
+        site = Site.find_for_request(request)
+        return None if site is None else TownSettings.for_site(site)
+
+    return cached((TOWN,), f"town:{request.get_host()}", load)
+
+
+def _planning_changed(**kwargs):
+    bump(PLANNING)
+
+
+def _town_changed(sender, created=False, **kwargs):
+    from home.models import TownSettings
+
+    # A site's settings are created on their first read, when nothing was cached for them yet:
+    # bumping then would only make the next page read them again.
+    if not (created and sender is TownSettings):
+        bump(TOWN)
+
+
+def _family_changed(sender, instance, **kwargs):
+    from portal.models import Family
+
+    bump(family_namespace(instance.pk if isinstance(instance, Family) else instance.family_id))
+
+
+def connect_signals():
+    """Called from PortalConfig.ready() so every process (web, worker, command) invalidates."""
+    from wagtail.models import Site
+
+    from documents.models import PreauDocument
+    from home.models import TownSettings
+    from portal.models import (
+        Child,
+        Closure,
+        Family,
+        FileItem,
+        FileRequirement,
+        RegulationAcceptance,
+        School,
+        SchoolYear,
+        Service,
+        TicketType,
+    )
+
+    # What every family's planning shows: services and their schools, closures, ticket type
+    # names; and what decides whether a file is complete: the year's requirements, the
+    # current regulation.
+    for model in (Service, Closure, School, TicketType, SchoolYear, FileRequirement, PreauDocument):
+        for signal in (post_save, post_delete):
+            signal.connect(_planning_changed, sender=model, dispatch_uid=f"preau-planning-{model.__name__}")
+    m2m_changed.connect(_planning_changed, sender=Service.schools.through,
+                        dispatch_uid="preau-planning-service-schools")
+    # One family's file: its status, children, pieces and regulation acceptance.
+    for model in (Family, Child, FileItem, RegulationAcceptance):
+        for signal in (post_save, post_delete):
+            signal.connect(_family_changed, sender=model, dispatch_uid=f"preau-family-{model.__name__}")
+    for model in (TownSettings, Site):
+        for signal in (post_save, post_delete):
+            signal.connect(_town_changed, sender=model, dispatch_uid=f"preau-town-{model.__name__}")
