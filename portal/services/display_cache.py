@@ -20,11 +20,10 @@ PLANNING = "planning"
 TOWN = "town"
 
 
-def _timeout():
+def _shared():
     # A process-local cache (locmem: no REDIS_URL) cannot see another process's version bumps,
-    # so there entries live a minute at most; a shared cache keeps them a day.
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    return 60 if backend.endswith("LocMemCache") else 24 * 3600
+    # so there entries live a minute at most and are not kept in memory beyond that.
+    return not settings.CACHES.get("default", {}).get("BACKEND", "").endswith("LocMemCache")
 
 
 def family_namespace(family_id):
@@ -66,13 +65,26 @@ def bump(namespace):
     transaction.on_commit(lambda: _bump_now(namespace))
 
 
+# An entry never changes under a given version, so each process also keeps the latest ones
+# in memory: a request then reads only the version counters from the shared cache.
+_local = {}
+LOCAL_MAX = 512
+
+
 def cached(namespaces, key, compute):
     """compute() once per version of the namespaces; `key` says what else the value depends on."""
     full_key = f"{PREFIX}{key}:" + ":".join(str(v) for v in versions(*namespaces))
+    shared = _shared()
+    if shared and full_key in _local:
+        return _local[full_key]
     value = cache.get(full_key)
     if value is None:
         value = compute()
-        cache.set(full_key, value, _timeout())
+        cache.set(full_key, value, 24 * 3600 if shared else 60)
+    if shared:
+        if len(_local) >= LOCAL_MAX:
+            _local.clear()
+        _local[full_key] = value
     return value
 
 

@@ -204,6 +204,20 @@ def test_the_cached_planning_shows_a_closure_an_agent_adds_at_once(logged_dupont
     assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' not in html
 
 
+def test_with_a_shared_cache_the_in_memory_copy_follows_a_new_closure(logged_dupont, dupont, canteen, meal,
+                                                                       monkeypatch):
+    from portal.models import Closure
+    from portal.services import display_cache
+
+    monkeypatch.setattr(display_cache, "_shared", lambda: True)  # as with Redis
+    monkeypatch.setattr(display_cache, "_local", {})
+    give_tickets(dupont["family"], meal, 2)
+    logged_dupont.get(planning_url())
+    assert any(key.startswith("preau:planning:") for key in display_cache._local)
+    Closure.objects.create(reason="Grève", start=MONDAY, end=MONDAY)
+    assert "Grève" in logged_dupont.get(planning_url()).content.decode()
+
+
 def test_the_cached_planning_follows_a_service_change_and_a_new_school(logged_dupont, dupont, canteen,
                                                                        meal, other_school):
     give_tickets(dupont["family"], meal, 2)
