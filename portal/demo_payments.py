@@ -29,4 +29,4 @@ def load():
                               cancel_url="/famille/porte-monnaie/")
         purchase.refresh_from_db()
         demo.settle(purchase.session_id, "paid")
-        payment.settle_session(demo.retrieve_session(purchase.session_id))
+        payment.settle_session(demo.retrieve_session(purchase.session_id), notify=False)
