@@ -30,6 +30,7 @@ def dashboard(request):
     if family is not None:
         context["missing"] = dossier.missing_for_bookings(family)
         context["bookings_open"] = not context["missing"]
+        context["wallets"] = family.wallets.select_related("ticket_type").order_by("ticket_type__name")
     return render(request, "portal/dashboard.html", context)
 
 

@@ -294,3 +294,22 @@ def test_weekly_pattern_rejects_bad_periods_and_other_familys_children(client, d
     html = response.content.decode()
     assert "La date de fin doit suivre la date de début." in html
     assert not Booking.objects.exists()
+
+
+def test_the_dashboard_links_the_planning_and_shows_the_balance(logged_dupont, dupont, meal, care):
+    give_tickets(dupont["family"], meal, 3)
+    html = logged_dupont.get(reverse("portal:dashboard")).content.decode()
+    card = html[html.index('id="carte-porte-monnaie"'):]
+    card = card[:card.index("</a>")]
+    assert f'href="{reverse("portal:wallet")}"' in html and "Repas : <strong>3</strong>" in card
+    assert f'class="card" href="{reverse("portal:planning")}"' in html
+
+
+def test_the_header_links_a_familys_planning_and_wallet_not_an_agents(logged_dupont, client, agent):
+    html = logged_dupont.get(planning_url()).content.decode()
+    header = html[:html.index("</header>")]
+    assert f'<a href="{reverse("portal:planning")}" aria-current="page">Planning</a>' in header
+    assert f'<a href="{reverse("portal:wallet")}">Porte-monnaie</a>' in header
+    client.force_login(agent)
+    header = client.get(reverse("portal:dashboard")).content.decode().split("</header>")[0]
+    assert reverse("portal:wallet") not in header
