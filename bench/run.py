@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,8 +59,17 @@ def prepare():
     from django.core.management import call_command
     from django.utils import timezone
 
-    from portal.models import Child, Family, School, Service, User
-    from portal.services import calendar
+    from portal.models import (
+        Child,
+        Family,
+        FileItem,
+        FileRequirement,
+        RegulationAcceptance,
+        School,
+        Service,
+        User,
+    )
+    from portal.services import calendar, dossier
     from portal.services.wallet import credit_tickets, get_wallet
 
     call_command("migrate", verbosity=0)
@@ -70,6 +80,14 @@ def prepare():
     family.guardians.add(user)
     children = [Child.objects.create(family=family, first_name=n, last_name="Bench", school=school,
                                      birth_date=datetime.date(2018, 1, 1)) for n in ("Ana", "Bob", "Cyd")]
+    # A complete file (every piece accepted, the current regulation accepted): bookings are open.
+    for requirement in FileRequirement.objects.filter(kind=FileRequirement.Kind.UPLOAD):
+        FileItem.objects.create(family=family, requirement=requirement, state=FileItem.State.ACCEPTED)
+    regulation = dossier.current_regulation()
+    if regulation is not None:
+        RegulationAcceptance.objects.create(family=family, document=regulation, accepted_by=user,
+                                            document_title=regulation.title, version=regulation.version)
+    assert dossier.bookings_open(family), dossier.missing_for_bookings(family)
     services = list(Service.objects.filter(schools=school))
     assert len(services) == 4, services
     for ticket_type in {s.ticket_type for s in services}:
@@ -99,7 +117,36 @@ def wrk(url, script, tmp, name):
     return json.loads(re.search(r"RESULT (\{.*\})", out).group(1))
 
 
+def start_redis():
+    """Production shape: a Redis cache and cached_db sessions. Starts a throw-away redis-server
+    (no persistence) unless REDIS_URL is given; without one, the cache is per worker (locmem)."""
+    if os.environ.get("REDIS_URL"):
+        return None
+    if not shutil.which("redis-server"):
+        print("redis-server not found (apt-get install -y redis-server): measuring with a per-worker "
+              "locmem cache and database sessions.")
+        return None
+    port = int(os.environ.get("BENCH_REDIS_PORT", "6391"))
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    return redis
+
+
 def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS).")
+    redis = start_redis()
+    try:
+        run_all()
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+
+
+def run_all():
     recreate_database()
     data = prepare()
     csrf = secrets.token_hex(16)  # an unmasked 32-character secret is a valid token
@@ -158,7 +205,8 @@ end
     print(f"one child vs floor: {child / floor:.2f}  (aim ≥ 0.5)")
     print(f"booking click p95: {results['booking click (htmx POST, family grid back)']['p95']:.1f} ms"
           "  (aim < 50)")
-    print(f"{len(data['cells'])} open cells were available to book.")
+    print(f"{len(data['cells'])} open cells were available to book; cache: "
+          f"{'Redis' if os.environ.get('REDIS_URL') else 'locmem per worker'}.")
 
 
 if __name__ == "__main__":
