@@ -23,6 +23,8 @@ OBJECT_URLS = [
 @pytest.fixture
 def family_a_objects(family_a, parent_a, requirements):
     child = family_a.children.get()
+    # A name no page could contain by chance (Faker's random names sometimes could).
+    child.first_name = "Zéphyrine"
     dossier.save_child(child, by=parent_a, pai_upload=pdf_upload("pai.pdf"))
     AuthorisedPerson.objects.create(child=child, name="Mamie Alpha", phone="0600000000")
     item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
