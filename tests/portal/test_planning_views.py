@@ -161,11 +161,11 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
     small_url = reverse("portal:planning") + "?mois=2026-09"
     big_url = reverse("portal:planning") + "?mois=2026-10"
     child_url = reverse("portal:planning_child", args=[big_kids[0].pk]) + "?mois=2026-09"
-    # session, user, the family's children (family and school joined), bookings, capacity
-    # counts, wallets. The planning configuration (service links, services, closures), whether
+    # session, user, the family's children (family and school joined), then bookings, capacity
+    # counts and wallets in one UNION ALL query. The planning configuration (service links, services, closures), whether
     # the family's file opens bookings and base.html's town settings come from the cache, and
     # families get no Wagtail user bar (its two permission queries).
-    expected = 6
+    expected = 4
     client.force_login(small_user)
     client.get(small_url)  # stamps the idle timer, fills the cache
     with django_assert_num_queries(expected):
