@@ -41,6 +41,17 @@ def login(page, live_server):
     page.wait_for_load_state()
 
 
+def htmx_idle(page):
+    """A key pressed while htmx is still swapping or settling may land on a replaced element."""
+    # Polled from Python: wait_for_function would need eval(), which the page's CSP forbids.
+    busy = "!!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    for _ in range(100):
+        if not page.evaluate(busy):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("htmx was still busy after 5 seconds")
+
+
 def test_booking_and_cancelling_with_mouse_and_keyboard_update_the_balance(browser, live_server,
                                                                           family_with_tickets):
     from playwright.sync_api import expect
@@ -64,6 +75,7 @@ def test_booking_and_cancelling_with_mouse_and_keyboard_update_the_balance(brows
     assert Booking.objects.filter(status="active").count() == 1
 
     # Keyboard: Tab from the booked day to the next one, book it with Enter; focus stays there.
+    htmx_idle(page)
     page.locator(f"#{first_id}").focus()
     page.keyboard.press("Tab")
     second_id = page.evaluate("document.activeElement.id")
@@ -76,6 +88,7 @@ def test_booking_and_cancelling_with_mouse_and_keyboard_update_the_balance(brows
     expect(page.locator(".st-no_ticket").first).to_contain_text("Pas de ticket")
 
     # Keyboard: Space cancels the focused booking and gives the ticket back.
+    htmx_idle(page)
     page.keyboard.press("Space")
     expect(page.locator("#planning-status")).to_contain_text("Réservation annulée")
     expect(balance).to_contain_text("Repas : 1")
