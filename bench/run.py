@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/preau_bench")
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
-DURATION = os.environ.get("BENCH_DURATION", "10s")
+DURATION = os.environ.get("BENCH_DURATION", "6s")  # longer runs outrun the open cells
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "4")
 BIN = Path(sys.executable).parent
 
