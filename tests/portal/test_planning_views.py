@@ -162,9 +162,9 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
     big_url = reverse("portal:planning") + "?mois=2026-10"
     child_url = reverse("portal:planning_child", args=[big_kids[0].pk]) + "?mois=2026-09"
     # session, user, the family's children (family and school joined), then bookings, capacity
-    # counts and wallets in one UNION ALL query. The planning configuration (service links, services, closures), whether
-    # the family's file opens bookings and base.html's town settings come from the cache, and
-    # families get no Wagtail user bar (its two permission queries).
+    # counts and wallets in one UNION ALL query. The planning configuration (service links,
+    # services, closures), whether the family's file opens bookings and base.html's town
+    # settings come from the cache, and families get no Wagtail user bar (two permission queries).
     expected = 4
     client.force_login(small_user)
     client.get(small_url)  # stamps the idle timer, fills the cache
