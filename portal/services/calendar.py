@@ -6,6 +6,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -210,35 +211,117 @@ class Planning:
     ticket_types: list
 
 
+class _RowLoader:
+    """Builds model instances from hand-written SQL rows, with the same database converters the
+    ORM applies (SQLite returns dates as text, booleans as 0/1). The planning pages run the same
+    few query shapes on every request; compiling them through the ORM cost more than the query
+    itself (~1 ms each), so their SQL is written out and only the values vary."""
+
+    _cache = {}
+
+    def __init__(self, model, alias):
+        self.model = model
+        fields = model._meta.concrete_fields
+        qn = connection.ops.quote_name
+        self.attnames = [f.attname for f in fields]
+        self.columns = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
+        self.converters = []
+        for i, field in enumerate(fields):
+            col = field.get_col(alias)
+            funcs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if funcs:
+                self.converters.append((i, col, funcs))
+
+    @classmethod
+    def get(cls, model, alias):
+        key = (model, alias, connection.vendor)
+        if key not in cls._cache:
+            cls._cache[key] = cls(model, alias)
+        return cls._cache[key]
+
+    def __len__(self):
+        return len(self.attnames)
+
+    def build(self, values):
+        values = list(values)
+        for i, col, funcs in self.converters:
+            for func in funcs:
+                values[i] = func(values[i], col, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def child_of_guardian(user_id, child_id):
+    """The child `child_id` with its family and school selected, if `user_id` is one of the
+    family's guardians, else None; one query (see _RowLoader for why it is raw SQL)."""
+    from portal.models import Child, Family, School
+
+    if not (isinstance(child_id, int) and 0 < child_id < 2**63):  # SQLite overflows past 64 bits
+        return None
+    loaders = [_RowLoader.get(Child, "c"), _RowLoader.get(Family, "f"), _RowLoader.get(School, "s")]
+    qn = connection.ops.quote_name
+    guardians = Family.guardians.through._meta.db_table
+    sql = (f"SELECT {', '.join(loader.columns for loader in loaders)} "
+           f"FROM {qn(Child._meta.db_table)} c "
+           f"INNER JOIN {qn(Family._meta.db_table)} f ON f.{qn('id')} = c.{qn('family_id')} "
+           f"INNER JOIN {qn(School._meta.db_table)} s ON s.{qn('id')} = c.{qn('school_id')} "
+           f"WHERE c.{qn('id')} = %s AND EXISTS (SELECT 1 FROM {qn(guardians)} g "
+           f"WHERE g.{qn('family_id')} = c.{qn('family_id')} AND g.{qn('user_id')} = %s)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [child_id, user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    parts, start = [], 0
+    for loader in loaders:
+        parts.append(loader.build(row[start:start + len(loader)]))
+        start += len(loader)
+    child, family, school = parts
+    Child._meta.get_field("family").set_cached_value(child, family)
+    Child._meta.get_field("school").set_cached_value(child, school)
+    return child
+
+
+def _placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
 def _bookings_counts_wallets(children, capped, start, end):
     """The children's active bookings, the day counts of capacity-limited services and the
-    families' balances, in one round trip (UNION ALL of three selects, told apart by `kind`)."""
-    from django.db.models import Count, DateField, IntegerField, Value
-
+    families' balances, in one round trip (UNION ALL of three selects, told apart by the first
+    column); raw SQL for the reason given in _RowLoader."""
     from portal.models import Booking, Wallet
 
-    def const(value, field):
-        return Value(value, output_field=field)
-
-    active = {"date__range": (start, end), "status": Booking.Status.ACTIVE}
+    qn = connection.ops.quote_name
+    booking, wallet = qn(Booking._meta.db_table), qn(Wallet._meta.db_table)
+    child_ids = [c.pk for c in children]
+    family_ids = sorted({c.family_id for c in children})
+    active = Booking.Status.ACTIVE.value
     # kind, booking id, child or family id, service or ticket type id, date, count or balance
-    mine = (Booking.objects.filter(child__in=[c.pk for c in children], **active)
-            .values_list(const(1, IntegerField()), "pk", "child_id", "service_id", "date",
-                         const(None, IntegerField())).order_by())
-    wallets = (Wallet.objects.filter(family_id__in={c.family_id for c in children})
-               .values_list(const(3, IntegerField()), "pk", "family_id", "ticket_type_id",
-                            const(None, DateField()), "balance").order_by())
-    parts = [wallets]
+    parts = [f"SELECT 1, {qn('id')}, {qn('child_id')}, {qn('service_id')}, {qn('date')}, NULL "
+             f"FROM {booking} WHERE {qn('child_id')} IN ({_placeholders(child_ids)}) "
+             f"AND {qn('date')} BETWEEN %s AND %s AND {qn('status')} = %s",
+             f"SELECT 3, {qn('id')}, {qn('family_id')}, {qn('ticket_type_id')}, NULL, {qn('balance')} "
+             f"FROM {wallet} WHERE {qn('family_id')} IN ({_placeholders(family_ids)})"]
+    params = [*child_ids, start, end, active, *family_ids]
     if capped:
-        parts.append(Booking.objects.filter(service_id__in=capped, **active)
-                     .values("service_id", "date").annotate(n=Count("pk"))
-                     .values_list(const(2, IntegerField()), const(None, IntegerField()),
-                                  const(None, IntegerField()), "service_id", "date", "n").order_by())
+        parts.append(f"SELECT 2, NULL, NULL, {qn('service_id')}, {qn('date')}, COUNT(*) FROM {booking} "
+                     f"WHERE {qn('service_id')} IN ({_placeholders(capped)}) "
+                     f"AND {qn('date')} BETWEEN %s AND %s AND {qn('status')} = %s "
+                     f"GROUP BY {qn('service_id')}, {qn('date')}")
+        params += [*capped, start, end, active]
+    date_field = Booking._meta.get_field("date")
+    date_col = date_field.get_col(booking)
+    to_date = connection.ops.get_db_converters(date_col) + date_col.get_db_converters(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
     bookings, taken, balances = {}, {}, {}
-    for kind, pk, owner_id, service_id, day, number in mine.union(*parts, all=True):
+    for kind, pk, owner_id, service_id, day, number in rows:
+        for func in to_date:
+            day = func(day, date_col, connection)
         if kind == 1:
             bookings[(owner_id, service_id, day)] = Booking(
-                pk=pk, child_id=owner_id, service_id=service_id, date=day, status=Booking.Status.ACTIVE)
+                pk=pk, child_id=owner_id, service_id=service_id, date=day, status=active)
         elif kind == 2:
             taken[(service_id, day)] = number
         else:

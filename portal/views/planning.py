@@ -29,8 +29,7 @@ def get_family(user):
 
 def get_child_for_user(user, child_id):
     """A child of one of the user's families; another family's child is a 404."""
-    child = (Child.objects.select_related("family", "school")
-             .filter(pk=child_id, family__guardians=user).first())
+    child = calendar.child_of_guardian(user.pk, child_id)
     if child is None:
         raise Http404
     return child

@@ -114,11 +114,26 @@ def test_another_familys_child_and_booking_are_not_found(client, dupont, martin,
 @pytest.mark.parametrize("data", [
     {"book": "n'importe:quoi"}, {"book": ""}, {"cancel": "abc"}, {},
     {"book": "1:2:2026-02-31"}, {"mois": "9999-99", "book": "x"},
+    {"book": f"{2**70}:1:2026-09-15"}, {"scope": f"child:{2**70}", "book": "x"},
 ])
 def test_bad_input_never_gives_a_500(logged_dupont, dupont, canteen, data):
     response = logged_dupont.post(reverse("portal:planning_act"), data)
     assert response.status_code in (302, 404)
     assert not Booking.objects.exists()
+
+
+def test_the_raw_sql_child_lookup_gives_the_same_objects_as_the_orm(dupont, martin):
+    from portal.models import Child
+    from portal.services.calendar import child_of_guardian
+
+    child = child_of_guardian(dupont["user"].pk, dupont["child"].pk)
+    expected = Child.objects.select_related("family", "school").get(pk=dupont["child"].pk)
+    for obj, ref in ((child, expected), (child.family, expected.family), (child.school, expected.school)):
+        fields = [f.attname for f in type(ref)._meta.concrete_fields]
+        assert [getattr(obj, f) for f in fields] == [getattr(ref, f) for f in fields]
+        assert [type(getattr(obj, f)) for f in fields] == [type(getattr(ref, f)) for f in fields]
+    assert child_of_guardian(martin["user"].pk, dupont["child"].pk) is None
+    assert child_of_guardian(dupont["user"].pk, 2**70) is None
 
 
 def test_bad_month_falls_back_to_the_current_month(logged_dupont, dupont, canteen):
