@@ -7,6 +7,7 @@ escaped; the page around it stays a normal template.
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from portal.services.calendar import STATE_LABELS
@@ -26,6 +27,25 @@ def month_names():
             _("août"), _("septembre"), _("octobre"), _("novembre"), _("décembre")]
 
 
+# The grid's fixed texts, translated once per language and process (~40 gettext calls a page).
+_texts = {}
+
+
+def grid_texts():
+    language = get_language()
+    texts = _texts.get(language)
+    if texts is None:
+        texts = _texts[language] = {
+            "weekdays": weekday_names(), "months": month_names(),
+            "labels": {state: escape(str(label)) for state, label in STATE_LABELS.items()},
+            "book": _("Réserver %(service)s le %(day)s pour %(child)s"),
+            "cancel": _("Annuler %(service)s le %(day)s pour %(child)s"),
+            "day": escape(_("Jour")), "cancel_hint": escape(_("annuler")),
+            "no_service": escape(_("Aucune prestation n’est proposée à cette école.")),
+        }
+    return texts
+
+
 def day_label(day, weekdays, months):
     return f"{weekdays[day.weekday()]} {day.day} {months[day.month - 1]}"
 
@@ -36,11 +56,9 @@ def cell_id(cell):
 
 def render_planning(planning):
     """HTML of every child's month table. Buttons submit the one form around the grid."""
-    weekdays, months = weekday_names(), month_names()
-    labels = {state: escape(str(label)) for state, label in STATE_LABELS.items()}
-    t_book = _("Réserver %(service)s le %(day)s pour %(child)s")
-    t_cancel = _("Annuler %(service)s le %(day)s pour %(child)s")
-    t_day = _("Jour")
+    texts = grid_texts()
+    weekdays, months, labels = texts["weekdays"], texts["months"], texts["labels"]
+    t_book, t_cancel, t_hint = texts["book"], texts["cancel"], texts["cancel_hint"]
     out = []
     for row in planning.rows:
         child = row.child
@@ -49,10 +67,10 @@ def render_planning(planning):
                    f'<h2 id="child-{child.pk}">{escape(str(child))} '
                    f'<small class="muted">{escape(child.school.name)}</small></h2>')
         if not row.services:
-            out.append(f'<p>{escape(_("Aucune prestation n’est proposée à cette école."))}</p></section>')
+            out.append(f'<p>{texts["no_service"]}</p></section>')
             continue
         out.append('<div class="table-scroll"><table class="planning"><thead><tr>'
-                   f'<th scope="col">{escape(t_day)}</th>')
+                   f'<th scope="col">{texts["day"]}</th>')
         for service in row.services:
             out.append(f'<th scope="col">{escape(service.name)}</th>')
         out.append("</tr></thead><tbody>")
@@ -78,7 +96,7 @@ def render_planning(planning):
                     out.append(f'<td class="st-{state}"><button type="submit" name="cancel" '
                                f'value="{cell.booking.pk}" id="{cell_id(cell)}" class="cell-button" '
                                f'aria-label="{aria}"><span aria-hidden="true">{icon}</span> {text}'
-                               f'<span class="cell-hint">{escape(_("annuler"))}</span></button></td>')
+                               f'<span class="cell-hint">{t_hint}</span></button></td>')
                 else:
                     reason = f'<span class="cell-reason">{escape(cell.reason)}</span>' if cell.reason else ""
                     out.append(f'<td class="st-{state}" id="{cell_id(cell)}"><span aria-hidden="true">{icon}'
