@@ -8,7 +8,9 @@ read again (they expire). Only display reads these caches: book_day re-reads eve
 the database under its lock.
 """
 
+import threading
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,7 +36,24 @@ def _version_key(namespace):
     return f"{PREFIX}v:{namespace}"
 
 
+_snapshot = threading.local()
+
+
+@contextmanager
+def same_versions(*namespaces):
+    """Read these counters in one round trip and use them for the block (one page render):
+    a page would otherwise read them one cache call at a time (~0.15 ms each on Redis)."""
+    _snapshot.values = dict(zip(namespaces, versions(*namespaces), strict=True))
+    try:
+        yield
+    finally:
+        _snapshot.values = None
+
+
 def versions(*namespaces):
+    snapshot = getattr(_snapshot, "values", None)
+    if snapshot is not None and all(n in snapshot for n in namespaces):
+        return [snapshot[n] for n in namespaces]
     keys = [_version_key(n) for n in namespaces]
     found = cache.get_many(keys)
     out = []

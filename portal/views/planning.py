@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal.models import Booking, Child, Family, Service
-from portal.services import calendar
+from portal.services import calendar, display_cache
 from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
 
-from .planning_grid import month_names, render_planning
+from .planning_grid import grid_texts, render_planning
 
 
 def get_family(user):
@@ -74,7 +74,7 @@ def planning_context(request, children, year, month, scope, status=""):
         "planning": planning,
         "balance_list": [(t.name, planning.balances.get(t.pk, 0)) for t in planning.ticket_types],
         "children": children,
-        "month_label": f"{month_names()[month - 1]} {year}",
+        "month_label": f"{grid_texts()['months'][month - 1]} {year}",
         "month": f"{year:04d}-{month:02d}",
         "prev_month": f"{prev[0]:04d}-{prev[1]:02d}",
         "next_month": f"{nxt[0]:04d}-{nxt[1]:02d}",
@@ -82,6 +82,13 @@ def planning_context(request, children, year, month, scope, status=""):
         "status": status,
         "family": children[0].family if children else None,
     }
+
+
+def page_versions(children):
+    """One cache round trip for every version counter the planning page reads."""
+    families = {c.family_id for c in children}
+    return display_cache.same_versions(display_cache.PLANNING, display_cache.TOWN,
+                                       *(display_cache.family_namespace(f) for f in sorted(families)))
 
 
 def family_children(user):
@@ -99,16 +106,18 @@ def family_children(user):
 def family_month(request):
     year, month = parse_month(request.GET.get("mois"))
     children = family_children(request.user)
-    return render(request, "portal/planning.html",
-                  planning_context(request, children, year, month, "family"))
+    with page_versions(children):
+        return render(request, "portal/planning.html",
+                      planning_context(request, children, year, month, "family"))
 
 
 @login_required
 def child_month(request, child_id):
     child = get_child_for_user(request.user, child_id)
     year, month = parse_month(request.GET.get("mois"))
-    return render(request, "portal/planning.html",
-                  planning_context(request, [child], year, month, f"child:{child.pk}"))
+    with page_versions([child]):
+        return render(request, "portal/planning.html",
+                      planning_context(request, [child], year, month, f"child:{child.pk}"))
 
 
 def _parse_cell(value):
@@ -137,9 +146,10 @@ def act(request):
     ok, message, anchor = _act(request)
     if request.htmx:
         children = _scope_children(request.user, scope)
-        context = planning_context(request, children, year, month, scope, status=message)
-        context["status_ok"] = ok
-        return render(request, "portal/planning_htmx.html", context)
+        with page_versions(children):
+            context = planning_context(request, children, year, month, scope, status=message)
+            context["status_ok"] = ok
+            return render(request, "portal/planning_htmx.html", context)
     (messages.success if ok else messages.error)(request, message)
     if scope.startswith("child:"):
         url = reverse("portal:planning_child", args=[_scope_children(request.user, scope)[0].pk])

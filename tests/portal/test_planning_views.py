@@ -208,6 +208,24 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
         client.get(small_url)
 
 
+def test_a_planning_page_reads_its_cache_versions_in_one_round_trip(logged_dupont, dupont, canteen, meal):
+    from unittest import mock
+
+    from portal.services import display_cache
+
+    give_tickets(dupont["family"], meal, 2)
+    url = reverse("portal:planning_child", args=[dupont["child"].pk]) + "?mois=2026-09"
+    logged_dupont.get(url)
+    with mock.patch.object(display_cache.cache, "get_many", wraps=display_cache.cache.get_many) as get_many:
+        html = logged_dupont.get(url).content.decode()
+    assert get_many.call_count == 1
+    assert "Réserver Cantine le lundi 14 septembre pour Léa" in html
+    # Outside a page the counters are read again, so a bump is seen at once.
+    before = display_cache.versions(display_cache.PLANNING)
+    display_cache.bump(display_cache.PLANNING)
+    assert display_cache.versions(display_cache.PLANNING) != before
+
+
 def test_the_cached_planning_shows_a_closure_an_agent_adds_at_once(logged_dupont, dupont, canteen, meal):
     from portal.models import Closure
 
