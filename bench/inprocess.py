@@ -82,7 +82,8 @@ def measure():
                 pages[name]()
             profiler.disable()
             print(f"\n== {name} ({CALLS} calls), cumulative")
-            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_LINES", "45")))
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("BENCH_LINES", "45")))
 
 
 if __name__ == "__main__":

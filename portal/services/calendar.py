@@ -361,9 +361,11 @@ def day_states(children, days, *, now, ignore_tickets=False):
         validated = open_families[child.family_id]
         cells = {}
         for service in services:
-            weekdays = service.weekday_set
+            # Plain locals: .pk is a property call, and this loop runs for every cell.
+            weekdays, service_id = service.weekday_set, service.pk
+            child_id, school_id = child.pk, child.school_id
             for day in days:
-                booking = bookings.get((child.pk, service.pk, day))
+                booking = bookings.get((child_id, service_id, day))
                 reason = ""
                 if booking is not None:
                     state = "booked" if now <= limit(service, day, "cancel") else "locked"
@@ -371,20 +373,20 @@ def day_states(children, days, *, now, ignore_tickets=False):
                     state = "not_offered"
                 elif (holiday := public_holiday_name(day)) is not None:
                     state, reason = "holiday", holiday
-                elif (closure := closure_for(closures, child.school_id, service.pk, day)) is not None:
+                elif (closure := closure_for(closures, school_id, service_id, day)) is not None:
                     state = "holiday" if closure.kind == Closure.Kind.SCHOOL_HOLIDAY else "closed"
                     reason = closure.reason
                 elif now > limit(service, day, "book"):
                     state = "deadline"
                 elif not validated:
                     state = "not_validated"
-                elif service.capacity is not None and taken.get((service.pk, day), 0) >= service.capacity:
+                elif service.capacity is not None and taken.get((service_id, day), 0) >= service.capacity:
                     state = "full"
                 elif not ignore_tickets and balances.get((child.family_id, service.ticket_type_id), 0) < 1:
                     state = "no_ticket"
                 else:
                     state = "available"
-                cells[(service.pk, day)] = Cell(child, service, day, state, reason, booking)
+                cells[(service_id, day)] = Cell(child, service, day, state, reason, booking)
         rows.append(Row(child, services, cells))
     ticket_types = sorted({s.ticket_type for s in all_services.values()}, key=lambda t: t.name)
     family_id = children[0].family_id

@@ -50,10 +50,6 @@ def day_label(day, weekdays, months):
     return f"{weekdays[day.weekday()]} {day.day} {months[day.month - 1]}"
 
 
-def cell_id(cell):
-    return f"c-{cell.child.pk}-{cell.service.pk}-{cell.day:%Y%m%d}"
-
-
 def render_planning(planning):
     """HTML of every child's month table. Buttons submit the one form around the grid."""
     texts = grid_texts()
@@ -62,6 +58,7 @@ def render_planning(planning):
     out = []
     for row in planning.rows:
         child = row.child
+        child_pk = child.pk
         name = escape(child.first_name)
         out.append(f'<section class="planning-child" aria-labelledby="child-{child.pk}">'
                    f'<h2 id="child-{child.pk}">{escape(str(child))} '
@@ -75,31 +72,35 @@ def render_planning(planning):
             out.append(f'<th scope="col">{escape(service.name)}</th>')
         out.append("</tr></thead><tbody>")
         service_names = [escape(s.name) for s in row.services]
+        service_pks = [s.pk for s in row.services]
+        row_cells = row.cells
         for day in planning.days:
-            cells = row.cells_for(day)
+            cells = [row_cells[(pk, day)] for pk in service_pks]
             if all(c.state == "not_offered" for c in cells):
                 continue
             label = day_label(day, weekdays, months)
             out.append(f'<tr><th scope="row">{escape(label)}</th>')
-            for cell, service_name in zip(cells, service_names, strict=True):
+            iso, stamp = day.isoformat(), f"{day:%Y%m%d}"
+            for cell, service_name, service_pk in zip(cells, service_names, service_pks, strict=True):
+                cid = f"c-{child_pk}-{service_pk}-{stamp}"  # plain ints: .pk is a property call
                 state = cell.state
                 icon = ICONS[state]
                 text = labels[state]
                 if state == "available":
                     aria = escape(t_book % {"service": service_name, "day": label, "child": name})
-                    value = f"{child.pk}:{cell.service.pk}:{day.isoformat()}"
+                    value = f"{child_pk}:{service_pk}:{iso}"
                     out.append(f'<td class="st-{state}"><button type="submit" name="book" value="{value}" '
-                               f'id="{cell_id(cell)}" class="cell-button" aria-label="{aria}">'
+                               f'id="{cid}" class="cell-button" aria-label="{aria}">'
                                f'<span aria-hidden="true">{icon}</span> {text}</button></td>')
                 elif state == "booked":
                     aria = escape(t_cancel % {"service": service_name, "day": label, "child": name})
                     out.append(f'<td class="st-{state}"><button type="submit" name="cancel" '
-                               f'value="{cell.booking.pk}" id="{cell_id(cell)}" class="cell-button" '
+                               f'value="{cell.booking.pk}" id="{cid}" class="cell-button" '
                                f'aria-label="{aria}"><span aria-hidden="true">{icon}</span> {text}'
                                f'<span class="cell-hint">{t_hint}</span></button></td>')
                 else:
                     reason = f'<span class="cell-reason">{escape(cell.reason)}</span>' if cell.reason else ""
-                    out.append(f'<td class="st-{state}" id="{cell_id(cell)}"><span aria-hidden="true">{icon}'
+                    out.append(f'<td class="st-{state}" id="{cid}"><span aria-hidden="true">{icon}'
                                f'</span> {text}{reason}</td>')
             out.append("</tr>")
         out.append("</tbody></table></div></section>")
