@@ -136,6 +136,15 @@ def test_the_raw_sql_child_lookup_gives_the_same_objects_as_the_orm(dupont, mart
     assert child_of_guardian(dupont["user"].pk, 2**70) is None
 
 
+def test_the_planning_legend_follows_the_language(logged_dupont, dupont, canteen):
+    from django.conf import settings
+
+    assert "Complet : plus de place ce jour-là." in logged_dupont.get(planning_url()).content.decode()
+    logged_dupont.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = logged_dupont.get(planning_url()).content.decode()
+    assert "<summary>Key</summary>" in html and "Complet : plus de place" not in html
+
+
 def test_bad_month_falls_back_to_the_current_month(logged_dupont, dupont, canteen):
     html = logged_dupont.get(reverse("portal:planning") + "?mois=abc").content.decode()
     assert "Septembre 2026" in html
