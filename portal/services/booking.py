@@ -65,12 +65,13 @@ def check_day_open(child, service, day, now):
 def book_day(child, service, day, *, by, now=None):
     """Book one day for a child, paying with one ticket of the service's type."""
     now = now or timezone.now()
-    check_day_open(child, service, day, now)
     wallet = get_wallet(child.family, service.ticket_type)
     try:
         with transaction.atomic():
             locked = lock_wallet(wallet)
-            # Checked after the lock: a concurrent request for this family and ticket type waits here.
+            # Every rule is checked after the lock: a concurrent request for this family and ticket
+            # type waits here, then sees what the first one wrote.
+            check_day_open(child, service, day, now)
             if Booking.objects.filter(child=child, service=service, date=day,
                                       status=Booking.Status.ACTIVE).exists():
                 _refuse("already")
