@@ -29,11 +29,6 @@ from portal.services.booking import BookingRefused, cancel_booking
 from portal.services.wallet import WalletError, credit_tickets, debit_tickets
 
 
-def record_action(actor, action, family, target, detail):
-    """The one place agents' wallet and booking actions reach the families' audit log."""
-    audit.record_action(actor, action, family, target=target, after=detail)
-
-
 class ServiceForm(WagtailAdminModelForm):
     weekday_choices = forms.TypedMultipleChoiceField(
         choices=WEEKDAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple,
@@ -207,9 +202,10 @@ class WalletViewSet(ModelViewSet):
                 # The change and its audit entry commit together or not at all.
                 with transaction.atomic():
                     entry = action(wallet, d["quantity"], d["reason"], by=request.user)
-                    record_action(request.user, f"wallet.{d['direction']}", wallet.family, wallet,
-                                  {"tickets": entry.quantity, "reason": d["reason"],
-                                   "balance": wallet.balance})
+                    audit.record_action(request.user, f"wallet.{d['direction']}", wallet.family,
+                                        target=wallet, after={"tickets": entry.quantity,
+                                                              "reason": d["reason"],
+                                                              "balance": wallet.balance})
             except WalletError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -260,9 +256,10 @@ class BookingViewSet(ModelViewSet):
             try:
                 with transaction.atomic():
                     cancel_booking(booking, by=request.user, refund=form.cleaned_data["refund"])
-                    record_action(request.user, "booking.cancel", booking.child.family, booking,
-                                  {"refunded": booking.refunded,
-                                   "reason": form.cleaned_data["reason"]})
+                    audit.record_action(request.user, "booking.cancel", booking.child.family,
+                                        target=booking,
+                                        after={"refunded": booking.refunded,
+                                               "reason": form.cleaned_data["reason"]})
             except BookingRefused as exc:
                 form.add_error(None, exc.message)
             else:
