@@ -102,7 +102,7 @@ def prepare():
              for c in row.cells.values() if c.state == "available"]
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "portal.backends.UserBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return {"cookie": session.session_key, "child": children[0].pk, "month": first.strftime("%Y-%m"),

@@ -14,6 +14,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False,
 
 # As in production: Redis for the cache and cached_db sessions when run.py found a redis-server.
 if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "website.cache.RedisCache",
                           "LOCATION": os.environ["REDIS_URL"]}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

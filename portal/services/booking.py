@@ -4,14 +4,14 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.models import Booking, LedgerEntry, Service
+from portal.models import Booking, Child, Closure, LedgerEntry, Service
 
 from . import calendar, dossier
-from .wallet import apply_entry, get_wallet, lock_wallet
+from .wallet import apply_entry, lock_family_wallet
 
 
 class BookingRefused(Exception):
@@ -42,47 +42,71 @@ def _refuse(code, closure_reason=""):
     raise BookingRefused(code, refusal_message(code, closure_reason))
 
 
-def serves_school(service, school_id):
-    return service.schools.filter(pk=school_id).exists()
-
-
-def check_day_open(child, service, day, now):
-    """Rules that need no lock: family, school, weekday, closures, deadline."""
-    if not dossier.bookings_open(child.family):
-        _refuse("not_validated")
-    if not service.runs_on(day) or not serves_school(service, child.school_id):
-        _refuse("not_offered")
-    holiday = calendar.public_holiday_name(day)
-    if holiday:
-        _refuse("holiday", holiday)
-    closure = calendar.closure_for(calendar.closures_between(day, day), child.school_id, service.pk, day)
-    if closure:
-        _refuse("closed", closure.reason)
-    if not calendar.is_before(calendar.booking_rule(service), day, now):
-        _refuse("deadline")
+def _day_facts(child, service, day, capped):
+    """What book_day reads from the database for one day, in one round trip taken under its
+    locks: whether the family's file opens bookings, whether the service serves the child's
+    school, the reason of the first closure covering the day (or None), whether the day is
+    already booked, and (capped) the active bookings of the service that day. Raw SQL for the
+    reason given in calendar._RowLoader; plain EXISTS/LIMIT, so SQLite and PostgreSQL alike."""
+    qn = connection.ops.quote_name
+    open_sql, open_params = dossier.bookings_open_sql(child.family_id)
+    # The child's school as stored, like every other fact here.
+    school = f"(SELECT s.{qn('school_id')} FROM {qn(Child._meta.db_table)} s WHERE s.{qn('id')} = %s)"
+    links = qn(Service.schools.through._meta.db_table)
+    closures, bookings = qn(Closure._meta.db_table), qn(Booking._meta.db_table)
+    date = connection.ops.adapt_datefield_value(day)
+    active = Booking.Status.ACTIVE.value
+    count = (f"(SELECT COUNT(*) FROM {bookings} b WHERE b.{qn('service_id')} = %s "
+             f"AND b.{qn('date')} = %s AND b.{qn('status')} = %s)") if capped else "NULL"
+    sql = (f"SELECT {open_sql}, "
+           f"EXISTS (SELECT 1 FROM {links} l WHERE l.{qn('service_id')} = %s "
+           f"AND l.{qn('school_id')} = {school}), "
+           f"(SELECT c.{qn('reason')} FROM {closures} c WHERE c.{qn('start')} <= %s "
+           f"AND c.{qn('end')} >= %s AND (c.{qn('school_id')} IS NULL OR c.{qn('school_id')} = {school}) "
+           f"AND (c.{qn('service_id')} IS NULL OR c.{qn('service_id')} = %s) "
+           f"ORDER BY c.{qn('start')}, c.{qn('id')} LIMIT 1), "
+           f"EXISTS (SELECT 1 FROM {bookings} b WHERE b.{qn('child_id')} = %s "
+           f"AND b.{qn('service_id')} = %s AND b.{qn('date')} = %s AND b.{qn('status')} = %s), "
+           f"{count}")
+    params = [*open_params, service.pk, child.pk, date, date, child.pk, service.pk,
+              child.pk, service.pk, date, active]
+    if capped:
+        params += [service.pk, date, active]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        is_open, serves, closure_reason, already, taken = cursor.fetchone()
+    return bool(is_open), bool(serves), closure_reason, bool(already), taken
 
 
 def book_day(child, service, day, *, by, now=None):
     """Book one day for a child, paying with one ticket of the service's type."""
     now = now or timezone.now()
-    wallet = get_wallet(child.family, service.ticket_type)
+    capped = service.capacity is not None
     try:
         with transaction.atomic():
-            locked = lock_wallet(wallet)
-            # Every rule is checked after the lock: a concurrent request for this family and ticket
-            # type waits here, then sees what the first one wrote.
-            check_day_open(child, service, day, now)
-            if Booking.objects.filter(child=child, service=service, date=day,
-                                      status=Booking.Status.ACTIVE).exists():
-                _refuse("already")
-            if service.capacity is not None:
+            locked = lock_family_wallet(child.family_id, service.ticket_type_id)
+            if capped:
                 # Serialises the bookings of a capacity-limited service (taken after the wallet,
-                # always in this order, so no deadlock).
+                # always in this order, so no deadlock); the count below is read after it.
                 Service.objects.select_for_update().filter(pk=service.pk).first()
-                taken = Booking.objects.filter(service=service, date=day,
-                                               status=Booking.Status.ACTIVE).count()
-                if taken >= service.capacity:
-                    _refuse("full")
+            # Every rule is checked after the locks: a concurrent request for this family and
+            # ticket type waits above, then sees what the first one wrote.
+            is_open, serves, closure_reason, already, taken = _day_facts(child, service, day, capped)
+            if not is_open:
+                _refuse("not_validated")
+            if not service.runs_on(day) or not serves:
+                _refuse("not_offered")
+            holiday = calendar.public_holiday_name(day)
+            if holiday:
+                _refuse("holiday", holiday)
+            if closure_reason is not None:
+                _refuse("closed", closure_reason)
+            if not calendar.is_before(calendar.booking_rule(service), day, now):
+                _refuse("deadline")
+            if already:
+                _refuse("already")
+            if capped and taken >= service.capacity:
+                _refuse("full")
             if locked.balance < 1:
                 _refuse("no_ticket")
             booking = Booking.objects.create(child=child, service=service, date=day, created_by=by)
@@ -91,7 +115,6 @@ def book_day(child, service, day, *, by, now=None):
     except IntegrityError:
         # The partial unique index is the last line of defence against a double booking.
         _refuse("already")
-    wallet.balance = locked.balance
     return booking
 
 
@@ -107,25 +130,23 @@ def cancel_booking(booking, *, by, refund=None, now=None):
         raise PermissionDenied
     if refund is None and not calendar.is_before(calendar.cancel_rule(booking.service), booking.date, now):
         _refuse("cancel_deadline")
-    wallet = get_wallet(booking.child.family, booking.service.ticket_type)
+    give_back = True if refund is None else refund
     with transaction.atomic():
-        locked = lock_wallet(wallet)
-        current = Booking.objects.select_for_update().get(pk=booking.pk)
-        if current.status != Booking.Status.ACTIVE:
+        locked = lock_family_wallet(booking.child.family_id, booking.service.ticket_type_id)
+        # One conditional UPDATE locks the booking row (after the wallet) and re-checks its state
+        # on the latest version: of two concurrent cancellations, the second one changes nothing.
+        changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.ACTIVE).update(
+            status=Booking.Status.CANCELLED, cancelled_at=now, cancelled_by=by, refunded=give_back)
+        if not changed:
             _refuse("not_active")
-        give_back = True if refund is None else refund
-        current.status = Booking.Status.CANCELLED
-        current.cancelled_at = now
-        current.cancelled_by = by
-        current.refunded = give_back
-        current.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
         if give_back:
-            apply_entry(locked, 1, LedgerEntry.Kind.CANCELLATION, by=by, booking=current,
+            apply_entry(locked, 1, LedgerEntry.Kind.CANCELLATION, by=by, booking=booking,
                         agent=by if refund is not None else None,
-                        reason=f"{current.service.name} {current.date:%d/%m/%Y} — {current.child.first_name}")
-    for name in ("status", "cancelled_at", "cancelled_by", "refunded"):
-        setattr(booking, name, getattr(current, name))
-    wallet.balance = locked.balance
+                        reason=f"{booking.service.name} {booking.date:%d/%m/%Y} — {booking.child.first_name}")
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = by
+    booking.refunded = give_back
     return booking
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Closure, Service
+from portal.rawsql import RowLoader
 
 from . import display_cache, dossier
 
@@ -179,6 +180,10 @@ STATE_LABELS = {
 }
 
 
+# States that turn into "deadline" when the booking deadline passes.
+OPEN_STATES = frozenset({"not_validated", "full", "no_ticket", "available"})
+
+
 @dataclass
 class Cell:
     child: object
@@ -209,55 +214,20 @@ class Planning:
     rows: list
     balances: dict  # {ticket_type_id: balance} for the (single) family shown
     ticket_types: list
-
-
-class _RowLoader:
-    """Builds model instances from hand-written SQL rows, with the same database converters the
-    ORM applies (SQLite returns dates as text, booleans as 0/1). The planning pages run the same
-    few query shapes on every request; compiling them through the ORM cost more than the query
-    itself (~1 ms each), so their SQL is written out and only the values vary."""
-
-    _cache = {}
-
-    def __init__(self, model, alias):
-        self.model = model
-        fields = model._meta.concrete_fields
-        qn = connection.ops.quote_name
-        self.attnames = [f.attname for f in fields]
-        self.columns = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
-        self.converters = []
-        for i, field in enumerate(fields):
-            col = field.get_col(alias)
-            funcs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if funcs:
-                self.converters.append((i, col, funcs))
-
-    @classmethod
-    def get(cls, model, alias):
-        key = (model, alias, connection.vendor)
-        if key not in cls._cache:
-            cls._cache[key] = cls(model, alias)
-        return cls._cache[key]
-
-    def __len__(self):
-        return len(self.attnames)
-
-    def build(self, values):
-        values = list(values)
-        for i, col, funcs in self.converters:
-            for func in funcs:
-                values[i] = func(values[i], col, connection)
-        return self.model.from_db(connection.alias, self.attnames, values)
+    # Until this instant no cell changes state by the clock alone (a deadline or midnight):
+    # how long a page showing these states may be reused if no data changes.
+    stable_until: datetime.datetime = None
+    capped: bool = False  # some service shown has a daily capacity (other families' bookings count)
 
 
 def child_of_guardian(user_id, child_id):
     """The child `child_id` with its family and school selected, if `user_id` is one of the
-    family's guardians, else None; one query (see _RowLoader for why it is raw SQL)."""
+    family's guardians, else None; one query (see RowLoader for why it is raw SQL)."""
     from portal.models import Child, Family, School
 
     if not (isinstance(child_id, int) and 0 < child_id < 2**63):  # SQLite overflows past 64 bits
         return None
-    loaders = [_RowLoader.get(Child, "c"), _RowLoader.get(Family, "f"), _RowLoader.get(School, "s")]
+    loaders = [RowLoader.get(Child, "c"), RowLoader.get(Family, "f"), RowLoader.get(School, "s")]
     qn = connection.ops.quote_name
     guardians = Family.guardians.through._meta.db_table
     sql = (f"SELECT {', '.join(loader.columns for loader in loaders)} "
@@ -288,7 +258,7 @@ def _placeholders(values):
 def _bookings_counts_wallets(children, capped, start, end):
     """The children's active bookings, the day counts of capacity-limited services and the
     families' balances, in one round trip (UNION ALL of three selects, told apart by the first
-    column); raw SQL for the reason given in _RowLoader."""
+    column); raw SQL for the reason given in RowLoader."""
     from portal.models import Booking, Wallet
 
     qn = connection.ops.quote_name
@@ -335,8 +305,10 @@ def day_states(children, days, *, now, ignore_tickets=False):
     `children` should come with `family` and `school` selected. The same rules as
     services.booking.book_day apply; book_day re-checks them under a lock, this is the display.
     """
+    tomorrow = now.astimezone(PARIS).date() + datetime.timedelta(days=1)
+    stable_until = datetime.datetime.combine(tomorrow, datetime.time(), tzinfo=PARIS)
     if not children or not days:
-        return Planning(days, [], {}, [])
+        return Planning(days, [], {}, [], stable_until)
     start, end = days[0], days[-1]
     by_school, closures = planning_config({c.school_id for c in children}, start, end)
     all_services = {s.pk: s for lst in by_school.values() for s in lst}
@@ -368,7 +340,10 @@ def day_states(children, days, *, now, ignore_tickets=False):
                 booking = bookings.get((child_id, service_id, day))
                 reason = ""
                 if booking is not None:
-                    state = "booked" if now <= limit(service, day, "cancel") else "locked"
+                    cancel_limit = limit(service, day, "cancel")
+                    state = "booked" if now <= cancel_limit else "locked"
+                    if state == "booked" and cancel_limit < stable_until:
+                        stable_until = cancel_limit
                 elif not (service.start <= day <= service.end and day.weekday() in weekdays):
                     state = "not_offered"
                 elif (holiday := public_holiday_name(day)) is not None:
@@ -376,7 +351,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
                 elif (closure := closure_for(closures, school_id, service_id, day)) is not None:
                     state = "holiday" if closure.kind == Closure.Kind.SCHOOL_HOLIDAY else "closed"
                     reason = closure.reason
-                elif now > limit(service, day, "book"):
+                elif now > (book_limit := limit(service, day, "book")):
                     state = "deadline"
                 elif not validated:
                     state = "not_validated"
@@ -386,9 +361,11 @@ def day_states(children, days, *, now, ignore_tickets=False):
                     state = "no_ticket"
                 else:
                     state = "available"
+                if state in OPEN_STATES and book_limit < stable_until:
+                    stable_until = book_limit
                 cells[(service_id, day)] = Cell(child, service, day, state, reason, booking)
         rows.append(Row(child, services, cells))
     ticket_types = sorted({s.ticket_type for s in all_services.values()}, key=lambda t: t.name)
     family_id = children[0].family_id
     return Planning(days, rows, {t.pk: balances.get((family_id, t.pk), 0) for t in ticket_types},
-                    ticket_types)
+                    ticket_types, stable_until, bool(capped))

@@ -22,14 +22,37 @@ PLANNING = "planning"
 TOWN = "town"
 
 
-def _shared():
-    # A process-local cache (locmem: no REDIS_URL) cannot see another process's version bumps,
-    # so there entries live a minute at most and are not kept in memory beyond that.
+def shared():
+    """Whether every process sees the same counters (Redis). A process-local cache (locmem: no
+    REDIS_URL) cannot see another process's bumps, so there entries live a minute at most and
+    are not kept in memory beyond that. PREAU_SHARED_CACHE overrides it (single-process tests)."""
+    forced = getattr(settings, "PREAU_SHARED_CACHE", None)
+    if forced is not None:
+        return forced
     return not settings.CACHES.get("default", {}).get("BACKEND", "").endswith("LocMemCache")
+
+
+# Bumped by any booking of a service with a daily capacity: other families' pages show "full".
+CAPACITY = "capacity"
 
 
 def family_namespace(family_id):
     return f"family:{family_id}"
+
+
+def child_namespace(child_id):
+    """A child's record and bookings."""
+    return f"child:{child_id}"
+
+
+def wallet_namespace(family_id):
+    """A family's ticket balances."""
+    return f"wallet:{family_id}"
+
+
+def user_namespace(user_id):
+    """A user's record and which family they are a guardian of."""
+    return f"user:{user_id}"
 
 
 def _version_key(namespace):
@@ -45,7 +68,7 @@ def same_versions(*namespaces):
     a page would otherwise read them one cache call at a time (~0.15 ms each on Redis)."""
     _snapshot.values = dict(zip(namespaces, versions(*namespaces), strict=True))
     try:
-        yield
+        yield dict(_snapshot.values)
     finally:
         _snapshot.values = None
 
@@ -93,14 +116,14 @@ LOCAL_MAX = 512
 def cached(namespaces, key, compute):
     """compute() once per version of the namespaces; `key` says what else the value depends on."""
     full_key = f"{PREFIX}{key}:" + ":".join(str(v) for v in versions(*namespaces))
-    shared = _shared()
-    if shared and full_key in _local:
+    is_shared = shared()
+    if is_shared and full_key in _local:
         return _local[full_key]
     value = cache.get(full_key)
     if value is None:
         value = compute()
-        cache.set(full_key, value, 24 * 3600 if shared else 60)
-    if shared:
+        cache.set(full_key, value, 24 * 3600 if is_shared else 60)
+    if is_shared:
         if len(_local) >= LOCAL_MAX:
             _local.clear()
         _local[full_key] = value
@@ -139,6 +162,48 @@ def _family_changed(sender, instance, **kwargs):
     bump(family_namespace(instance.pk if isinstance(instance, Family) else instance.family_id))
 
 
+def _child_changed(sender, instance, **kwargs):
+    # A child moved to another family must leave the old family's cached pages too: they
+    # depend on the child's own counter as well.
+    bump(child_namespace(instance.pk))
+    bump(family_namespace(instance.family_id))
+
+
+def _booking_changed(sender, instance, **kwargs):
+    bump(child_namespace(instance.child_id))
+    # book_day passes the service it loaded; otherwise assume it may have a capacity.
+    from portal.models import Booking
+
+    service = Booking.service.field.get_cached_value(instance, None)
+    if service is None or service.capacity is not None:
+        bump(CAPACITY)
+
+
+def _wallet_changed(sender, instance, **kwargs):
+    from portal.models import Wallet
+
+    wallet = instance if isinstance(instance, Wallet) else instance.wallet
+    bump(wallet_namespace(wallet.family_id))
+
+
+def _user_changed(sender, instance, **kwargs):
+    bump(user_namespace(instance.pk))
+
+
+def _guardians_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """A guardian added to or removed from a family: both sides' pages change."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if action == "pre_clear":  # clear() gives no pk_set: read who is about to go
+        related = instance.families if reverse else instance.guardians
+        pk_set = set(related.values_list("pk", flat=True))
+    families, users = (pk_set, {instance.pk}) if reverse else ({instance.pk}, pk_set)
+    for family_id in families or ():
+        bump(family_namespace(family_id))
+    for user_id in users or ():
+        bump(user_namespace(user_id))
+
+
 def connect_signals():
     """Called from PortalConfig.ready() so every process (web, worker, command) invalidates."""
     from wagtail.models import Site
@@ -146,16 +211,20 @@ def connect_signals():
     from documents.models import PreauDocument
     from home.models import TownSettings
     from portal.models import (
+        Booking,
         Child,
         Closure,
         Family,
         FileItem,
         FileRequirement,
+        LedgerEntry,
         RegulationAcceptance,
         School,
         SchoolYear,
         Service,
         TicketType,
+        User,
+        Wallet,
     )
 
     # What every family's planning shows: services and their schools, closures, ticket type
@@ -167,9 +236,17 @@ def connect_signals():
     m2m_changed.connect(_planning_changed, sender=Service.schools.through,
                         dispatch_uid="preau-planning-service-schools")
     # One family's file: its status, children, pieces and regulation acceptance.
-    for model in (Family, Child, FileItem, RegulationAcceptance):
+    for model in (Family, FileItem, RegulationAcceptance):
         for signal in (post_save, post_delete):
             signal.connect(_family_changed, sender=model, dispatch_uid=f"preau-family-{model.__name__}")
+    # What the cached planning pages (portal/views/page_cache.py) show besides the above.
+    for model, receiver in ((Child, _child_changed), (Booking, _booking_changed),
+                            (LedgerEntry, _wallet_changed), (Wallet, _wallet_changed),
+                            (User, _user_changed)):
+        for signal in (post_save, post_delete):
+            signal.connect(receiver, sender=model, dispatch_uid=f"preau-page-{model.__name__}")
+    m2m_changed.connect(_guardians_changed, sender=Family.guardians.through,
+                        dispatch_uid="preau-family-guardians")
     for model in (TownSettings, Site):
         for signal in (post_save, post_delete):
             signal.connect(_town_changed, sender=model, dispatch_uid=f"preau-town-{model.__name__}")

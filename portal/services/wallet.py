@@ -24,6 +24,18 @@ def lock_wallet(wallet):
     return Wallet.objects.select_for_update().get(pk=wallet.pk)
 
 
+def lock_family_wallet(family_id, ticket_type_id):
+    """A family's wallet for a ticket type, locked until the caller's transaction ends: one query
+    when it exists (get_wallet then lock_wallet take two); created first when it does not."""
+    locked = Wallet.objects.select_for_update().filter(family_id=family_id,
+                                                       ticket_type_id=ticket_type_id).first()
+    if locked is None:
+        # get_or_create survives a concurrent creation (unique family + ticket type).
+        Wallet.objects.get_or_create(family_id=family_id, ticket_type_id=ticket_type_id)
+        locked = Wallet.objects.select_for_update().get(family_id=family_id, ticket_type_id=ticket_type_id)
+    return locked
+
+
 def apply_entry(locked_wallet, quantity, kind, *, reason="", by=None, agent=None, booking=None):
     """Append one entry to a wallet the caller has locked, keeping the cached balance in step."""
     if locked_wallet.balance + quantity < 0:

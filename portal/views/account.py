@@ -14,7 +14,7 @@ from portal.services import accounts
 
 from .access import posted
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "portal.backends.UserBackend"
 
 
 class LoginView(auth_views.LoginView):

@@ -16,6 +16,7 @@ from portal.models import Booking, Child, Family, Service
 from portal.services import calendar, display_cache
 from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
 
+from . import page_cache
 from .planning_grid import grid_texts, render_planning
 
 
@@ -84,11 +85,24 @@ def planning_context(request, children, year, month, scope, status=""):
     }
 
 
-def page_versions(children):
-    """One cache round trip for every version counter the planning page reads."""
-    families = {c.family_id for c in children}
-    return display_cache.same_versions(display_cache.PLANNING, display_cache.TOWN,
-                                       *(display_cache.family_namespace(f) for f in sorted(families)))
+def page_versions(user, children):
+    """One cache round trip for every version counter the planning page shows (page_cache)."""
+    families = sorted({c.family_id for c in children})
+    return display_cache.same_versions(
+        display_cache.PLANNING, display_cache.TOWN, display_cache.CAPACITY,
+        display_cache.user_namespace(user.pk),
+        *(display_cache.family_namespace(f) for f in families),
+        *(display_cache.wallet_namespace(f) for f in families),
+        *(display_cache.child_namespace(c.pk) for c in children))
+
+
+def _render_month(request, children, year, month, scope):
+    with page_versions(request.user, children) as versions:
+        context = planning_context(request, children, year, month, scope)
+        response = render(request, "portal/planning.html", context)
+    if children:  # a family without children has no counter that a new child would bump
+        page_cache.store(request, response, versions, context["planning"])
+    return response
 
 
 def family_children(user):
@@ -104,20 +118,19 @@ def family_children(user):
 
 @login_required
 def family_month(request):
+    if (response := page_cache.cached_response(request)) is not None:
+        return response
     year, month = parse_month(request.GET.get("mois"))
-    children = family_children(request.user)
-    with page_versions(children):
-        return render(request, "portal/planning.html",
-                      planning_context(request, children, year, month, "family"))
+    return _render_month(request, family_children(request.user), year, month, "family")
 
 
 @login_required
 def child_month(request, child_id):
+    if (response := page_cache.cached_response(request)) is not None:
+        return response
     child = get_child_for_user(request.user, child_id)
     year, month = parse_month(request.GET.get("mois"))
-    with page_versions([child]):
-        return render(request, "portal/planning.html",
-                      planning_context(request, [child], year, month, f"child:{child.pk}"))
+    return _render_month(request, [child], year, month, f"child:{child.pk}")
 
 
 def _parse_cell(value):
@@ -146,7 +159,7 @@ def act(request):
     ok, message, anchor = _act(request)
     if request.htmx:
         children = _scope_children(request.user, scope)
-        with page_versions(children):
+        with page_versions(request.user, children):
             context = planning_context(request, children, year, month, scope, status=message)
             context["status_ok"] = ok
             return render(request, "portal/planning_htmx.html", context)

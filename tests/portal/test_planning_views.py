@@ -247,11 +247,11 @@ def test_the_cached_planning_shows_a_closure_an_agent_adds_at_once(logged_dupont
 
 
 def test_with_a_shared_cache_the_in_memory_copy_follows_a_new_closure(logged_dupont, dupont, canteen, meal,
-                                                                       monkeypatch):
+                                                                       monkeypatch, settings):
     from portal.models import Closure
     from portal.services import display_cache
 
-    monkeypatch.setattr(display_cache, "_shared", lambda: True)  # as with Redis
+    settings.PREAU_SHARED_CACHE = True  # as with Redis
     monkeypatch.setattr(display_cache, "_local", {})
     give_tickets(dupont["family"], meal, 2)
     logged_dupont.get(planning_url())

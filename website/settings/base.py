@@ -122,7 +122,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Accounts (portal): axes locks an e-mail + IP pair for 15 min after 5 failures.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.backends.UserBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)

@@ -24,7 +24,7 @@ DATABASES = {
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "website.cache.RedisCache",
                           "LOCATION": REDIS_URL}}
     # Read from Redis, written through to the database: a Redis restart or eviction logs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
