@@ -1,9 +1,11 @@
 """Ticket wallets: every change is one ledger entry, written under a lock on the wallet row."""
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext as _
 
 from portal.models import LedgerEntry, Wallet
+from portal.rawsql import RowLoader
 
 
 class WalletError(Exception):
@@ -27,12 +29,20 @@ def lock_wallet(wallet):
 def lock_family_wallet(family_id, ticket_type_id):
     """A family's wallet for a ticket type, locked until the caller's transaction ends: one query
     when it exists (get_wallet then lock_wallet take two); created first when it does not."""
-    locked = Wallet.objects.select_for_update().filter(family_id=family_id,
-                                                       ticket_type_id=ticket_type_id).first()
+    if connection.get_autocommit():
+        raise TransactionManagementError("lock_family_wallet() must run inside transaction.atomic.")
+    loader = RowLoader.get(Wallet, "w")
+    qn = connection.ops.quote_name
+    # No join and no ORDER BY (Wallet's Meta.ordering would join family and ticket type): FOR
+    # UPDATE would lock those rows too. Written out for the reason given in RowLoader.
+    sql = (f"SELECT {loader.columns} FROM {qn(Wallet._meta.db_table)} w "
+           f"WHERE w.{qn('family_id')} = %s AND w.{qn('ticket_type_id')} = %s"
+           + (" FOR UPDATE" if connection.features.has_select_for_update else ""))
+    locked = loader.fetch_one(sql, [family_id, ticket_type_id])
     if locked is None:
         # get_or_create survives a concurrent creation (unique family + ticket type).
         Wallet.objects.get_or_create(family_id=family_id, ticket_type_id=ticket_type_id)
-        locked = Wallet.objects.select_for_update().get(family_id=family_id, ticket_type_id=ticket_type_id)
+        locked = loader.fetch_one(sql, [family_id, ticket_type_id])
     return locked
 
 
