@@ -220,35 +220,58 @@ class Planning:
     capped: bool = False  # some service shown has a daily capacity (other families' bookings count)
 
 
-def child_of_guardian(user_id, child_id):
-    """The child `child_id` with its family and school selected, if `user_id` is one of the
-    family's guardians, else None; one query (see RowLoader for why it is raw SQL)."""
+def _children(where, params):
+    """Children with their family and school selected, in one query (see RowLoader for why it
+    is raw SQL); `where` may use the aliases c (child) and g (the family's guardians)."""
     from portal.models import Child, Family, School
 
-    if not (isinstance(child_id, int) and 0 < child_id < 2**63):  # SQLite overflows past 64 bits
-        return None
     loaders = [RowLoader.get(Child, "c"), RowLoader.get(Family, "f"), RowLoader.get(School, "s")]
     qn = connection.ops.quote_name
-    guardians = Family.guardians.through._meta.db_table
     sql = (f"SELECT {', '.join(loader.columns for loader in loaders)} "
            f"FROM {qn(Child._meta.db_table)} c "
            f"INNER JOIN {qn(Family._meta.db_table)} f ON f.{qn('id')} = c.{qn('family_id')} "
            f"INNER JOIN {qn(School._meta.db_table)} s ON s.{qn('id')} = c.{qn('school_id')} "
-           f"WHERE c.{qn('id')} = %s AND EXISTS (SELECT 1 FROM {qn(guardians)} g "
-           f"WHERE g.{qn('family_id')} = c.{qn('family_id')} AND g.{qn('user_id')} = %s)")
+           f"WHERE {where} ORDER BY c.{qn('first_name')}, c.{qn('id')}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [child_id, user_id])
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    children = []
+    for row in rows:
+        parts, start = [], 0
+        for loader in loaders:
+            parts.append(loader.build(row[start:start + len(loader)]))
+            start += len(loader)
+        child, family, school = parts
+        Child._meta.get_field("family").set_cached_value(child, family)
+        Child._meta.get_field("school").set_cached_value(child, school)
+        children.append(child)
+    return children
+
+
+def _guardians_table():
+    from portal.models import Family
+
+    return connection.ops.quote_name(Family.guardians.through._meta.db_table)
+
+
+def child_of_guardian(user_id, child_id):
+    """The child `child_id` (family and school selected) if `user_id` is one of the family's
+    guardians, else None."""
+    if not (isinstance(child_id, int) and 0 < child_id < 2**63):  # SQLite overflows past 64 bits
         return None
-    parts, start = [], 0
-    for loader in loaders:
-        parts.append(loader.build(row[start:start + len(loader)]))
-        start += len(loader)
-    child, family, school = parts
-    Child._meta.get_field("family").set_cached_value(child, family)
-    Child._meta.get_field("school").set_cached_value(child, school)
-    return child
+    qn = connection.ops.quote_name
+    children = _children(f"c.{qn('id')} = %s AND EXISTS (SELECT 1 FROM {_guardians_table()} g "
+                         f"WHERE g.{qn('family_id')} = c.{qn('family_id')} AND g.{qn('user_id')} = %s)",
+                         [child_id, user_id])
+    return children[0] if children else None
+
+
+def children_of_guardian(user_id):
+    """The children (family and school selected, by first name) of the first family, by primary
+    key, that `user_id` is a guardian of."""
+    qn = connection.ops.quote_name
+    return _children(f"c.{qn('family_id')} = (SELECT g.{qn('family_id')} FROM {_guardians_table()} g "
+                     f"WHERE g.{qn('user_id')} = %s ORDER BY g.{qn('family_id')} LIMIT 1)", [user_id])
 
 
 def _placeholders(values):

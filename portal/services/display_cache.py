@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -94,6 +95,15 @@ def versions(*namespaces):
 
 def _bump_now(namespace):
     key = _version_key(namespace)
+    if isinstance(cache, RedisCache):
+        # One round trip (Django's incr() asks EXISTS first): start a missing counter from the
+        # clock, then increment it.
+        full_key = cache.make_and_validate_key(key)
+        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe.set(full_key, time.time_ns(), nx=True)
+        pipe.incr(full_key)
+        pipe.execute()
+        return
     try:
         cache.incr(key)
     except ValueError:  # no counter yet (or evicted): any fresh one is newer than the old
@@ -102,9 +112,11 @@ def _bump_now(namespace):
 
 def bump(namespace):
     """Invalidate a namespace now and again when the transaction commits: a process reading
-    between the save and the commit would otherwise cache the old rows under the new version."""
+    between the save and the commit would otherwise cache the old rows under the new version.
+    Outside a transaction the change is committed already: once is enough."""
     _bump_now(namespace)
-    transaction.on_commit(lambda: _bump_now(namespace))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _bump_now(namespace))
 
 
 # An entry never changes under a given version, so each process also keeps the latest ones

@@ -3,7 +3,6 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -108,9 +107,7 @@ def _render_month(request, children, year, month, scope):
 def family_children(user):
     """The children of the user's family (its first, like get_family), in one query; a
     family without children costs a second query, and no family is a 404."""
-    first_family = Family.objects.filter(guardians=user).order_by("pk").values("pk")[:1]
-    children = list(Child.objects.filter(family_id=Subquery(first_family))
-                    .select_related("family", "school").order_by("first_name", "pk"))
+    children = calendar.children_of_guardian(user.pk)
     if not children:
         get_family(user)
     return children

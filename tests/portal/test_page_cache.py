@@ -1,0 +1,215 @@
+"""A planning page is reused only while everything it shows is unchanged (portal/views/page_cache.py)."""
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portal.models import Booking, Closure
+from portal.services import display_cache
+from portal.services.booking import book_day, cancel_booking
+from portal.services.calendar import PARIS
+from portal.services.wallet import credit_tickets, debit_tickets, get_wallet
+from portal.views import page_cache
+from tests.portal.fixtures_planning import *  # noqa: F403
+from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
+
+pytestmark = pytest.mark.django_db
+BOOK = 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"'
+CANCEL = 'aria-label="Annuler Cantine le lundi 14 septembre pour Léa"'
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache(settings, monkeypatch):
+    settings.PREAU_SHARED_CACHE = True  # as with Redis: one process here, so locmem is shared
+    monkeypatch.setattr(page_cache, "_pages", {})
+    # Counters start from the clock, frozen here: every test would meet the last one's entries.
+    monkeypatch.setattr(display_cache, "_local", {})
+    cache.clear()
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def logged_dupont(client, dupont):
+    client.force_login(dupont["user"])
+    return client
+
+
+def child_url(child):
+    return reverse("portal:planning_child", args=[child.pk]) + "?mois=2026-09"
+
+
+def family_url():
+    return reverse("portal:planning") + "?mois=2026-09"
+
+
+def get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_second_view_is_served_from_memory_with_only_the_login_queries(logged_dupont, dupont, canteen,
+                                                                        meal):
+    give_tickets(dupont["family"], meal, 2)
+    first = get(logged_dupont, child_url(dupont["child"]))
+    with CaptureQueriesContext(connection) as queries:
+        second = get(logged_dupont, child_url(dupont["child"]))
+    assert len(queries) == 2, [q["sql"][:80] for q in queries]  # session, user
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert token.sub("", first) == token.sub("", second)
+    assert BOOK in second and "Repas : <strong>2</strong>" in second
+
+
+def test_the_reused_page_carries_a_working_csrf_token(client, dupont, canteen, meal):
+    client = type(client)(enforce_csrf_checks=True)
+    client.force_login(dupont["user"])
+    give_tickets(dupont["family"], meal, 2)
+    get(client, child_url(dupont["child"]))
+    html = get(client, child_url(dupont["child"]))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    assert "\x00" not in html
+    response = client.post(reverse("portal:planning_act"), {
+        "csrfmiddlewaretoken": token, "scope": f"child:{dupont['child'].pk}", "mois": "2026-09",
+        "book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-14"})
+    assert response.status_code == 302
+    assert Booking.objects.filter(child=dupont["child"], date=MONDAY, status="active").exists()
+
+
+def test_a_booking_and_a_cancellation_show_at_once(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    for url in (child_url(dupont["child"]), family_url()):
+        assert BOOK in get(logged_dupont, url)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    for url in (child_url(dupont["child"]), family_url()):
+        html = get(logged_dupont, url)
+        assert CANCEL in html and "Repas : <strong>1</strong>" in html
+    cancel_booking(booking, by=dupont["user"])
+    for url in (child_url(dupont["child"]), family_url()):
+        html = get(logged_dupont, url)
+        assert BOOK in html and "Repas : <strong>2</strong>" in html
+
+
+def test_tickets_credited_or_debited_by_an_agent_show_at_once(logged_dupont, dupont, canteen, meal, agent):
+    wallet = give_tickets(dupont["family"], meal, 1)
+    assert "Repas : <strong>1</strong>" in get(logged_dupont, family_url())
+    credit_tickets(wallet, 5, "Paiement en mairie", by=agent)
+    assert "Repas : <strong>6</strong>" in get(logged_dupont, family_url())
+    debit_tickets(get_wallet(dupont["family"], meal), 6, "Correction", by=agent)
+    html = get(logged_dupont, family_url())
+    assert "Repas : <strong>0</strong>" in html and BOOK not in html and "Pas de ticket" in html
+
+
+def test_a_closure_shows_at_once(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    get(logged_dupont, family_url())
+    Closure.objects.create(reason="Grève", start=MONDAY, end=MONDAY)
+    html = get(logged_dupont, family_url())
+    assert "Grève" in html and BOOK not in html
+
+
+def test_a_passed_deadline_shows_without_any_change_in_the_data(logged_dupont, dupont, canteen, meal):
+    # The canteen closes bookings 2 days before at 10:00: Saturday 12 September, 10:00.
+    give_tickets(dupont["family"], meal, 2)
+    with time_machine.travel(datetime.datetime(2026, 9, 12, 9, 59, 59, tzinfo=PARIS), tick=False):
+        logged_dupont.force_login(dupont["user"])  # days later: a new session
+        assert BOOK in get(logged_dupont, child_url(dupont["child"]))
+        assert BOOK in get(logged_dupont, child_url(dupont["child"]))
+    with time_machine.travel(datetime.datetime(2026, 9, 12, 10, 0, 1, tzinfo=PARIS), tick=False):
+        html = get(logged_dupont, child_url(dupont["child"]))
+    assert BOOK not in html
+    assert 'lundi 14 septembre</th><td class="st-deadline"' in html
+
+
+def test_a_passed_cancellation_deadline_locks_the_booked_day(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    with time_machine.travel(datetime.datetime(2026, 9, 12, 9, 59, tzinfo=PARIS), tick=False):
+        logged_dupont.force_login(dupont["user"])  # days later: a new session
+        assert CANCEL in get(logged_dupont, child_url(dupont["child"]))
+    with time_machine.travel(datetime.datetime(2026, 9, 12, 10, 0, 1, tzinfo=PARIS), tick=False):
+        html = get(logged_dupont, child_url(dupont["child"]))
+    assert CANCEL not in html and "Réservé, non annulable" in html
+
+
+def test_another_familys_booking_fills_a_capacity_limited_day(logged_dupont, dupont, martin, canteen, meal):
+    canteen.capacity = 1
+    canteen.save()
+    give_tickets(dupont["family"], meal, 2)
+    give_tickets(martin["family"], meal, 2)
+    assert BOOK in get(logged_dupont, child_url(dupont["child"]))
+    book_day(martin["child"], canteen, MONDAY, by=martin["user"])
+    html = get(logged_dupont, child_url(dupont["child"]))
+    assert BOOK not in html and "Complet" in html
+
+
+def test_a_guardian_removed_from_the_family_no_longer_sees_its_pages(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    get(logged_dupont, child_url(dupont["child"]))
+    get(logged_dupont, family_url())
+    dupont["family"].guardians.remove(dupont["user"])
+    assert logged_dupont.get(child_url(dupont["child"])).status_code == 404
+    assert logged_dupont.get(family_url()).status_code == 404
+
+
+def test_a_child_moved_to_another_family_leaves_the_old_familys_pages(logged_dupont, dupont, martin, canteen,
+                                                                      meal):
+    give_tickets(dupont["family"], meal, 2)
+    make_family("Durand", "durand@example.org", dupont["child"].school)  # unrelated family
+    get(logged_dupont, child_url(dupont["child"]))
+    assert "Léa" in get(logged_dupont, family_url())
+    child = dupont["child"]
+    child.family = martin["family"]
+    child.save()
+    assert logged_dupont.get(child_url(child)).status_code == 404
+    assert "Léa" not in get(logged_dupont, family_url())  # the Duponts have no child left
+
+
+def test_pages_are_kept_per_user_and_never_shown_to_another_family(client, dupont, martin, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    client.force_login(dupont["user"])
+    get(client, child_url(dupont["child"]))
+    client.force_login(martin["user"])
+    assert client.get(child_url(dupont["child"])).status_code == 404
+    assert "Léa" not in get(client, family_url())
+
+
+def test_a_message_is_shown_once_and_not_kept_in_the_page(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    get(logged_dupont, family_url())
+    response = logged_dupont.post(reverse("portal:planning_act"), {
+        "book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-14", "scope": "family", "mois": "2026-09"})
+    after = get(logged_dupont, response["Location"])
+    assert "Réservé : Cantine, 14/09/2026, Léa" in after
+    again = get(logged_dupont, response["Location"])
+    assert "Réservé : Cantine, 14/09/2026, Léa" not in again and CANCEL in again
+
+
+def test_each_language_has_its_own_page(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    assert "Disponible" in get(logged_dupont, family_url())
+    logged_dupont.cookies["django_language"] = "en"
+    html = get(logged_dupont, family_url())
+    assert "Available" in html and "Disponible" not in html
+
+
+def test_without_a_shared_cache_nothing_is_kept(logged_dupont, dupont, canteen, meal, settings):
+    settings.PREAU_SHARED_CACHE = False
+    give_tickets(dupont["family"], meal, 2)
+    get(logged_dupont, family_url())
+    assert page_cache._pages == {}
+
+
+def test_an_agent_cancellation_without_refund_shows_at_once(logged_dupont, dupont, canteen, meal, agent):
+    give_tickets(dupont["family"], meal, 2)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    assert CANCEL in get(logged_dupont, child_url(dupont["child"]))
+    cancel_booking(booking, by=agent, refund=False)  # no ledger entry: only the booking changes
+    html = get(logged_dupont, child_url(dupont["child"]))
+    assert BOOK in html and "Repas : <strong>1</strong>" in html
