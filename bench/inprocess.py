@@ -41,6 +41,7 @@ def measure():
     child = f"/famille/planning/enfant/{data['child']}/?mois={data['month']}"
     family = f"/famille/planning/?mois={data['month']}"
     cells = iter(data["cells"])
+    fresh = iter(range(10**9))  # a URL of its own each time: computed, never the page cache
 
     def click():
         return client.post("/famille/planning/clic/", {"scope": "family", "mois": data["month"],
@@ -50,6 +51,7 @@ def measure():
         "floor": lambda: client.get("/bench/floor/"),
         "dashboard /famille/": lambda: client.get("/famille/"),
         "one child": lambda: client.get(child),
+        "one child, first view": lambda: client.get(f"{child}&n={next(fresh)}"),
         "family": lambda: client.get(family),
         "booking click": click,
     }
