@@ -251,3 +251,135 @@ def test_a_suspended_family_cannot_edit_its_children(client, family_a, parent_a,
     assert "suspendu" in response.content.decode()
     child.refresh_from_db()
     assert child.first_name != "Changé"
+
+
+def _validated(family):
+    # Straight to the row: a family validated earlier can later miss a piece (a new
+    # requirement, a new regulation), which is exactly what bookings_open must catch.
+    Family.objects.filter(pk=family.pk).update(status=Family.Status.VALIDATED)
+
+
+def _complete(family, parent, agent, requirements):
+    dossier.accept_item(complete_file(family, parent, requirements), by=agent)
+
+
+def _school_year(name, first_day, last_day):
+    """A school year placed around the real date: SchoolYear.current() reads today."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.factories import SchoolYearFactory
+
+    today = timezone.localdate()
+    return SchoolYearFactory(name=name, start=today + datetime.timedelta(days=first_day),
+                             end=today + datetime.timedelta(days=last_day))
+
+
+def _situation(name, family, parent, agent, request):
+    """Build one state of a family's file; what bookings_open says of it is the expectation."""
+    from portal.models import FileRequirement, RegulationAcceptance
+    from tests.factories import FileRequirementFactory
+
+    if name == "no school year, validated":
+        _validated(family)
+    elif name == "no school year, no child":
+        _validated(family)
+        family.children.all().delete()
+    elif name in ("validated complete", "submitted complete", "suspended complete",
+                  "validated complete, no child", "validated, new regulation accepted"):
+        requirements = request.getfixturevalue("requirements")
+        _complete(family, parent, agent, requirements)
+        if name == "suspended complete":
+            Family.objects.filter(pk=family.pk).update(status=Family.Status.SUSPENDED)
+        elif name != "submitted complete":
+            _validated(family)
+        if name == "validated complete, no child":
+            family.children.all().delete()
+        if name == "validated, new regulation accepted":
+            add_document("Règlement v2", "r2.pdf", PDF_BYTES, kind=PreauDocument.Kind.REGULATION,
+                         version="2026-2")
+            dossier.accept_regulation(family, by=parent)
+    elif name == "validated, piece missing":
+        requirements = request.getfixturevalue("requirements")
+        dossier.accept_regulation(family, by=parent)
+        _validated(family)
+    elif name == "validated, piece refused":
+        requirements = request.getfixturevalue("requirements")
+        dossier.refuse_item(complete_file(family, parent, requirements), "Illisible", by=agent)
+        _validated(family)
+    elif name == "validated, piece sent not yet accepted":
+        complete_file(family, parent, request.getfixturevalue("requirements"))
+        _validated(family)
+    elif name == "validated, regulation not accepted":
+        requirements = request.getfixturevalue("requirements")
+        dossier.submit_file(family, requirements["insurance"], pdf_upload(), by=parent)
+        _validated(family)
+    elif name == "validated, new regulation version not accepted":
+        _complete(family, parent, agent, request.getfixturevalue("requirements"))
+        _validated(family)
+        add_document("Règlement v2", "r2.pdf", PDF_BYTES, kind=PreauDocument.Kind.REGULATION,
+                     version="2026-2")
+    elif name == "validated, an older regulation published later":
+        import datetime
+
+        _complete(family, parent, agent, request.getfixturevalue("requirements"))
+        _validated(family)
+        add_document("Règlement ancien", "r0.pdf", PDF_BYTES, kind=PreauDocument.Kind.REGULATION,
+                     version="2025-1", publication_date=datetime.date(2020, 1, 1))
+    elif name == "validated, regulation asked but none published":
+        year = request.getfixturevalue("school_year")
+        FileRequirementFactory(school_year=year, name="Règlement", kind=FileRequirement.Kind.REGULATION)
+        _validated(family)
+    elif name == "validated, only another family sent the piece":
+        requirements = request.getfixturevalue("requirements")
+        other, other_parent = request.getfixturevalue("family_b"), request.getfixturevalue("parent_b")
+        dossier.accept_item(complete_file(other, other_parent, requirements), by=agent)
+        RegulationAcceptance.objects.create(family=family, accepted_by=parent,
+                                            document=dossier.current_regulation())
+        _validated(family)
+    elif name == "validated, only a past year, its piece missing":
+        # No running or next year: SchoolYear.current() falls back on the latest one.
+        FileRequirementFactory(school_year=_school_year("ancienne", -800, -500), name="Assurance")
+        _validated(family)
+    elif name == "validated, past year incomplete, running year complete":
+        FileRequirementFactory(school_year=_school_year("ancienne", -800, -500), name="Assurance")
+        health = FileRequirementFactory(school_year=_school_year("en cours", -100, 200),
+                                        name="Fiche santé")
+        FileItem.objects.create(family=family, requirement=health, state=FileItem.State.ACCEPTED)
+        _validated(family)
+    elif name == "validated, running year has a piece missing, next year none":
+        FileRequirementFactory(school_year=_school_year("en cours", -100, 200), name="Fiche santé")
+        _school_year("prochaine", 300, 600)
+        _validated(family)
+    else:  # pragma: no cover
+        raise AssertionError(name)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("no school year, validated", True),
+    ("no school year, no child", False),
+    ("validated complete", True),
+    ("submitted complete", False),
+    ("suspended complete", False),
+    ("validated complete, no child", False),
+    ("validated, piece missing", False),
+    ("validated, piece refused", False),
+    ("validated, piece sent not yet accepted", True),
+    ("validated, regulation not accepted", False),
+    ("validated, new regulation version not accepted", False),
+    ("validated, new regulation accepted", True),
+    ("validated, an older regulation published later", True),
+    ("validated, regulation asked but none published", False),
+    ("validated, only another family sent the piece", False),
+    ("validated, only a past year, its piece missing", False),
+    ("validated, past year incomplete, running year complete", True),
+    ("validated, running year has a piece missing, next year none", False),
+])
+def test_the_one_query_check_agrees_with_bookings_open(name, expected, family_a, parent_a, agent,
+                                                       request, django_assert_num_queries):
+    _situation(name, family_a, parent_a, agent, request)
+    family_a.refresh_from_db()
+    assert dossier.bookings_open(family_a) is expected
+    with django_assert_num_queries(1):
+        assert dossier.bookings_open_fast(family_a) is expected
