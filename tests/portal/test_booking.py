@@ -304,3 +304,56 @@ def test_weekly_pattern_books_in_date_order_as_far_as_tickets_allow(dupont, cant
     assert all("ticket" in m for _d, m in refused[1:])
     wallet.refresh_from_db()
     assert wallet.balance == 0
+
+
+def test_a_suspension_saved_after_the_child_was_loaded_still_refuses(dupont, canteen, meal):
+    # The family's state is read from the database under the wallet lock, not from the instance.
+    give_tickets(dupont["family"], meal, 3)
+    child = dupont["child"]
+    assert child.family.status == Family.Status.VALIDATED
+    Family.objects.filter(pk=child.family_id).update(status=Family.Status.SUSPENDED)
+    assert refused_code(child, canteen, MONDAY, dupont["user"]) == "not_validated"
+
+
+def test_a_child_moved_to_another_school_is_refused_even_through_an_old_instance(
+        dupont, canteen, meal, other_school):
+    from portal.models import Child
+
+    give_tickets(dupont["family"], meal, 3)
+    Child.objects.filter(pk=dupont["child"].pk).update(school=other_school)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "not_offered"
+
+
+def test_of_two_closures_the_one_starting_first_gives_the_reason(dupont, canteen, school, meal):
+    give_tickets(dupont["family"], meal, 3)
+    Closure.objects.create(reason="Sortie scolaire", start=MONDAY, end=MONDAY, school=school)
+    Closure.objects.create(reason="Travaux", start=MONDAY - datetime.timedelta(days=3), end=MONDAY,
+                           service=canteen)
+    with pytest.raises(BookingRefused) as exc:
+        book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    assert exc.value.code == "closed" and "Travaux" in exc.value.message
+
+
+def test_refusals_keep_their_order_of_precedence(dupont, canteen, meal):
+    # Not validated wins over a closed, past-deadline, already booked day without tickets.
+    give_tickets(dupont["family"], meal, 1)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    Closure.objects.create(reason="Grève", start=MONDAY, end=MONDAY)
+    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=calendar.PARIS)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "closed"
+    Family.objects.filter(pk=dupont["family"].pk).update(status=Family.Status.SUBMITTED)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "not_validated"
+    Family.objects.filter(pk=dupont["family"].pk).update(status=Family.Status.VALIDATED)
+    Closure.objects.all().delete()
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "deadline"
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "already"
+
+
+def test_already_wins_over_full_and_full_over_no_ticket(dupont, martin, canteen, meal):
+    canteen.capacity = 1
+    canteen.save()
+    give_tickets(dupont["family"], meal, 1)
+    give_tickets(martin["family"], meal, 0)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "already"
+    assert refused_code(martin["child"], canteen, MONDAY, martin["user"]) == "full"
