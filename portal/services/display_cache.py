@@ -13,7 +13,8 @@ import time
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -95,11 +96,12 @@ def versions(*namespaces):
 
 def _bump_now(namespace):
     key = _version_key(namespace)
-    if isinstance(cache, RedisCache):
+    backend = cache if isinstance(cache, BaseCache) else caches["default"]  # `cache` is a proxy
+    if isinstance(backend, RedisCache):
         # One round trip (Django's incr() asks EXISTS first): start a missing counter from the
         # clock, then increment it.
-        full_key = cache.make_and_validate_key(key)
-        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        full_key = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
         pipe.set(full_key, time.time_ns(), nx=True)
         pipe.incr(full_key)
         pipe.execute()

@@ -66,8 +66,7 @@ def test_the_shared_client_is_safe_across_threads(redis_cache):
     assert errors == []
 
 
-def test_a_version_counter_starts_from_the_clock_and_each_bump_moves_it(redis_cache, monkeypatch):
-    monkeypatch.setattr(display_cache, "cache", redis_cache)
+def test_a_version_counter_starts_from_the_clock_and_each_bump_moves_it(redis_cache):
     namespace = "test-counter"
     display_cache._bump_now(namespace)  # no counter yet: created from the clock, then incremented
     (first,) = display_cache.versions(namespace)
@@ -78,3 +77,12 @@ def test_a_version_counter_starts_from_the_clock_and_each_bump_moves_it(redis_ca
     redis_cache.delete(display_cache._version_key(namespace))  # evicted
     (again,) = display_cache.versions(namespace)
     assert again not in (first, first + 1, first + 2)
+
+
+def test_a_bump_is_one_round_trip_on_redis(redis_cache, monkeypatch):
+    calls = []
+    client = redis_cache._cache.get_client(write=True)
+    monkeypatch.setattr(type(client), "execute_command",
+                        lambda self, *args, **kw: calls.append(args[0]))  # single commands only
+    display_cache._bump_now("one-trip")
+    assert calls == []  # SET NX and INCR went together in one pipeline
