@@ -130,23 +130,27 @@ def cancel_booking(booking, *, by, refund=None, now=None):
         raise PermissionDenied
     if refund is None and not calendar.is_before(calendar.cancel_rule(booking.service), booking.date, now):
         _refuse("cancel_deadline")
-    give_back = True if refund is None else refund
     with transaction.atomic():
         locked = lock_family_wallet(booking.child.family_id, booking.service.ticket_type_id)
-        # One conditional UPDATE locks the booking row (after the wallet) and re-checks its state
-        # on the latest version: of two concurrent cancellations, the second one changes nothing.
-        changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.ACTIVE).update(
-            status=Booking.Status.CANCELLED, cancelled_at=now, cancelled_by=by, refunded=give_back)
-        if not changed:
+        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        if current.status != Booking.Status.ACTIVE:
             _refuse("not_active")
+        # The caller's booking already holds its child and service (a booking never changes
+        # them): no query to load them again for the ledger's reason.
+        current.child, current.service = booking.child, booking.service
+        give_back = True if refund is None else refund
+        current.status = Booking.Status.CANCELLED
+        current.cancelled_at = now
+        current.cancelled_by = by
+        current.refunded = give_back
+        # save(), not a queryset update: caches listening to post_save see the cancellation.
+        current.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
         if give_back:
-            apply_entry(locked, 1, LedgerEntry.Kind.CANCELLATION, by=by, booking=booking,
+            apply_entry(locked, 1, LedgerEntry.Kind.CANCELLATION, by=by, booking=current,
                         agent=by if refund is not None else None,
-                        reason=f"{booking.service.name} {booking.date:%d/%m/%Y} — {booking.child.first_name}")
-    booking.status = Booking.Status.CANCELLED
-    booking.cancelled_at = now
-    booking.cancelled_by = by
-    booking.refunded = give_back
+                        reason=f"{current.service.name} {current.date:%d/%m/%Y} — {current.child.first_name}")
+    for name in ("status", "cancelled_at", "cancelled_by", "refunded"):
+        setattr(booking, name, getattr(current, name))
     return booking
 
 

@@ -254,7 +254,7 @@ def test_day_states_give_each_state_with_its_reason(dupont, canteen, evening, me
     row = planning.rows[0]
     state = {(c.service.name, c.day.day): (c.state, c.reason) for c in row.cells.values()}
     assert state[("Cantine", 14)][0] == "booked"
-    assert row.cells[(canteen_cap.pk, MONDAY)].booking == booked
+    assert row.cells[(canteen_cap.pk, MONDAY)].booking.pk == booked.pk
     assert state[("Cantine", 15)] == ("closed", "Grève")
     assert state[("Cantine", 16)][0] == "not_offered"  # Wednesday
     assert state[("Cantine", 7)][0] == "deadline"  # today, deadline passed
@@ -357,3 +357,21 @@ def test_already_wins_over_full_and_full_over_no_ticket(dupont, martin, canteen,
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
     assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "already"
     assert refused_code(martin["child"], canteen, MONDAY, martin["user"]) == "full"
+
+
+def test_a_cancellation_is_saved_through_the_model_so_post_save_listeners_see_it(dupont, canteen, meal):
+    from django.db.models.signals import post_save
+
+    give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append((instance.pk, instance.status))
+
+    post_save.connect(listener, sender=Booking)
+    try:
+        cancel_booking(booking, by=dupont["user"], now=NOW)
+    finally:
+        post_save.disconnect(listener, sender=Booking)
+    assert seen == [(booking.pk, "cancelled")]

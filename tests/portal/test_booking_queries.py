@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 BOOKING_QUERIES = 7
 # A capacity-limited service adds the lock of its row (the day's count joins the rules' query).
 CAPPED_BOOKING_QUERIES = 8
-# SAVEPOINT, the wallet locked, the conditional UPDATE of the booking, the ledger entry, the
-# balance, RELEASE.
-CANCEL_QUERIES = 6
+# SAVEPOINT, the wallet locked, the booking locked, its UPDATE (a save(), so post_save
+# listeners see it), the ledger entry, the balance, RELEASE.
+CANCEL_QUERIES = 7
 
 
 def test_one_booking_runs_a_pinned_number_of_queries(dupont, canteen, meal, django_assert_num_queries):
