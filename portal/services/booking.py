@@ -47,7 +47,7 @@ def _day_facts(child, service, day, capped):
     locks: whether the family's file opens bookings, whether the service serves the child's
     school, the reason of the first closure covering the day (or None), whether the day is
     already booked, and (capped) the active bookings of the service that day. Raw SQL for the
-    reason given in calendar._RowLoader; plain EXISTS/LIMIT, so SQLite and PostgreSQL alike."""
+    reason given in portal.rawsql.RowLoader; plain EXISTS/LIMIT, so SQLite and PostgreSQL alike."""
     qn = connection.ops.quote_name
     open_sql, open_params = dossier.bookings_open_sql(child.family_id)
     # The child's school as stored, like every other fact here.

@@ -152,7 +152,7 @@ def bookings_open(family):
 def bookings_open_sql(family_id, today=None):
     """bookings_open as one SQL expression (1 or 0) with its parameters, so book_day can read it
     under its wallet lock in the same round trip as its other rules (raw SQL for the reason given
-    in calendar._RowLoader). The family's status is read from its row, not from an instance."""
+    in portal.rawsql.RowLoader). The family's status is read from its row, not from an instance."""
     today = today or timezone.localdate()
     qn = connection.ops.quote_name
 
