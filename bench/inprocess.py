@@ -77,7 +77,7 @@ def measure():
             for sql in queries:
                 print("    ", sql[:150])
     if "--profile" in sys.argv:
-        for name in ("one child", "booking click"):
+        for name in ("one child", "one child, first view", "booking click"):
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(CALLS):
