@@ -13,6 +13,7 @@ bump made by another process would go unseen.
 
 import datetime
 import re
+import threading
 from dataclasses import dataclass
 
 from django.contrib.messages import get_messages
@@ -39,6 +40,7 @@ class Entry:
 
 
 _pages = {}
+_lock = threading.Lock()
 
 
 def _usable(request):
@@ -79,7 +81,9 @@ def store(request, response, versions, planning):
     if not planning.capped:  # no capacity-limited service shown: others' bookings don't matter
         versions = {ns: v for ns, v in versions.items() if ns != display_cache.CAPACITY}
     expires = min(planning.stable_until, timezone.now() + MAX_AGE)
-    if len(_pages) >= MAX_ENTRIES:
-        del _pages[next(iter(_pages))]  # the oldest
-    _pages[_key(request)] = Entry(versions, expires, _TOKEN.sub(rb"\1" + _MARK + rb"\2", response.content),
-                                  response["Content-Type"])
+    entry = Entry(versions, expires, _TOKEN.sub(rb"\1" + _MARK + rb"\2", response.content),
+                  response["Content-Type"])
+    with _lock:  # threaded workers: evicting walks the dict
+        while len(_pages) >= MAX_ENTRIES:
+            del _pages[next(iter(_pages))]  # the oldest
+        _pages[_key(request)] = entry

@@ -213,3 +213,12 @@ def test_an_agent_cancellation_without_refund_shows_at_once(logged_dupont, dupon
     cancel_booking(booking, by=agent, refund=False)  # no ledger entry: only the booking changes
     html = get(logged_dupont, child_url(dupont["child"]))
     assert BOOK in html and "Repas : <strong>1</strong>" in html
+
+
+def test_memory_is_bounded_and_the_oldest_page_goes_first(logged_dupont, dupont, canteen, meal, monkeypatch):
+    monkeypatch.setattr(page_cache, "MAX_ENTRIES", 2)
+    give_tickets(dupont["family"], meal, 2)
+    for month in ("2026-09", "2026-10", "2026-11"):
+        get(logged_dupont, reverse("portal:planning") + f"?mois={month}")
+    assert [path for _user, path, _lang in page_cache._pages] == [
+        "/famille/planning/?mois=2026-10", "/famille/planning/?mois=2026-11"]
