@@ -1,4 +1,5 @@
 import datetime
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -10,13 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap
 
 from portal.models import Booking, Child, Family, Service
 from portal.services import calendar, display_cache
 from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
 
 from . import page_cache
-from .planning_grid import grid_texts, render_planning
+from .planning_grid import grid_texts, render_cell, render_planning
 
 
 def get_family(user):
@@ -72,7 +74,7 @@ def planning_context(request, children, year, month, scope, status=""):
         "page_url": page_url,
         "grid": render_planning(planning),
         "planning": planning,
-        "balance_list": [(t.name, planning.balances.get(t.pk, 0)) for t in planning.ticket_types],
+        "balance_list": [(t.pk, t.name, planning.balances.get(t.pk, 0)) for t in planning.ticket_types],
         "children": children,
         "month_label": f"{grid_texts()['months'][month - 1]} {year}",
         "month": f"{year:04d}-{month:02d}",
@@ -147,25 +149,57 @@ def _scope_children(user, scope):
     return family_children(user)
 
 
+@dataclass
+class Click:
+    ok: bool
+    message: str
+    anchor: str  # the cell's id, where the page without JavaScript comes back to
+    cell: tuple = None  # (child, service, day) of a click that changed something
+    cancelled: bool = False
+
+
 @login_required
 @require_POST
 def act(request):
     """One book or cancel click from the grid: the pressed button says which."""
     scope = request.POST.get("scope", "family")
     year, month = parse_month(request.POST.get("mois"))
-    ok, message, anchor = _act(request)
+    click = _act(request)
     if request.htmx:
+        if click.ok and (response := _answer_in_place(request, click)) is not None:
+            return response
         children = _scope_children(request.user, scope)
         with page_versions(request.user, children):
-            context = planning_context(request, children, year, month, scope, status=message)
-            context["status_ok"] = ok
+            context = planning_context(request, children, year, month, scope, status=click.message)
+            context["status_ok"] = click.ok
             return render(request, "portal/planning_htmx.html", context)
-    (messages.success if ok else messages.error)(request, message)
+    (messages.success if click.ok else messages.error)(request, click.message)
     if scope.startswith("child:"):
         url = reverse("portal:planning_child", args=[_scope_children(request.user, scope)[0].pk])
     else:
         url = reverse("portal:planning")
-    return redirect(f"{url}?mois={year:04d}-{month:02d}#{anchor}")
+    return redirect(f"{url}?mois={year:04d}-{month:02d}#{click.anchor}")
+
+
+def _answer_in_place(request, click):
+    """The clicked cell, its ticket balance and the status only, when no other cell of the page
+    can have changed state; None when the whole region must be sent again."""
+    child, service, day = click.cell
+    if service.capacity is not None:  # the day may now be full, or free again, for other children
+        return None
+    with page_versions(request.user, [child]):
+        planning = calendar.day_states([child], [day], now=timezone.now())
+    balance = planning.balances.get(service.ticket_type_id, 0)
+    # The last ticket used or the first one back: every open day of this ticket type changes.
+    if balance == 0 or (click.cancelled and balance == 1):
+        return None
+    cell = planning.rows[0].cells.get((service.pk, day)) if planning.rows else None
+    if cell is None:  # the service left the child's school meanwhile
+        return None
+    response = render(request, "portal/planning_cell_htmx.html", {
+        "status": click.message, "cell": render_cell(cell), "ticket_type_id": service.ticket_type_id,
+        "name": service.ticket_type.name, "balance": balance})
+    return reswap(response, "none")
 
 
 def _act(request):
@@ -178,12 +212,13 @@ def _act(request):
         try:
             cancel_booking(booking, by=request.user)
         except BookingRefused as exc:
-            return False, exc.message, anchor
-        return True, _("Réservation annulée : %(what)s. Le ticket est rendu.") % {
-            "what": f"{booking.service.name}, {booking.date:%d/%m/%Y}, {booking.child.first_name}"}, anchor
+            return Click(False, exc.message, anchor)
+        message = _("Réservation annulée : %(what)s. Le ticket est rendu.") % {
+            "what": f"{booking.service.name}, {booking.date:%d/%m/%Y}, {booking.child.first_name}"}
+        return Click(True, message, anchor, (booking.child, booking.service, booking.date), cancelled=True)
     parsed = _parse_cell(request.POST.get("book"))
     if parsed is None:
-        return False, _("Demande incomplète : choisissez un jour dans le planning."), "planning-region"
+        return Click(False, _("Demande incomplète : choisissez un jour dans le planning."), "planning-region")
     child_id, service_id, day = parsed
     child = get_child_for_user(request.user, child_id)
     service = Service.objects.select_related("ticket_type").filter(pk=service_id).first()
@@ -193,9 +228,10 @@ def _act(request):
     try:
         book_day(child, service, day, by=request.user)
     except BookingRefused as exc:
-        return False, exc.message, anchor
-    return True, _("Réservé : %(what)s. Un ticket a été utilisé.") % {
-        "what": f"{service.name}, {day:%d/%m/%Y}, {child.first_name}"}, anchor
+        return Click(False, exc.message, anchor)
+    message = _("Réservé : %(what)s. Un ticket a été utilisé.") % {
+        "what": f"{service.name}, {day:%d/%m/%Y}, {child.first_name}"}
+    return Click(True, message, anchor, (child, service, day))
 
 
 WEEKDAY_FIELD_CHOICES = [(0, gettext_lazy("lundi")), (1, gettext_lazy("mardi")),

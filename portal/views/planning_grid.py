@@ -53,13 +53,12 @@ def day_label(day, weekdays, months):
 def render_planning(planning):
     """HTML of every child's month table. Buttons submit the one form around the grid."""
     texts = grid_texts()
-    weekdays, months, labels = texts["weekdays"], texts["months"], texts["labels"]
-    t_book, t_cancel, t_hint = texts["book"], texts["cancel"], texts["cancel_hint"]
+    weekdays, months = texts["weekdays"], texts["months"]
     out = []
     for row in planning.rows:
         child = row.child
         child_pk = child.pk
-        name = escape(child.first_name)
+        name = child.first_name
         out.append(f'<section class="planning-child" aria-labelledby="child-{child.pk}">'
                    f'<h2 id="child-{child.pk}">{escape(str(child))} '
                    f'<small class="muted">{escape(child.school.name)}</small></h2>')
@@ -71,7 +70,7 @@ def render_planning(planning):
         for service in row.services:
             out.append(f'<th scope="col">{escape(service.name)}</th>')
         out.append("</tr></thead><tbody>")
-        service_names = [escape(s.name) for s in row.services]
+        service_names = [s.name for s in row.services]
         service_pks = [s.pk for s in row.services]
         row_cells = row.cells
         for day in planning.days:
@@ -80,29 +79,42 @@ def render_planning(planning):
                 continue
             label = day_label(day, weekdays, months)
             out.append(f'<tr><th scope="row">{escape(label)}</th>')
-            iso, stamp = day.isoformat(), f"{day:%Y%m%d}"
             for cell, service_name, service_pk in zip(cells, service_names, service_pks, strict=True):
-                cid = f"c-{child_pk}-{service_pk}-{stamp}"  # plain ints: .pk is a property call
-                state = cell.state
-                icon = ICONS[state]
-                text = labels[state]
-                if state == "available":
-                    aria = escape(t_book % {"service": service_name, "day": label, "child": name})
-                    value = f"{child_pk}:{service_pk}:{iso}"
-                    out.append(f'<td class="st-{state}"><button type="submit" name="book" value="{value}" '
-                               f'id="{cid}" class="cell-button" aria-label="{aria}">'
-                               f'<span aria-hidden="true">{icon}</span> {text}</button></td>')
-                elif state == "booked":
-                    aria = escape(t_cancel % {"service": service_name, "day": label, "child": name})
-                    out.append(f'<td class="st-{state}"><button type="submit" name="cancel" '
-                               f'value="{cell.booking.pk}" id="{cid}" class="cell-button" '
-                               f'aria-label="{aria}"><span aria-hidden="true">{icon}</span> {text}'
-                               f'<span class="cell-hint">{t_hint}</span></button></td>')
-                else:
-                    reason = f'<span class="cell-reason">{escape(cell.reason)}</span>' if cell.reason else ""
-                    out.append(f'<td class="st-{state}" id="{cid}"><span aria-hidden="true">{icon}'
-                               f'</span> {text}{reason}</td>')
+                out.append(cell_html(cell, texts, child_pk, name, service_pk, service_name, label))
             out.append("</tr>")
         out.append("</tbody></table></div></section>")
     return mark_safe("".join(out))  # noqa: S308 - every dynamic part above is escaped
 
+
+def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label, oob=False):
+    """One day's <td>. Names come unescaped (escaped once here); plain ids are passed because
+    .pk is a property call and this runs for every cell. A cell with a button has the id t-…,
+    its button c-…: after an in-place update the button keeps its id, so the browser keeps the
+    focus on it."""
+    day = cell.day
+    cid = f"c-{child_pk}-{service_pk}-{day:%Y%m%d}"
+    state = cell.state
+    icon, text = ICONS[state], texts["labels"][state]
+    swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    if state == "available":
+        aria = escape(texts["book"] % {"service": service_name, "day": label, "child": child_name})
+        return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="book" '
+                f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
+                f'aria-label="{aria}"><span aria-hidden="true">{icon}</span> {text}</button></td>')
+    if state == "booked":
+        aria = escape(texts["cancel"] % {"service": service_name, "day": label, "child": child_name})
+        return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="cancel" '
+                f'value="{cell.booking.pk}" id="{cid}" class="cell-button" aria-label="{aria}">'
+                f'<span aria-hidden="true">{icon}</span> {text}<span class="cell-hint">'
+                f'{texts["cancel_hint"]}</span></button></td>')
+    reason = f'<span class="cell-reason">{escape(cell.reason)}</span>' if cell.reason else ""
+    return (f'<td class="st-{state}" id="{cid}"{swap}><span aria-hidden="true">{icon}</span> '
+            f'{text}{reason}</td>')
+
+
+def render_cell(cell):
+    """One cell alone, marked for an out-of-band swap (htmx) in the page that shows it."""
+    texts = grid_texts()
+    label = day_label(cell.day, texts["weekdays"], texts["months"])
+    return mark_safe(cell_html(cell, texts, cell.child.pk, cell.child.first_name,  # noqa: S308
+                               cell.service.pk, cell.service.name, label, oob=True))

@@ -72,6 +72,8 @@ def test_booking_and_cancelling_with_mouse_and_keyboard_update_the_balance(brows
     expect(page.locator("#planning-status")).to_contain_text("Réservé : Cantine")
     expect(balance).to_contain_text("Repas : 1")
     expect(page.locator(f"#{first_id}")).to_have_attribute("aria-label", re.compile("^Annuler"))
+    # Only that cell and the balance were swapped in: the focus stays on the day just booked.
+    expect(page.locator(f"#{first_id}")).to_be_focused()
     assert Booking.objects.filter(status="active").count() == 1
 
     # Keyboard: Tab from the booked day to the next one, book it with Enter; focus stays there.

@@ -71,6 +71,64 @@ def test_booking_with_htmx_returns_the_region_with_status_and_new_balance(logged
     assert "<html" not in html
 
 
+def htmx_click(client, data):
+    return client.post(reverse("portal:planning_act"), {"scope": "family", "mois": "2026-09", **data},
+                       headers={"HX-Request": "true"})
+
+
+def test_a_click_that_changes_one_cell_answers_with_that_cell_its_balance_and_the_status(
+        logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    child = dupont["child"]
+    response = htmx_click(logged_dupont, {"book": f"{child.pk}:{canteen.pk}:2026-09-14"})
+    html = response.content.decode()
+    assert response["HX-Reswap"] == "none"  # nothing but the out-of-band parts below is swapped
+    booking = Booking.objects.get()
+    cell = CELL.format(child=child.pk, service=canteen.pk)
+    assert (f'<td class="st-booked" id="t-{cell}" hx-swap-oob="outerHTML"><button type="submit" '
+            f'name="cancel" value="{booking.pk}" id="{cell}"') in html
+    assert f'id="balance-{meal.pk}" hx-swap-oob="outerHTML">Repas : <strong>2</strong>' in html
+    assert "Réservé : Cantine, 14/09/2026, Léa" in html
+    assert html.count("<td") == 1 and 'id="planning-region"' not in html
+    response = htmx_click(logged_dupont, {"cancel": str(booking.pk)})
+    html = response.content.decode()
+    assert response["HX-Reswap"] == "none"
+    assert f'<td class="st-available" id="t-{cell}" hx-swap-oob="outerHTML">' in html
+    assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' in html
+    assert "Repas : <strong>3</strong>" in html
+
+
+def test_a_click_that_changes_other_cells_answers_with_the_whole_region(logged_dupont, dupont, canteen,
+                                                                        meal):
+    give_tickets(dupont["family"], meal, 1)
+    child = dupont["child"]
+    # The last ticket: every other open day turns to "no ticket".
+    response = htmx_click(logged_dupont, {"book": f"{child.pk}:{canteen.pk}:2026-09-14"})
+    html = response.content.decode()
+    assert "HX-Reswap" not in response and 'id="planning-region"' in html
+    assert 'class="st-no_ticket"' in html and "Repas : <strong>0</strong>" in html
+    # The first ticket back: those days open again.
+    response = htmx_click(logged_dupont, {"cancel": str(Booking.objects.get().pk)})
+    html = response.content.decode()
+    assert "HX-Reswap" not in response and 'id="planning-region"' in html
+    assert 'class="st-no_ticket"' not in html and "Repas : <strong>1</strong>" in html
+
+
+def test_a_click_on_a_capacity_limited_service_answers_with_the_whole_region(logged_dupont, school, meal,
+                                                                             canteen):
+    from tests.portal.fixtures_planning import make_family as family_of
+
+    canteen.capacity = 1
+    canteen.save()
+    user, family, (lea, tom) = family_of("Petit", "petit@example.org", school, children=("Léa", "Tom"))
+    give_tickets(family, meal, 5)
+    logged_dupont.force_login(user)
+    response = htmx_click(logged_dupont, {"book": f"{lea.pk}:{canteen.pk}:2026-09-14"})
+    html = response.content.decode()
+    assert "HX-Reswap" not in response  # Tom's Monday is now full: the region is sent again
+    assert f'<td class="st-full" id="{CELL.format(child=tom.pk, service=canteen.pk)}"' in html
+
+
 def test_a_refused_booking_says_why_and_changes_nothing(logged_dupont, dupont, canteen, meal):
     response = logged_dupont.post(
         reverse("portal:planning_act"),
