@@ -413,3 +413,12 @@ def test_the_header_links_a_familys_planning_and_wallet_not_an_agents(logged_dup
     client.force_login(agent)
     header = client.get(reverse("portal:dashboard")).content.decode().split("</header>")[0]
     assert reverse("portal:wallet") not in header
+
+
+def test_names_in_the_grid_are_escaped_once(logged_dupont, dupont, canteen, meal):
+    canteen.name = "Cantine & goûter <bio>"
+    canteen.save()
+    give_tickets(dupont["family"], meal, 2)
+    html = logged_dupont.get(planning_url()).content.decode()
+    assert 'aria-label="Réserver Cantine &amp; goûter &lt;bio&gt; le lundi 14 septembre pour Léa"' in html
+    assert "&amp;amp;" not in html and "<bio>" not in html
