@@ -53,7 +53,7 @@ def recreate_database():
 def prepare():
     """Demo town plus two families with 3 children at a school with 4 services, and a session
     each: the pages and the 4-connection clicks use the first, the one-connection clicks the
-    second (each family has ~900 open cells: one family would run out of days to book)."""
+    second (one family would run out of days to book)."""
     import django
 
     django.setup()
@@ -66,11 +66,11 @@ def prepare():
     call_command("load_demo", stdout=open(os.devnull, "w"))
     school = School.objects.get(name="École Jules-Ferry")
     first = (timezone.localdate().replace(day=1) + datetime.timedelta(days=40)).replace(day=1)
-    main, solo = (bench_family(name, school, first) for name in ("bench", "solo"))
+    main, solo = (bench_family(name, school) for name in ("bench", "solo"))
     return {**main, "month": first.strftime("%Y-%m"), "solo": solo}
 
 
-def bench_family(name, school, first):
+def bench_family(name, school):
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
@@ -95,9 +95,10 @@ def bench_family(name, school, first):
     assert len(services) == 4, services
     for ticket_type in {s.ticket_type for s in services}:
         credit_tickets(get_wallet(family, ticket_type), 100_000, "Bench", by=None)
-    days = []
-    for k in range(8):  # to the end of the school year
-        month = (first + datetime.timedelta(days=31 * k)).replace(day=1)
+    days = []  # every day from next month to the end of the school year: ~1,100 open cells
+    start = (timezone.localdate().replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    for k in range(10):
+        month = (start + datetime.timedelta(days=31 * k)).replace(day=1)
         days += calendar.month_days(month.year, month.month)
     grid = calendar.day_states(children, days, now=timezone.now())
     cells = [f"{c.child.pk}:{c.service.pk}:{c.day.isoformat()}" for row in grid.rows
