@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/preau_bench")
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
-DURATION = os.environ.get("BENCH_DURATION", "6s")  # longer runs outrun the open cells
+DURATION = os.environ.get("BENCH_DURATION", "5s")  # longer runs outrun the open cells
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "4")
 BIN = Path(sys.executable).parent
 
@@ -95,7 +95,7 @@ def bench_family(name, school):
     assert len(services) == 4, services
     for ticket_type in {s.ticket_type for s in services}:
         credit_tickets(get_wallet(family, ticket_type), 100_000, "Bench", by=None)
-    days = []  # every day from next month to the end of the school year: ~1,100 open cells
+    days = []  # every day from next month to the end of the school year (930 open cells in the demo)
     start = (timezone.localdate().replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
     for k in range(10):
         month = (start + datetime.timedelta(days=31 * k)).replace(day=1)
