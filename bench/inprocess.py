@@ -53,6 +53,7 @@ def measure():
         "one child": lambda: client.get(child),
         "one child, first view": lambda: client.get(f"{child}&n={next(fresh)}"),
         "family": lambda: client.get(family),
+        "family, first view": lambda: client.get(f"{family}&n={next(fresh)}"),
         "booking click": click,
     }
     print(f"{'page':24} {'ms/call':>8} {'queries':>8}")
