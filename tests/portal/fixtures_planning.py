@@ -80,6 +80,13 @@ def dupont(school):
 
 
 @pytest.fixture
+def logged_dupont(client, dupont):
+    """The test client, logged in as the Duponts' guardian."""
+    client.force_login(dupont["user"])
+    return client
+
+
+@pytest.fixture
 def martin(school):
     """A second validated family: must never see or touch the Duponts' data."""
     user, family, kids = make_family("Martin", "martin@example.org", school, children=("Tom",))

@@ -35,12 +35,6 @@ def _shared_cache(settings, monkeypatch):
         yield
 
 
-@pytest.fixture
-def logged_dupont(client, dupont):
-    client.force_login(dupont["user"])
-    return client
-
-
 def child_url(child):
     return reverse("portal:planning_child", args=[child.pk]) + "?mois=2026-09"
 

@@ -19,12 +19,6 @@ def _frozen_now():
         yield
 
 
-@pytest.fixture
-def logged_dupont(client, dupont):
-    client.force_login(dupont["user"])
-    return client
-
-
 def planning_url():
     return reverse("portal:planning") + "?mois=2026-09"
 
