@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 # Checked at most once a minute so the session is not written on every request.
 IDLE_TOUCH_INTERVAL = 60
@@ -57,3 +58,18 @@ class AgentTwoFactorMiddleware:
         if not user.has_perm("wagtailadmin.access_admin"):
             return False
         return not user.is_verified()
+
+
+class HtmxRedirectMiddleware:
+    """A redirect answering an htmx request (a session that expired while the planning stayed
+    open sends to the login page) becomes a real navigation: followed inside the request, the
+    login page would be swapped into the planning."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "htmx", False) and response.status_code in (301, 302, 303, 307, 308):
+            return HttpResponseClientRedirect(response["Location"])
+        return response

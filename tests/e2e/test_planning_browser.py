@@ -114,3 +114,41 @@ def test_booking_works_without_javascript(browser, live_server, family_with_tick
     expect(page.locator("#balances")).to_contain_text("Repas : 1")
     assert Booking.objects.filter(status="active").count() == 1
     context.close()
+
+
+def test_a_click_that_cannot_reach_the_server_says_so_and_a_lost_session_goes_to_login(
+        browser, live_server, family_with_tickets):
+    from playwright.sync_api import expect
+
+    data = family_with_tickets
+    page = browser.new_page(locale="fr-FR")
+    login(page, live_server)
+    page.goto(f"{live_server.url}/famille/planning/?mois={data['month']}")
+    day = page.get_by_role("button", name=re.compile("^Réserver Cantine")).first
+    day_id = day.get_attribute("id")
+
+    # The network drops: the parent is told, the day stays bookable and no longer looks busy.
+    page.route("**/famille/planning/clic/", lambda route: route.abort())
+    day.click()
+    expect(page.locator("#planning-status")).to_contain_text("vérifiez votre connexion")
+    expect(page.locator(f"#{day_id}")).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator(f"#{day_id}")).to_have_attribute("aria-label", re.compile("^Réserver"))
+    assert not Booking.objects.exists()
+
+    # The server refuses the request (here its CSRF cookie is gone): the parent is told to reload.
+    page.unroute("**/famille/planning/clic/")
+    page.context.clear_cookies(name="csrftoken")
+    htmx_idle(page)
+    page.locator(f"#{day_id}").click()
+    expect(page.locator("#planning-status")).to_contain_text("rechargez la page")
+    assert not Booking.objects.exists()
+
+    # The session ended meanwhile (timed out, logged out elsewhere): the click leads to the login
+    # page, not to a login form swapped into the planning.
+    page.reload()
+    page.context.clear_cookies(name="sessionid")
+    page.locator(f"#{day_id}").click()
+    expect(page).to_have_url(re.compile(r"/famille/connexion/\?next="))
+    expect(page.locator("#planning-region")).to_have_count(0)
+    assert not Booking.objects.exists()
+    page.close()

@@ -207,6 +207,31 @@ def test_planning_needs_login(client):
     assert response.status_code == 302 and "/famille/connexion/" in response["Location"]
 
 
+def test_an_htmx_click_without_a_session_sends_the_browser_to_the_login_page(client):
+    response = client.post(reverse("portal:planning_act"), {"book": "1:1:2026-09-14"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200  # htmx navigates on HX-Redirect; it would swap a 302's target
+    assert response["HX-Redirect"].startswith("/famille/connexion/?next=/famille/planning/clic/")
+    assert response.content == b""
+
+
+def test_an_htmx_click_after_30_minutes_idle_sends_the_browser_to_the_login_page(logged_dupont, dupont,
+                                                                                 canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    logged_dupont.get(planning_url())  # stamps the idle timer
+    with time_machine.travel(NOW + datetime.timedelta(minutes=31), tick=False):
+        response = htmx_click(logged_dupont, {"book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-14"})
+    assert response["HX-Redirect"].startswith("/famille/connexion/")
+    assert not Booking.objects.exists()
+
+
+def test_a_click_without_javascript_still_gets_a_plain_redirect(logged_dupont, dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 2)
+    response = logged_dupont.post(reverse("portal:planning_act"), {
+        "book": f"{dupont['child'].pk}:{canteen.pk}:2026-09-14", "scope": "family", "mois": "2026-09"})
+    assert response.status_code == 302 and "HX-Redirect" not in response
+
+
 def add_services(school, ticket_type, n):
     for i in range(n):
         service = Service.objects.create(name=f"Service {i}", weekdays="01234",

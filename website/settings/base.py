@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "website.middleware.PreauCSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.HtmxRedirectMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.AgentTwoFactorMiddleware",
