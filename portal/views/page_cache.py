@@ -24,7 +24,8 @@ from django.utils.translation import get_language
 
 from portal.services import display_cache
 
-MAX_ENTRIES = 512
+# Per process: a family month with 3 children is ~100 kB, a one-child month ~40 kB.
+MAX_BYTES = 24 * 1024 * 1024
 # Belt and braces: even with no change seen, a page is rendered again after this long.
 MAX_AGE = datetime.timedelta(minutes=10)
 _TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
@@ -40,6 +41,7 @@ class Entry:
 
 
 _pages = {}
+_size = 0  # bytes held in _pages
 _lock = threading.Lock()
 
 
@@ -67,7 +69,7 @@ def cached_response(request):
     namespaces = list(entry.versions)
     if timezone.now() >= entry.expires or display_cache.versions(*namespaces) != list(
             entry.versions.values()):
-        _pages.pop(key, None)
+        _drop(key)
         return None
     return HttpResponse(entry.content.replace(_MARK, get_token(request).encode()),
                         content_type=entry.content_type)
@@ -83,7 +85,19 @@ def store(request, response, versions, planning):
     expires = min(planning.stable_until, timezone.now() + MAX_AGE)
     entry = Entry(versions, expires, _TOKEN.sub(rb"\1" + _MARK + rb"\2", response.content),
                   response["Content-Type"])
-    with _lock:  # threaded workers: evicting walks the dict
-        while len(_pages) >= MAX_ENTRIES:
-            del _pages[next(iter(_pages))]  # the oldest
-        _pages[_key(request)] = entry
+    key = _key(request)
+    with _lock:  # threaded workers: the size and the eviction walk must stay in step
+        global _size
+        old = _pages.pop(key, None)
+        _size -= len(old.content) if old else 0
+        while _pages and _size + len(entry.content) > MAX_BYTES:
+            _size -= len(_pages.pop(next(iter(_pages))).content)  # the oldest
+        _pages[key] = entry
+        _size += len(entry.content)
+
+
+def _drop(key):
+    global _size
+    with _lock:
+        old = _pages.pop(key, None)
+        _size -= len(old.content) if old else 0

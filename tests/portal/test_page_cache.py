@@ -28,6 +28,7 @@ CANCEL = 'aria-label="Annuler Cantine le lundi 14 septembre pour Léa"'
 def _shared_cache(settings, monkeypatch):
     settings.PREAU_SHARED_CACHE = True  # as with Redis: one process here, so locmem is shared
     monkeypatch.setattr(page_cache, "_pages", {})
+    monkeypatch.setattr(page_cache, "_size", 0)
     # Counters start from the clock, frozen here: every test would meet the last one's entries.
     monkeypatch.setattr(display_cache, "_local", {})
     cache.clear()
@@ -210,9 +211,14 @@ def test_an_agent_cancellation_without_refund_shows_at_once(logged_dupont, dupon
 
 
 def test_memory_is_bounded_and_the_oldest_page_goes_first(logged_dupont, dupont, canteen, meal, monkeypatch):
-    monkeypatch.setattr(page_cache, "MAX_ENTRIES", 2)
     give_tickets(dupont["family"], meal, 2)
-    for month in ("2026-09", "2026-10", "2026-11"):
+    get(logged_dupont, family_url())
+    one_page = page_cache._size
+    monkeypatch.setattr(page_cache, "MAX_BYTES", int(one_page * 2.5))  # room for two pages
+    for month in ("2026-10", "2026-11"):
         get(logged_dupont, reverse("portal:planning") + f"?mois={month}")
     assert [path for _user, path, _lang in page_cache._pages] == [
         "/famille/planning/?mois=2026-10", "/famille/planning/?mois=2026-11"]
+    assert page_cache._size == sum(len(e.content) for e in page_cache._pages.values()) <= 2.5 * one_page
+    get(logged_dupont, reverse("portal:planning") + "?mois=2026-11")  # served again: nothing added
+    assert len(page_cache._pages) == 2
