@@ -63,3 +63,24 @@ def test_the_audit_log_listing_runs_the_same_queries_for_few_or_many_entries(cli
     for family in (family_a, family_b) * 5:
         record_action(agent, "family.edit", family, target=family)
     assert count_queries(client, url) == few
+
+
+
+def test_the_family_dashboard_runs_the_same_queries_for_1_or_4_children_and_wallets(client, requirements):
+    from portal.models import TicketType
+    from portal.services.wallet import credit_tickets, get_wallet
+    from tests.factories import ChildFactory
+
+    family = make_family("parent@example.org", "Famille Dashboard", children=1)
+    client.force_login(family.guardians.get())
+    url = reverse("portal:dashboard")
+    credit_tickets(get_wallet(family, TicketType.objects.create(name="Repas")), 2, "Achat", by=None)
+    count_queries(client, url)  # warm caches (site settings)
+    few = count_queries(client, url)
+    for _ in range(3):
+        ChildFactory(family=family)
+    for name in ("Garderie", "Mercredi", "Études"):
+        credit_tickets(get_wallet(family, TicketType.objects.create(name=name)), 1, "Achat", by=None)
+    html = client.get(url).content.decode()
+    assert "Mercredi" in html and "Études" in html  # the new wallets are shown
+    assert count_queries(client, url) == few
