@@ -205,7 +205,7 @@ end
                 "one child, first view (computed each time)": wrk(child_url, fresh, tmp, "fresh"),
                 "family 3 children × 4 services": wrk(
                     f"{base}/famille/planning/?mois={data['month']}", get, tmp, "family"),
-                "booking click (htmx POST, family grid back)": wrk(
+                "booking click (htmx POST, cell or grid back)": wrk(
                     f"{base}/famille/planning/clic/", post(data, 2), tmp, "post"),
                 # One parent clicking, nobody else: the latency a click has on an unloaded server.
                 "booking click, one connection": wrk(
@@ -225,11 +225,11 @@ end
     print(f"\nfamily page cost vs one child: {child / family:.2f}×  (aim ≤ 3)")
     print(f"one child vs floor: {child / floor:.2f}  (aim ≥ 0.5); computed each time: "
           f"{results['one child, first view (computed each time)']['rps'] / floor:.2f}")
-    print(f"booking click p95: {results['booking click (htmx POST, family grid back)']['p95']:.1f} ms"
+    print(f"booking click p95: {results['booking click (htmx POST, cell or grid back)']['p95']:.1f} ms"
           f" with {CONNECTIONS} connections, {results['booking click, one connection']['p95']:.1f} ms"
           " with one  (aim < 50)")
     seconds = float(DURATION.rstrip("s")) if DURATION.rstrip("s").replace(".", "").isdigit() else 0
-    for row, family in (("booking click (htmx POST, family grid back)", data),
+    for row, family in (("booking click (htmx POST, cell or grid back)", data),
                         ("booking click, one connection", data["solo"])):
         clicks = results[row]["rps"] * seconds
         if clicks > len(family["cells"]):
