@@ -1,5 +1,6 @@
 """Cached reads for what pages show: the planning configuration, whether a family may book,
-the town settings of the page chrome.
+the town settings of the page chrome; and the counters that tell when a rendered planning page
+(portal/views/page_cache.py) is out of date: a child's bookings, a family's balances, a user.
 
 Each namespace has a version counter kept in the cache itself (Redis in production), not in
 process memory, so a change saved by any process is seen by every process at once: the signal
