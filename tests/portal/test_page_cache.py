@@ -222,3 +222,34 @@ def test_memory_is_bounded_and_the_oldest_page_goes_first(logged_dupont, dupont,
     assert page_cache._size == sum(len(e.content) for e in page_cache._pages.values()) <= 2.5 * one_page
     get(logged_dupont, reverse("portal:planning") + "?mois=2026-11")  # served again: nothing added
     assert len(page_cache._pages) == 2
+
+
+def test_on_redis_a_change_made_by_another_process_is_seen_at_once(logged_dupont, dupont, canteen, meal,
+                                                                   settings):
+    """Production shape: the counters live in Redis. Another worker's booking reaches this
+    process only through them (here: its INCR sent on a connection of its own)."""
+    import redis
+
+    from tests.website.test_redis_cache import REDIS_URL, _redis_up, clear, redis_settings
+
+    if not _redis_up():
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    settings.PREAU_SHARED_CACHE = None  # decided by the backend, as in production
+    settings.CACHES = redis_settings("page-cache")
+    clear(cache)
+    give_tickets(dupont["family"], meal, 2)
+    assert BOOK in get(logged_dupont, child_url(dupont["child"]))
+    with CaptureQueriesContext(connection) as queries:
+        get(logged_dupont, child_url(dupont["child"]))
+    assert len(queries) == 2  # reused
+
+    # Another worker books the day: the row is in the database (bulk_create: no signal in this
+    # process), and until its bump reaches Redis this process still shows the page it has.
+    Booking.objects.bulk_create([Booking(child=dupont["child"], service=canteen, date=MONDAY,
+                                         created_by=dupont["user"])])
+    assert BOOK in get(logged_dupont, child_url(dupont["child"]))
+    key = cache.make_and_validate_key(display_cache._version_key(display_cache.child_namespace(
+        dupont["child"].pk)))
+    redis.Redis.from_url(REDIS_URL).incr(key)  # the other worker's bump, on its own connection
+    assert CANCEL in get(logged_dupont, child_url(dupont["child"]))
+    clear(cache)

@@ -25,15 +25,28 @@ def _redis_up():
 pytestmark = pytest.mark.skipif(not _redis_up(), reason=f"no Redis at {REDIS_URL}")
 
 
+def redis_settings(name):
+    """A cache on the test Redis whose keys carry this process's own prefix."""
+    return {"default": {"BACKEND": "website.cache.RedisCache", "LOCATION": REDIS_URL,
+                        "KEY_PREFIX": f"preau-test-{name}-{os.getpid()}"}}
+
+
+def clear(cache):
+    """Delete this cache's keys only: clear() would flush the whole database under the feet of
+    a test running in parallel."""
+    client = cache._cache.get_client(write=True)
+    keys = client.keys(f"{cache.key_prefix}:*")
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def redis_cache():
-    settings = {"default": {"BACKEND": "website.cache.RedisCache", "LOCATION": REDIS_URL,
-                            "KEY_PREFIX": f"preau-test-{os.getpid()}"}}
-    with override_settings(CACHES=settings):
+    with override_settings(CACHES=redis_settings("backend")):
         cache = caches["default"]
-        cache.clear()
+        clear(cache)
         yield cache
-        cache.clear()
+        clear(cache)
 
 
 def test_values_round_trip_and_one_client_serves_every_call(redis_cache):
