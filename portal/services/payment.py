@@ -44,7 +44,7 @@ from portal.payments import CheckoutSession, ProviderError, get_provider
 
 from . import audit, calendar
 from .mail import absolute_url
-from .wallet import apply_entry, get_wallet, lock_wallet
+from .wallet import apply_entry, lock_family_wallet
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ def settle_session(session, *, failed=False, notify=True):
 def _credit(locked_purchase, *, payment_id, by, notify=True):
     """Credit the tickets of a purchase locked by the caller, issue its receipt, mail it."""
     p = locked_purchase
-    wallet = lock_wallet(get_wallet(p.family, p.ticket_type))
+    wallet = lock_family_wallet(p.family_id, p.ticket_type_id)
     reason = _("Achat de %(n)d ticket(s) — %(method)s") % {"n": p.quantity, "method": p.get_method_display()}
     p.ledger_entry = apply_entry(wallet, p.quantity, LedgerEntry.Kind.PURCHASE, reason=reason, by=by)
     p.state = Purchase.State.PAID
@@ -378,7 +378,7 @@ def record_provider_refund(charge):
         new_cents = min(int(charge.get("amount_refunded") or 0), p.amount_cents) - p.refunded_cents
         if new_cents <= 0:
             return None  # already recorded (e.g. the refund was made from Préau)
-        wallet = lock_wallet(get_wallet(p.family, p.ticket_type))
+        wallet = lock_family_wallet(p.family_id, p.ticket_type_id)
         tickets = min(new_cents // p.unit_cents if p.unit_cents else 0, p.quantity - p.refunded_quantity,
                       wallet.balance)
         refund = Refund.objects.create(purchase=p, quantity=tickets, amount_cents=new_cents,
@@ -538,7 +538,7 @@ def refund_purchase(purchase, quantity, reason, *, by, amount_cents=None):
         if quantity > p.quantity - p.refunded_quantity:
             raise PaymentError(_("Ce paiement ne compte plus que %(n)d ticket(s) remboursable(s).")
                                % {"n": p.quantity - p.refunded_quantity})
-        wallet = lock_wallet(get_wallet(p.family, p.ticket_type))
+        wallet = lock_family_wallet(p.family_id, p.ticket_type_id)
         if quantity > wallet.balance:
             raise PaymentError(_("Le porte-monnaie ne contient que %(n)d ticket(s) : impossible d’en "
                                  "retirer %(q)d.") % {"n": wallet.balance, "q": quantity})
