@@ -18,7 +18,7 @@ from portal.services import calendar, display_cache
 from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
 
 from . import page_cache
-from .planning_grid import grid_texts, render_cell, render_planning
+from .planning_grid import cell_id, grid_texts, render_cell, render_planning
 
 
 def get_family(user):
@@ -208,7 +208,7 @@ def _act(request):
             booking = get_booking_for_user(request.user, int(request.POST["cancel"]))
         except ValueError as exc:
             raise Http404 from exc
-        anchor = f"c-{booking.child_id}-{booking.service_id}-{booking.date:%Y%m%d}"
+        anchor = cell_id(booking.child_id, booking.service_id, booking.date)
         try:
             cancel_booking(booking, by=request.user)
         except BookingRefused as exc:
@@ -224,7 +224,7 @@ def _act(request):
     service = Service.objects.select_related("ticket_type").filter(pk=service_id).first()
     if service is None:
         raise Http404
-    anchor = f"c-{child.pk}-{service.pk}-{day:%Y%m%d}"
+    anchor = cell_id(child.pk, service.pk, day)
     try:
         book_day(child, service, day, by=request.user)
     except BookingRefused as exc:

@@ -86,13 +86,18 @@ def render_planning(planning):
     return mark_safe("".join(out))  # noqa: S308 - every dynamic part above is escaped
 
 
+def cell_id(child_id, service_id, day):
+    """The id of a day's button (or of its cell when it has none): the grid's anchor and focus."""
+    return f"c-{child_id}-{service_id}-{day:%Y%m%d}"
+
+
 def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label, oob=False):
     """One day's <td>. Names come unescaped (escaped once here); plain ids are passed because
     .pk is a property call and this runs for every cell. A cell with a button has the id t-…,
     its button c-…: after an in-place update the button keeps its id, so the browser keeps the
     focus on it."""
     day = cell.day
-    cid = f"c-{child_pk}-{service_pk}-{day:%Y%m%d}"
+    cid = cell_id(child_pk, service_pk, day)
     state = cell.state
     icon, text = ICONS[state], texts["labels"][state]
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
