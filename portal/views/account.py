@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -24,6 +24,12 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(signup_enabled=accounts.signup_enabled(), **kwargs)
+
+    def get_default_redirect_url(self):
+        # Agents have no family space: their home is the back office.
+        if self.request.user.is_staff:
+            return reverse("wagtailadmin_home")
+        return super().get_default_redirect_url()
 
 
 class LogoutView(auth_views.LogoutView):

@@ -224,3 +224,28 @@ def test_self_sign_up_with_a_known_address_reveals_nothing(
     assert not Family.objects.filter(name="Famille Copie").exists()
     assert "déjà un compte" in mail.outbox[0].subject
     assert mail.outbox[0].to == [parent_a.email]
+
+
+def test_a_parent_who_logs_in_lands_on_their_space(client, parent_a):
+    from tests.factories import PASSWORD
+
+    response = client.post(reverse("portal:login"), {"username": parent_a.email, "password": PASSWORD})
+    assert response["Location"] == reverse("portal:dashboard")
+
+
+def test_login_goes_to_the_page_asked_for_but_never_to_another_site(client, parent_a):
+    from tests.factories import PASSWORD
+
+    credentials = {"username": parent_a.email, "password": PASSWORD}
+    asked = client.post(f"{reverse('portal:login')}?next=/famille/planning/", credentials)
+    assert asked["Location"] == "/famille/planning/"
+    client.logout()
+    elsewhere = client.post(f"{reverse('portal:login')}?next=https://evil.example/", credentials)
+    assert elsewhere["Location"] == reverse("portal:dashboard")
+
+
+def test_an_agent_who_logs_in_on_the_family_page_lands_in_the_back_office(client, agent):
+    from tests.factories import PASSWORD
+
+    response = client.post(reverse("portal:login"), {"username": agent.email, "password": PASSWORD})
+    assert response["Location"] == reverse("wagtailadmin_home")

@@ -104,7 +104,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "portal:login"
-LOGIN_REDIRECT_URL = "/"
+# After logging in, a parent lands on their space (a safe `next` given with the login wins).
+LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "/"
 WAGTAIL_FRONTEND_LOGIN_URL = "/famille/connexion/"
 
