@@ -47,8 +47,8 @@ class ChildForm(forms.ModelForm):
 
     class Meta:
         model = Child
-        fields = ["first_name", "last_name", "birth_date", "school", "school_class", "allergies",
-                  "has_pai", "photo_consent"]
+        fields = ["first_name", "last_name", "birth_date", "school", "school_class", "diet",
+                  "allergies", "has_pai", "photo_consent"]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                    "allergies": forms.Textarea(attrs={"rows": 3})}
 

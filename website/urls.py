@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("videos/", include("tutorials.urls")),
     path("famille/", include("portal.urls")),
+    path("equipe/", include("portal.staff_urls")),
 ]
 
 if settings.DEBUG:

@@ -381,7 +381,7 @@ class ChildViewSet(ModelViewSet):
         FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
         FieldRowPanel([FieldPanel("birth_date"), FieldPanel("school"),
                        FieldPanel("school_class")]),
-        FieldPanel("photo_consent"),
+        FieldRowPanel([FieldPanel("photo_consent"), FieldPanel("diet")]),
         # Health data: the panels are left out of the form for agents without the permission.
         MultiFieldPanel([FieldPanel("allergies"), FieldPanel("has_pai"),
                          FieldPanel("pai_document")],

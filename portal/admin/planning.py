@@ -63,6 +63,7 @@ class ServiceViewSet(ModelViewSet):
         FieldPanel("weekday_choices"), FieldPanel("weekdays"),
         FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
         FieldRowPanel([FieldPanel("capacity"), FieldPanel("order")]),
+        FieldRowPanel([FieldPanel("is_meal"), FieldPanel("shows_pickup")]),
         MultiFieldPanel([FieldPanel("booking_rule"), FieldPanel("booking_days"),
                          FieldPanel("booking_working_days"), FieldPanel("booking_weekday"),
                          FieldPanel("booking_time")], heading=gettext_lazy("Date limite de réservation")),

@@ -99,6 +99,12 @@ class Family(models.Model):
 
 
 class Child(models.Model):
+    class Diet(models.TextChoices):
+        STANDARD = "", _("Menu du jour")
+        VEGETARIAN = "vegetarian", _("Végétarien")
+        NO_PORK = "no_pork", _("Sans porc")
+        PAI_BASKET = "pai_basket", _("Panier repas (PAI)")
+
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="children",
                                verbose_name=_("famille"))
     first_name = models.CharField(_("prénom"), max_length=100)
@@ -113,6 +119,9 @@ class Child(models.Model):
     has_pai = models.BooleanField(_("PAI (projet d’accueil individualisé)"), default=False)
     pai_document = models.FileField(_("document PAI"), upload_to="pai/%Y", storage=private_storage,
                                     blank=True, max_length=255)
+    # What the canteen serves; counted apart in the caterer's order.
+    diet = models.CharField(_("repas servi"), max_length=20, choices=Diet.choices, blank=True,
+                            default=Diet.STANDARD)
     photo_consent = models.BooleanField(_("autorise les photos"), default=False)
     created_at = models.DateTimeField(_("ajouté le"), default=timezone.now, editable=False)
 

@@ -82,6 +82,12 @@ class Service(models.Model):
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="services",
                                     verbose_name=_("type de ticket consommé"))
     order = models.PositiveSmallIntegerField(_("ordre d’affichage"), default=0)
+    is_meal = models.BooleanField(_("repas"), default=False,
+                                  help_text=_("Compté dans la commande au traiteur."))
+    shows_pickup = models.BooleanField(
+        _("liste avec les personnes autorisées"), default=False,
+        help_text=_("Pour la garderie du soir : la liste du jour donne les personnes autorisées à "
+                    "récupérer l’enfant et leur téléphone."))
 
     booking_rule = models.CharField(_("règle de réservation"), max_length=20,
                                     choices=DeadlineKind.choices, default=DeadlineKind.DAYS_BEFORE)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.forms import AuthorisedPersonFormSet, ChildForm, FamilyForm
 from portal.models import Child
-from portal.services import dossier
+from portal.services import attendance, dossier
 
 from .access import (
     get_child_for_family,
@@ -26,6 +26,9 @@ from .access import (
 def dashboard(request):
     family = (request.user.families.prefetch_related("children__school", "guardians")
               .order_by("pk").first())
+    if family is None and attendance.is_staff_member(request.user):
+        # Animateurs have no family: their space is the day's lists.
+        return redirect("staff:home")
     context = {"family": family}
     if family is not None:
         context["missing"] = dossier.missing_for_bookings(family)

@@ -1,0 +1,370 @@
+"""The town's day: who is booked where (day lists), how many meals to order (caterer), who may
+see which list (staff scope). Every page, export and the admin dashboard call these functions;
+each reads a constant number of queries whatever the number of children."""
+
+import csv
+import datetime
+import io
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Prefetch, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import (
+    AuthorisedPerson,
+    Booking,
+    Child,
+    Family,
+    FileItem,
+    Purchase,
+    School,
+    Service,
+    Wallet,
+)
+from portal.models.payment import euros
+
+from . import calendar
+
+# Animateurs see today's lists and the next two days' (to prepare them), no further.
+STAFF_DAYS_AHEAD = 2
+LOW_BALANCE = 2
+CLASS_ORDER = ["TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"]
+
+
+# Who sees what -------------------------------------------------------------------------------
+
+def sees_all_schools(user):
+    return user.is_active and user.has_perm("portal.view_all_schools")
+
+
+def is_staff_member(user):
+    return user.is_active and (user.has_perm("portal.view_day_lists") or sees_all_schools(user))
+
+
+def staff_schools(user):
+    """The schools whose lists a user may open: every school for agents, the assigned ones for
+    Animateurs, none for anybody else."""
+    if sees_all_schools(user):
+        return School.objects.all()
+    if is_staff_member(user):
+        return School.objects.filter(staff_assignments__user=user)
+    return School.objects.none()
+
+
+def staff_days(user, today=None):
+    """The days an Animateur may open (None: any day, for agents)."""
+    if sees_all_schools(user):
+        return None
+    today = today or timezone.localdate()
+    return [today + datetime.timedelta(days=i) for i in range(STAFF_DAYS_AHEAD + 1)]
+
+
+def may_open(user, school, day, today=None):
+    days = staff_days(user, today)
+    if days is not None and day not in days:
+        return False
+    return staff_schools(user).filter(pk=school.pk).exists()
+
+
+def sees_pickup(user):
+    return user.has_perm("portal.view_authorisedperson")
+
+
+def sees_health_detail(user):
+    return user.has_perm("portal.view_health_data")
+
+
+# Day lists ----------------------------------------------------------------------------------
+
+def class_key(name):
+    """Classes in school order (PS … CM2), mixed classes (« CE1-CE2 ») by their first level."""
+    upper = (name or "").strip().upper()
+    first = re.split(r"[\s/-]", upper, maxsplit=1)[0] if upper else ""
+    rank = CLASS_ORDER.index(first) if first in CLASS_ORDER else len(CLASS_ORDER)
+    return (not upper, rank, upper)
+
+
+def closed_reason(school, service, day, closures=None):
+    """Why this school's service does not run that day (holiday, closure, not a service day),
+    else None."""
+    if not service.runs_on(day):
+        return _("Pas de %(service)s ce jour-là.") % {"service": service.name}
+    holiday = calendar.public_holiday_name(day)
+    if holiday:
+        return _("Jour férié : %(reason)s.") % {"reason": holiday}
+    closures = calendar.closures_between(day, day) if closures is None else closures
+    closure = calendar.closure_for(closures, school.pk, service.pk, day)
+    if closure is not None:
+        return _("Fermé : %(reason)s.") % {"reason": closure.reason}
+    return None
+
+
+@dataclass
+class ListRow:
+    child: Child
+    booking: Booking | None = None
+    pickup: list = field(default_factory=list)
+
+    @property
+    def diet_label(self):
+        return self.child.get_diet_display()
+
+
+@dataclass
+class ClassGroup:
+    name: str
+    rows: list
+
+
+@dataclass
+class DayList:
+    day: datetime.date
+    school: School
+    service: Service
+    closed: str | None
+    groups: list
+    with_pickup: bool
+    with_health: bool
+
+    @property
+    def count(self):
+        return sum(len(g.rows) for g in self.groups)
+
+    @property
+    def pai_count(self):
+        return sum(1 for g in self.groups for r in g.rows if r.child.has_pai)
+
+
+def _group(rows):
+    groups = {}
+    for row in rows:
+        groups.setdefault((row.child.school_class or "").strip(), []).append(row)
+    return [ClassGroup(name or _("Classe non renseignée"), groups[name])
+            for name in sorted(groups, key=class_key)]
+
+
+def day_list(school, service, day, *, with_pickup=False, with_health=False):
+    """The children booked at this school for this service and day, grouped by class. A closed
+    day lists nobody (with the reason); a cancelled booking never appears."""
+    closed = closed_reason(school, service, day)
+    rows = []
+    if closed is None:
+        bookings = (Booking.objects.filter(service=service, date=day, status=Booking.Status.ACTIVE,
+                                           child__school=school)
+                    .select_related("child")
+                    .order_by("child__last_name", "child__first_name", "child__pk"))
+        if with_pickup and service.shows_pickup:
+            bookings = bookings.prefetch_related(
+                Prefetch("child__authorised_people", queryset=AuthorisedPerson.objects.order_by("name")))
+        for booking in bookings:
+            pickup = (list(booking.child.authorised_people.all())
+                      if with_pickup and service.shows_pickup else [])
+            rows.append(ListRow(child=booking.child, booking=booking, pickup=pickup))
+    return DayList(day=day, school=school, service=service, closed=closed, groups=_group(rows),
+                   with_pickup=with_pickup and service.shows_pickup, with_health=with_health)
+
+
+def day_list_table(dl):
+    """The day list as a header and rows of plain values, for CSV and XLSX exports."""
+    header = [_("Classe"), _("Nom"), _("Prénom"), _("PAI"), _("Repas servi")]
+    if dl.with_health:
+        header.append(_("Allergies et régime"))
+    if dl.with_pickup:
+        header.append(_("Personnes autorisées"))
+    rows = []
+    for group in dl.groups:
+        for row in group.rows:
+            child = row.child
+            line = [group.name, child.last_name, child.first_name,
+                    _("oui") if child.has_pai else _("non"), row.diet_label]
+            if dl.with_health:
+                line.append(child.allergies)
+            if dl.with_pickup:
+                line.append(" ; ".join(f"{p.name} ({p.relationship}) {p.phone}" if p.relationship
+                                       else f"{p.name} {p.phone}" for p in row.pickup))
+            rows.append(line)
+    return header, rows
+
+
+def to_csv(header, rows):
+    out = io.StringIO()
+    # Semicolons and a BOM: what a French spreadsheet opens without an import dialog.
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def to_xlsx(title, header, rows):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]  # Excel's limit for a sheet name
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# Counts -------------------------------------------------------------------------------------
+
+def _open_counts(rows, closures):
+    """Drop the counts of closed days (a closure added after the bookings were made)."""
+    for row in rows:
+        if calendar.public_holiday_name(row["date"]):
+            continue
+        if calendar.closure_for(closures, row["school"], row["service"], row["date"]):
+            continue
+        yield row
+
+
+def day_counts(day, schools=None):
+    """{(school_id, service_id): booked children} for a day, closed days at zero."""
+    bookings = Booking.objects.filter(date=day, status=Booking.Status.ACTIVE)
+    if schools is not None:
+        bookings = bookings.filter(child__school__in=schools)
+    rows = (bookings.values("date", "service", school=F("child__school"))
+            .annotate(n=Count("pk")).order_by())
+    closures = calendar.closures_between(day, day)
+    return {(r["school"], r["service"]): r["n"] for r in _open_counts(rows, closures)}
+
+
+def school_services(schools):
+    """[(school, [services])] for the given schools, services in display order: two queries."""
+    schools = list(schools)
+    by_school = calendar.services_for_schools([s.pk for s in schools])
+    return [(school, by_school[school.pk]) for school in schools]
+
+
+def meal_days(start, count, limit_days=120):
+    """The next `count` days (from start) on which a meal service runs and that are no public
+    holiday nor a closure of every school."""
+    services = list(Service.objects.filter(is_meal=True, end__gte=start))
+    closures = calendar.closures_between(start, start + datetime.timedelta(days=limit_days))
+    days, day = [], start
+    while len(days) < count and (day - start).days < limit_days:
+        if (any(s.runs_on(day) for s in services) and not calendar.public_holiday_name(day)
+                and not any(c.start <= day <= c.end and c.school_id is None and c.service_id is None
+                            for c in closures)):
+            days.append(day)
+        day += datetime.timedelta(days=1)
+    return days, closures
+
+
+DIET_COLUMNS = [Child.Diet.STANDARD, Child.Diet.VEGETARIAN, Child.Diet.NO_PORK, Child.Diet.PAI_BASKET]
+
+
+@dataclass
+class OrderLine:
+    day: datetime.date
+    school: School
+    by_diet: dict
+    pai: int
+
+    @property
+    def total(self):
+        return sum(self.by_diet.values())
+
+    @property
+    def diet_counts(self):
+        return [self.by_diet.get(d, 0) for d in DIET_COLUMNS]
+
+
+def caterer_order(start, count=10, schools=None):
+    """Meals per school and day for the next `count` meal days: booked children of the meal
+    services, special diets counted apart, closed days left out. Five queries."""
+    days, closures = meal_days(start, count)
+    schools = list(School.objects.all() if schools is None else schools)
+    rows = (Booking.objects.filter(status=Booking.Status.ACTIVE, service__is_meal=True, date__in=days,
+                                   child__school__in=schools)
+            .values("date", "service", "child__diet", "child__has_pai", school=F("child__school"))
+            .annotate(n=Count("pk")).order_by())
+    cells = {}
+    for row in _open_counts(rows, closures):
+        line = cells.setdefault((row["date"], row["school"]), {"diets": {}, "pai": 0})
+        line["diets"][row["child__diet"]] = line["diets"].get(row["child__diet"], 0) + row["n"]
+        if row["child__has_pai"]:
+            line["pai"] += row["n"]
+    lines = []
+    for day in days:
+        for school in schools:
+            cell = cells.get((day, school.pk), {"diets": {}, "pai": 0})
+            lines.append(OrderLine(day=day, school=school, by_diet=cell["diets"], pai=cell["pai"]))
+    return lines
+
+
+def caterer_table(lines):
+    header = [_("Jour"), _("École"), _("Repas"), *[str(d.label) for d in DIET_COLUMNS], _("dont PAI")]
+    rows = [[line.day, line.school.name, line.total, *line.diet_counts, line.pai] for line in lines]
+    return header, rows
+
+
+# Dashboard ----------------------------------------------------------------------------------
+
+@dataclass
+class Dashboard:
+    today: datetime.date
+    today_counts: list  # [(school, [(service, n)])]
+    next_days: list  # [(day, [(service, n)])]
+    services: list
+    files_waiting: int
+    families_waiting: int
+    week_payments: int
+    week_cents: int
+    low_families: list  # [(family, [(ticket type name, balance)])]
+    low_count: int
+
+    @property
+    def week_euros(self):
+        return euros(self.week_cents)
+
+
+def dashboard(today=None):
+    """What the agents' admin home shows: today's counts, the next 10 school days' bookings,
+    files to review, the week's payments, families at zero or low balance."""
+    today = today or timezone.localdate()
+    listing = school_services(School.objects.all())
+    counts = day_counts(today)
+    today_counts = [(school, [(s, counts.get((school.pk, s.pk), 0)) for s in services])
+                    for school, services in listing if services]
+    days, closures = meal_days(today, 10)
+    services = sorted({s for _school, lst in listing for s in lst}, key=lambda s: (s.order, s.name, s.pk))
+    rows = (Booking.objects.filter(status=Booking.Status.ACTIVE, date__in=days)
+            .values("date", "service", school=F("child__school"))
+            .annotate(n=Count("pk")).order_by())
+    per_day = {}
+    for row in _open_counts(rows, closures):
+        key = (row["date"], row["service"])
+        per_day[key] = per_day.get(key, 0) + row["n"]
+    next_days = [(day, [(s, per_day.get((day, s.pk), 0)) for s in services]) for day in days]
+    monday = today - datetime.timedelta(days=today.weekday())
+    since = datetime.datetime.combine(monday, datetime.time(0, 0), tzinfo=calendar.PARIS)
+    week = Purchase.objects.filter(state=Purchase.State.PAID, paid_at__gte=since).aggregate(
+        n=Count("pk"), cents=Sum("amount_cents"))
+    low = (Family.objects.filter(status=Family.Status.VALIDATED)
+           .filter(Q(wallets__balance__lte=LOW_BALANCE) | Q(wallets__isnull=True))
+           .distinct().order_by("name"))
+    return Dashboard(
+        today=today, today_counts=today_counts, next_days=next_days, services=services,
+        files_waiting=FileItem.objects.filter(state=FileItem.State.SENT).count(),
+        families_waiting=Family.objects.filter(status=Family.Status.SUBMITTED).count(),
+        week_payments=week["n"] or 0, week_cents=week["cents"] or 0,
+        low_families=_with_balances(list(low[:10])), low_count=low.count(),
+    )
+
+
+def _with_balances(families):
+    out = {f.pk: [] for f in families}
+    for w in (Wallet.objects.filter(family__in=families).select_related("ticket_type")
+              .order_by("ticket_type__name")):
+        out[w.family_id].append((w.ticket_type.name, w.balance))
+    return [(f, out[f.pk]) for f in families]
