@@ -5,8 +5,11 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+
+from portal.views.access import SecondFactorRequired, needs_second_factor
 
 # Checked at most once a minute so the session is not written on every request.
 IDLE_TOUCH_INTERVAL = 60
@@ -35,18 +38,28 @@ class FamilyIdleTimeoutMiddleware:
 
 
 class AgentTwoFactorMiddleware:
-    """With PREAU_ADMIN_REQUIRE_2FA, the Wagtail admin needs a verified TOTP device."""
+    """With PREAU_ADMIN_REQUIRE_2FA, the Wagtail admin, and every portal view that shows staff
+    another family's data (portal.views.access.staff_may_read), need a verified TOTP device."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.PREAU_ADMIN_REQUIRE_2FA and self._needs_second_factor(request):
-            return redirect(f"{reverse('portal:otp_verify')}?next={request.get_full_path()}")
+        if self._admin_needs_second_factor(request):
+            return self._second_factor_step(request)
         return self.get_response(request)
 
+    def process_exception(self, request, exception):
+        if isinstance(exception, SecondFactorRequired):
+            return self._second_factor_step(request)
+        return None
+
     @staticmethod
-    def _needs_second_factor(request):
+    def _second_factor_step(request):
+        return redirect(f"{reverse('portal:otp_verify')}?{urlencode({'next': request.get_full_path()})}")
+
+    @staticmethod
+    def _admin_needs_second_factor(request):
         if not request.path.startswith("/admin/"):
             return False
         if request.path.startswith(("/admin/login/", "/admin/logout/", "/admin/password_reset/")):
@@ -57,7 +70,7 @@ class AgentTwoFactorMiddleware:
         # Families who wander to /admin/ get Wagtail's own refusal, not an enrolment page.
         if not user.has_perm("wagtailadmin.access_admin"):
             return False
-        return not user.is_verified()
+        return needs_second_factor(user)
 
 
 class HtmxRedirectMiddleware:

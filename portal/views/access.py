@@ -1,5 +1,6 @@
 """Every family-facing lookup goes through here: anything not yours is a 404."""
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -7,6 +8,30 @@ from portal.models import Child, Family, FileItem, RegulationAcceptance
 
 REVIEW_PERMISSION = "portal.review_family"
 HEALTH_PERMISSION = "portal.view_health_data"
+
+
+class SecondFactorRequired(Exception):
+    """Raised where staff would read another family's data on a password alone; the
+    AgentTwoFactorMiddleware answers it with the TOTP step."""
+
+
+def needs_second_factor(user):
+    """With PREAU_ADMIN_REQUIRE_2FA, whether this logged-in user has not passed the TOTP step."""
+    if not settings.PREAU_ADMIN_REQUIRE_2FA:
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    return is_verified is None or not is_verified()
+
+
+def staff_may_read(user, permission):
+    """Whether `user` may read other families' data under `permission`. The one check every
+    staff-visible portal view goes through: a password alone never opens another family's
+    health data or files when the second factor is required."""
+    if not user.has_perm(permission):
+        return False
+    if needs_second_factor(user):
+        raise SecondFactorRequired
+    return True
 
 
 def get_family_for_user(user):
@@ -21,25 +46,29 @@ def get_child_for_family(user, child_id):
                              pk=child_id, family__guardians=user)
 
 
+def _own_or_staff(queryset, pk, user, permission):
+    """The object if it is the caller's family's; another family's only for staff holding
+    `permission` (past the second factor); a 404 for everyone else."""
+    own = queryset.filter(pk=pk, family__guardians=user).first()
+    if own is not None:
+        return own
+    if staff_may_read(user, permission):
+        return get_object_or_404(queryset, pk=pk)
+    raise Http404
+
+
 def get_child_for_health_data(user, child_id):
-    """The PAI document: the child's own family, or an agent allowed to see health data."""
-    if user.has_perm(HEALTH_PERMISSION):
-        return get_object_or_404(Child, pk=child_id)
-    return get_child_for_family(user, child_id)
+    """The PAI document: the child's own family, or staff allowed to see health data."""
+    return _own_or_staff(Child.objects.all(), child_id, user, HEALTH_PERMISSION)
 
 
 def get_file_item_for_user(user, item_id):
-    if user.has_perm(REVIEW_PERMISSION):
-        return get_object_or_404(FileItem.objects.exclude(file=""), pk=item_id)
-    return get_object_or_404(FileItem.objects.exclude(file=""), pk=item_id,
-                             family__guardians=user)
+    return _own_or_staff(FileItem.objects.exclude(file=""), item_id, user, REVIEW_PERMISSION)
 
 
 def get_acceptance_for_user(user, acceptance_id):
     queryset = RegulationAcceptance.objects.select_related("family", "accepted_by")
-    if user.has_perm(REVIEW_PERMISSION):
-        return get_object_or_404(queryset, pk=acceptance_id)
-    return get_object_or_404(queryset, pk=acceptance_id, family__guardians=user)
+    return _own_or_staff(queryset, acceptance_id, user, REVIEW_PERMISSION)
 
 
 def posted(request):

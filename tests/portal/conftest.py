@@ -2,7 +2,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from documents.models import PreauDocument
-from portal.models import FileRequirement
+from portal.models import AuthorisedPerson, FileRequirement, TicketType
+from portal.services import dossier
+from portal.services.payment import record_town_hall_payment
 from tests.factories import (
     FileRequirementFactory,
     SchoolYearFactory,
@@ -75,3 +77,17 @@ def staff(db):
 @pytest.fixture
 def editor(db):
     return make_editor()
+
+
+@pytest.fixture
+def family_a_objects(family_a, parent_a, requirements):
+    child = family_a.children.get()
+    # A name no page could contain by chance (Faker's random names sometimes could).
+    child.first_name = "Zéphyrine"
+    dossier.save_child(child, by=parent_a, pai_upload=pdf_upload("pai.pdf"))
+    AuthorisedPerson.objects.create(child=child, name="Mamie Alpha", phone="0600000000")
+    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    acceptance = dossier.accept_regulation(family_a, by=parent_a)
+    ticket_type = TicketType.objects.create(name="Repas")
+    purchase = record_town_hall_payment(family_a, ticket_type, 2, "cash", by=None, unit_cents=300)
+    return {"child": child, "item": item, "acceptance": acceptance, "purchase": purchase}

@@ -3,9 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from portal.models import AuthorisedPerson, TicketType
-from portal.services import dossier
-from portal.services.payment import record_town_hall_payment
 from tests.portal.conftest import pdf_upload
 
 # (url name, how to get the argument from family A's objects)
@@ -18,20 +15,6 @@ OBJECT_URLS = [
     ("portal:payment_receipt", lambda objs: objs["purchase"].pk),
     ("portal:payment_receipt_pdf", lambda objs: objs["purchase"].pk),
 ]
-
-
-@pytest.fixture
-def family_a_objects(family_a, parent_a, requirements):
-    child = family_a.children.get()
-    # A name no page could contain by chance (Faker's random names sometimes could).
-    child.first_name = "Zéphyrine"
-    dossier.save_child(child, by=parent_a, pai_upload=pdf_upload("pai.pdf"))
-    AuthorisedPerson.objects.create(child=child, name="Mamie Alpha", phone="0600000000")
-    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
-    acceptance = dossier.accept_regulation(family_a, by=parent_a)
-    ticket_type = TicketType.objects.create(name="Repas")
-    purchase = record_town_hall_payment(family_a, ticket_type, 2, "cash", by=None, unit_cents=300)
-    return {"child": child, "item": item, "acceptance": acceptance, "purchase": purchase}
 
 
 @pytest.mark.parametrize("name,arg", OBJECT_URLS, ids=[u[0] for u in OBJECT_URLS])
