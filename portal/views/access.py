@@ -23,14 +23,19 @@ def needs_second_factor(user):
     return is_verified is None or not is_verified()
 
 
-def staff_may_read(user, permission):
-    """Whether `user` may read other families' data under `permission`. The one check every
-    staff-visible portal view goes through: a password alone never opens another family's
-    health data or files when the second factor is required."""
-    if not user.has_perm(permission):
-        return False
+def require_second_factor(user):
+    """The one check every view showing staff other families' data goes through (after the
+    view has decided the user is staff): a password alone never opens another family's files,
+    health data or day lists when the second factor is required."""
     if needs_second_factor(user):
         raise SecondFactorRequired
+
+
+def staff_may_read(user, permission):
+    """Whether `user` may read other families' data under `permission` (see above)."""
+    if not user.has_perm(permission):
+        return False
+    require_second_factor(user)
     return True
 
 

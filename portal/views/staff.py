@@ -12,17 +12,21 @@ from django.utils.translation import gettext as _
 from portal.models import School, Service
 from portal.services import attendance
 
+from .access import require_second_factor
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _staff(user):
     if not attendance.is_staff_member(user):
         raise Http404("Not a staff member.")
+    require_second_factor(user)
 
 
 def _agent(user):
     if not attendance.sees_all_schools(user):
         raise Http404("Agents only.")
+    require_second_factor(user)
 
 
 def parse_day(value, default=None):
@@ -76,6 +80,7 @@ def home(request):
 
 @login_required
 def day_list(request, day, school_id, service_id):
+    _staff(request.user)
     day = parse_day(day)
     school, service = get_list_target(request.user, day, school_id, service_id)
     dl = attendance.day_list(school, service, day, with_pickup=attendance.sees_pickup(request.user),

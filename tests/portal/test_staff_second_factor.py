@@ -1,24 +1,38 @@
 """With PREAU_ADMIN_REQUIRE_2FA, a staff password alone opens no other family's data: every
-portal URL that shows staff another family's objects sends a password-only session to the
+portal or staff-page URL that shows staff another family's objects sends a password-only session to the
 TOTP step first (the attack: an agent's password, then /famille/dossier/fichiers/2/)."""
+
+import datetime
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.urls import urlpatterns
+from portal.models import Service
+from portal.staff_urls import urlpatterns as staff_urls
+from portal.urls import urlpatterns as portal_urls
 from tests.factories import PASSWORD
 from tests.portal.test_two_factor import current_code
 
 # The staff-visible URLs the walk must find (it finds them itself; this keeps it honest).
-KNOWN_STAFF_VISIBLE = {"portal:file_download", "portal:receipt", "portal:child_pai"}
+KNOWN_STAFF_VISIBLE = {"portal:file_download", "portal:receipt", "portal:child_pai",
+                       "staff:home", "staff:day_list", "staff:caterer"}
 
 
 def walk_arguments(objects, requirements):
     """Arguments for every portal URL, naming family A's objects where a URL names one."""
+    child = objects["child"]
+    service = Service.objects.create(
+        name="Cantine", weekdays="01234", start=datetime.date(2026, 9, 1),
+        end=datetime.date(2027, 7, 3), ticket_type=objects["purchase"].ticket_type,
+        booking_days=1, cancel_days=1)
+    service.schools.add(child.school)
     return {
+        "day": timezone.localdate().isoformat(), "school_id": child.school_id,
+        "service_id": service.pk,
         "child_id": objects["child"].pk, "item_id": objects["item"].pk,
         "acceptance_id": objects["acceptance"].pk, "purchase_id": objects["purchase"].pk,
         "requirement_id": requirements["insurance"].pk,
@@ -28,13 +42,14 @@ def walk_arguments(objects, requirements):
 
 def every_portal_url(arguments):
     urls = []
-    for pattern in urlpatterns:
-        assert isinstance(pattern, URLPattern)
-        names = list(pattern.pattern.converters)
-        missing = set(names) - set(arguments)
-        assert not missing, f"walk_arguments needs a value for {missing} ({pattern.name})"
-        urls.append((f"portal:{pattern.name}",
-                     reverse(f"portal:{pattern.name}", kwargs={n: arguments[n] for n in names})))
+    for namespace, patterns in (("portal", portal_urls), ("staff", staff_urls)):
+        for pattern in patterns:
+            assert isinstance(pattern, URLPattern)
+            names = list(pattern.pattern.converters)
+            missing = set(names) - set(arguments)
+            assert not missing, f"walk_arguments needs a value for {missing} ({pattern.name})"
+            name = f"{namespace}:{pattern.name}"
+            urls.append((name, reverse(name, kwargs={n: arguments[n] for n in names})))
     return urls
 
 
