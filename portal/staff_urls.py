@@ -8,4 +8,7 @@ urlpatterns = [
     path("", staff.home, name="home"),
     path("traiteur/", staff.caterer, name="caterer"),
     path("<str:day>/<int:school_id>/<int:service_id>/", staff.day_list, name="day_list"),
+    path("<str:day>/<int:school_id>/<int:service_id>/appel/", staff.roll_call, name="roll_call"),
+    path("<str:day>/<int:school_id>/<int:service_id>/appel/pointer/", staff.roll_call_mark,
+         name="roll_call_mark"),
 ]

@@ -2,7 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .family import School
+from .booking import Booking
+from .family import Child, School
+from .service import Service
 
 
 class StaffAssignment(models.Model):
@@ -28,3 +30,68 @@ class StaffAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.school}"
+
+
+class RollCall(models.Model):
+    """The roll-call of one school's service on one day; closing it applies the regulation."""
+
+    # Not in Wagtail's reference index: one row per school, service and day.
+    wagtail_reference_index_ignore = True
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="roll_calls",
+                               verbose_name=_("école"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="roll_calls",
+                                verbose_name=_("prestation"))
+    date = models.DateField(_("jour"))
+    closed_at = models.DateTimeField(_("clos le"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="+", verbose_name=_("clos par"))
+
+    class Meta:
+        verbose_name = _("appel")
+        verbose_name_plural = _("appels")
+        ordering = ["-date", "school", "service"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "service", "date"], name="rollcall_one_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.service} — {self.school} — {self.date:%d/%m/%Y}"
+
+    @property
+    def is_closed(self):
+        return self.closed_at is not None
+
+
+class AttendanceMark(models.Model):
+    """One child's mark in a roll-call: present or absent. One per child and roll-call, so the
+    same tap posted twice (retry, double tap) makes one record; a correction updates it and is
+    audit-logged with who and when."""
+
+    wagtail_reference_index_ignore = True
+
+    roll_call = models.ForeignKey(RollCall, on_delete=models.PROTECT, related_name="marks",
+                                  verbose_name=_("appel"))
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="attendance_marks",
+                              verbose_name=_("enfant"))
+    # The booking the child had when first marked; None: present without a booking.
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="attendance_marks", verbose_name=_("réservation"))
+    present = models.BooleanField(_("présent"))
+    created_at = models.DateTimeField(_("pointé le"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("pointé par"))
+    changed_at = models.DateTimeField(_("modifié le"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("modifié par"))
+
+    class Meta:
+        verbose_name = _("pointage")
+        verbose_name_plural = _("pointages")
+        ordering = ["roll_call", "child"]
+        constraints = [
+            models.UniqueConstraint(fields=["roll_call", "child"], name="attendancemark_one_per_child"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} — {self.roll_call}"

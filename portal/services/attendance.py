@@ -8,24 +8,27 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Prefetch, Q, Sum
+from django.db import transaction
+from django.db.models import Count, F, Prefetch, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import (
+    AttendanceMark,
     AuthorisedPerson,
     Booking,
     Child,
     Family,
     FileItem,
     Purchase,
+    RollCall,
     School,
     Service,
     Wallet,
 )
 from portal.models.payment import euros
 
-from . import calendar
+from . import audit, calendar
 
 # Animateurs see today's lists and the next two days' (to prepare them), no further.
 STAFF_DAYS_AHEAD = 2
@@ -106,6 +109,11 @@ class ListRow:
     child: Child
     booking: Booking | None = None
     pickup: list = field(default_factory=list)
+    mark: AttendanceMark | None = None
+
+    @property
+    def unbooked(self):
+        return self.booking is None
 
     @property
     def diet_label(self):
@@ -127,10 +135,28 @@ class DayList:
     groups: list
     with_pickup: bool
     with_health: bool
+    roll_call: RollCall | None = None
 
     @property
     def count(self):
-        return sum(len(g.rows) for g in self.groups)
+        """Booked children (those present without a booking are counted apart)."""
+        return sum(1 for g in self.groups for r in g.rows if not r.unbooked)
+
+    @property
+    def rows(self):
+        return [r for g in self.groups for r in g.rows]
+
+    @property
+    def present_count(self):
+        return sum(1 for r in self.rows if r.mark is not None and r.mark.present)
+
+    @property
+    def absent_count(self):
+        return sum(1 for r in self.rows if r.mark is not None and not r.mark.present)
+
+    @property
+    def unmarked_count(self):
+        return sum(1 for r in self.rows if r.mark is None)
 
     @property
     def pai_count(self):
@@ -145,11 +171,12 @@ def _group(rows):
             for name in sorted(groups, key=class_key)]
 
 
-def day_list(school, service, day, *, with_pickup=False, with_health=False):
+def day_list(school, service, day, *, with_pickup=False, with_health=False, with_marks=False):
     """The children booked at this school for this service and day, grouped by class. A closed
-    day lists nobody (with the reason); a cancelled booking never appears."""
+    day lists nobody (with the reason); a cancelled booking never appears. With the marks: each
+    row's roll-call mark, and the children marked present without a booking."""
     closed = closed_reason(school, service, day)
-    rows = []
+    rows, roll_call = [], None
     if closed is None:
         bookings = (Booking.objects.filter(service=service, date=day, status=Booking.Status.ACTIVE,
                                            child__school=school)
@@ -162,8 +189,94 @@ def day_list(school, service, day, *, with_pickup=False, with_health=False):
             pickup = (list(booking.child.authorised_people.all())
                       if with_pickup and service.shows_pickup else [])
             rows.append(ListRow(child=booking.child, booking=booking, pickup=pickup))
+        if with_marks:
+            roll_call = RollCall.objects.filter(school=school, service=service, date=day).first()
+        if roll_call is not None:
+            _add_marks(rows, roll_call, with_pickup and service.shows_pickup)
     return DayList(day=day, school=school, service=service, closed=closed, groups=_group(rows),
-                   with_pickup=with_pickup and service.shows_pickup, with_health=with_health)
+                   with_pickup=with_pickup and service.shows_pickup, with_health=with_health,
+                   roll_call=roll_call)
+
+
+def _add_marks(rows, roll_call, with_pickup):
+    by_child = {row.child.pk: row for row in rows}
+    extra = []
+    for mark in AttendanceMark.objects.filter(roll_call=roll_call).select_related("child", "changed_by"):
+        row = by_child.get(mark.child_id)
+        if row is None:
+            row = ListRow(child=mark.child)
+            extra.append(row)
+        row.mark = mark
+    if extra and with_pickup:
+        prefetch_related_objects([r.child for r in extra], "authorised_people")
+        for row in extra:
+            row.pickup = list(row.child.authorised_people.all())
+    rows.extend(sorted(extra, key=lambda r: (r.child.last_name, r.child.first_name, r.child.pk)))
+
+
+# Roll-call ---------------------------------------------------------------------------------
+
+class RollCallError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def search_children(school, query, limit=20):
+    """Children of the school whose first or last name contains the query (two letters at
+    least), to mark one present without a booking."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    words = query.split()
+    children = Child.objects.filter(school=school)
+    for word in words:
+        children = children.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return list(children.order_by("last_name", "first_name", "pk")[:limit])
+
+
+def may_mark(user, day, now=None):
+    """Marks are taken on the day itself; only an agent fills in a past day's roll-call."""
+    today = timezone.localdate(now or timezone.now())
+    return day == today or (day < today and sees_all_schools(user))
+
+
+def _locked_roll_call(school, service, day):
+    roll_call, _created = RollCall.objects.get_or_create(school=school, service=service, date=day)
+    # Marks and the closing of one roll-call take this lock: no mark slips in after the closing.
+    return RollCall.objects.select_for_update().get(pk=roll_call.pk)
+
+
+def mark_child(school, service, day, child, *, present, by, now=None):
+    """Record a child present or absent. Posting the same mark again changes nothing (retry,
+    double tap); a different one corrects it, keeping who and when, audit-logged."""
+    now = now or timezone.now()
+    if child.school_id != school.pk:
+        raise RollCallError(_("Cet enfant n’est pas inscrit dans cette école."))
+    if not may_mark(by, day, now):
+        raise RollCallError(_("L’appel se fait le jour même."))
+    if closed_reason(school, service, day) is not None:
+        raise RollCallError(_("Pas d’appel ce jour-là : la prestation n’a pas lieu."))
+    with transaction.atomic():
+        roll_call = _locked_roll_call(school, service, day)
+        if roll_call.is_closed:
+            raise RollCallError(_("L’appel est clos : demandez à la mairie de le corriger."))
+        mark = AttendanceMark.objects.filter(roll_call=roll_call, child=child).first()
+        if mark is None:
+            booking = Booking.objects.filter(child=child, service=service, date=day,
+                                             status=Booking.Status.ACTIVE).first()
+            if booking is None and not present:
+                return None  # absent and not expected: nothing to record
+            return AttendanceMark.objects.create(roll_call=roll_call, child=child, booking=booking,
+                                                 present=present, created_at=now, created_by=by,
+                                                 changed_at=now, changed_by=by)
+        if mark.present != present:
+            before = {"present": mark.present, "by": str(mark.changed_by), "at": mark.changed_at}
+            mark.present, mark.changed_at, mark.changed_by = present, now, by
+            mark.save(update_fields=["present", "changed_at", "changed_by"])
+            audit.record_action(by, "attendance.correct", child.family,
+                                target=mark, before=before, after={"present": present})
+        return mark
 
 
 def day_list_table(dl):

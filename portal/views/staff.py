@@ -3,13 +3,16 @@ Anything outside a user's schools and days is a 404, like another family's objec
 
 import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from portal.models import School, Service
+from portal.models import Child, School, Service
 from portal.services import attendance
 
 from .access import require_second_factor
@@ -109,3 +112,40 @@ def caterer(request):
         return export(f"commande-traiteur-{start:%Y-%m-%d}", _("Commande"), header, rows, fmt)
     return render(request, "portal/staff/caterer.html", {
         "lines": lines, "start": start, "count": count, "diets": attendance.DIET_COLUMNS})
+
+
+@login_required
+def roll_call(request, day, school_id, service_id):
+    day = parse_day(day)
+    school, service = get_list_target(request.user, day, school_id, service_id)
+    dl = attendance.day_list(school, service, day, with_pickup=attendance.sees_pickup(request.user),
+                             with_health=attendance.sees_health_detail(request.user), with_marks=True)
+    query = request.GET.get("q", "").strip()[:100]
+    return render(request, "portal/staff/roll_call.html", {
+        "list": dl, "query": query, "found": attendance.search_children(school, query),
+        "may_mark": dl.closed is None and attendance.may_mark(request.user, day)
+        and not (dl.roll_call and dl.roll_call.is_closed),
+    })
+
+
+@login_required
+@require_POST
+def roll_call_mark(request, day, school_id, service_id):
+    day = parse_day(day)
+    school, service = get_list_target(request.user, day, school_id, service_id)
+    url = reverse("staff:roll_call", args=[day.isoformat(), school.pk, service.pk])
+    status = request.POST.get("statut")
+    child_id = request.POST.get("enfant", "")
+    if status not in ("present", "absent") or not child_id.isdigit():
+        messages.error(request, _("Choisissez un enfant et « présent » ou « absent »."))
+        return redirect(url)
+    child = get_object_or_404(Child.objects.select_related("family"), pk=child_id, school=school)
+    try:
+        attendance.mark_child(school, service, day, child, present=status == "present", by=request.user)
+    except attendance.RollCallError as exc:
+        messages.error(request, exc.message)
+    else:
+        text = (_("%(name)s : présence enregistrée.") if status == "present"
+                else _("%(name)s : absence enregistrée."))
+        messages.success(request, text % {"name": child})
+    return redirect(f"{url}#enfant-{child.pk}")
