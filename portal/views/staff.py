@@ -43,6 +43,7 @@ def parse_day(value, default=None):
 
 def get_list_target(user, day, school_id, service_id):
     """The school and service of a day list the user may open, else 404."""
+    _staff(user)
     school = get_object_or_404(attendance.staff_schools(user), pk=school_id)
     if not attendance.may_open(user, school, day):
         raise Http404("Day out of reach.")
@@ -83,7 +84,6 @@ def home(request):
 
 @login_required
 def day_list(request, day, school_id, service_id):
-    _staff(request.user)
     day = parse_day(day)
     school, service = get_list_target(request.user, day, school_id, service_id)
     dl = attendance.day_list(school, service, day, with_pickup=attendance.sees_pickup(request.user),

@@ -19,7 +19,7 @@ from tests.portal.test_two_factor import current_code
 
 # The staff-visible URLs the walk must find (it finds them itself; this keeps it honest).
 KNOWN_STAFF_VISIBLE = {"portal:file_download", "portal:receipt", "portal:child_pai",
-                       "staff:home", "staff:day_list", "staff:caterer"}
+                       "staff:home", "staff:day_list", "staff:caterer", "staff:roll_call"}
 
 
 def walk_arguments(objects, requirements):
