@@ -7,6 +7,10 @@ process memory, so a change saved by any process is seen by every process at onc
 receivers below bump the counter on save and delete, and entries of an older version are never
 read again (they expire). Only display reads these caches: book_day re-reads every rule from
 the database under its lock.
+
+When Redis does not answer (website/cache.py), the counters are unknown: versions() says so
+(None) and pages are computed from the database, never served from a copy that a change saved
+during the outage may have made stale.
 """
 
 import threading
@@ -16,7 +20,6 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.base import BaseCache
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -65,23 +68,39 @@ def _version_key(namespace):
 _snapshot = threading.local()
 
 
+def _backend():
+    return cache if isinstance(cache, BaseCache) else caches["default"]  # `cache` is a proxy
+
+
+def _available():
+    """False while the shared cache cannot be trusted (Redis unreachable, or back but still
+    holding values written before a change it missed)."""
+    available = getattr(_backend(), "available", None)
+    return available is None or available()
+
+
 @contextmanager
 def same_versions(*namespaces):
     """Read these counters in one round trip and use them for the block (one page render):
-    a page would otherwise read them one cache call at a time (~0.15 ms each on Redis)."""
-    _snapshot.values = dict(zip(namespaces, versions(*namespaces), strict=True))
+    a page would otherwise read them one cache call at a time (~0.15 ms each on Redis).
+    Yields None when they are unknown (Redis unreachable)."""
+    found = versions(*namespaces)
+    _snapshot.values = None if found is None else dict(zip(namespaces, found, strict=True))
     try:
-        yield dict(_snapshot.values)
+        yield None if found is None else dict(_snapshot.values)
     finally:
         _snapshot.values = None
 
 
 def versions(*namespaces):
+    """The counters' current values, or None when the cache cannot say (Redis unreachable)."""
     snapshot = getattr(_snapshot, "values", None)
     if snapshot is not None and all(n in snapshot for n in namespaces):
         return [snapshot[n] for n in namespaces]
     keys = [_version_key(n) for n in namespaces]
     found = cache.get_many(keys)
+    if not _available():
+        return None
     out = []
     for key in keys:
         version = found.get(key)
@@ -92,20 +111,14 @@ def versions(*namespaces):
             if not cache.add(key, version, timeout=None):
                 version = cache.get(key, version)
         out.append(version)
-    return out
+    return out if _available() else None
 
 
 def _bump_now(namespace):
     key = _version_key(namespace)
-    backend = cache if isinstance(cache, BaseCache) else caches["default"]  # `cache` is a proxy
-    if isinstance(backend, RedisCache):
-        # One round trip (Django's incr() asks EXISTS first): start a missing counter from the
-        # clock, then increment it.
-        full_key = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
-        pipe.set(full_key, time.time_ns(), nx=True)
-        pipe.incr(full_key)
-        pipe.execute()
+    backend = _backend()
+    if hasattr(backend, "bump_counter"):  # website.cache.RedisCache: one round trip
+        backend.bump_counter(key)
         return
     try:
         cache.incr(key)
@@ -130,7 +143,10 @@ LOCAL_MAX = 512
 
 def cached(namespaces, key, compute):
     """compute() once per version of the namespaces; `key` says what else the value depends on."""
-    full_key = f"{PREFIX}{key}:" + ":".join(str(v) for v in versions(*namespaces))
+    found = versions(*namespaces)
+    if found is None:
+        return compute()
+    full_key = f"{PREFIX}{key}:" + ":".join(str(v) for v in found)
     is_shared = shared()
     if is_shared and full_key in _local:
         return _local[full_key]

@@ -67,6 +67,7 @@ def cached_response(request):
     if entry is None or _has_messages(request):
         return None
     namespaces = list(entry.versions)
+    # versions() is None when Redis does not answer: the page is computed again.
     if timezone.now() >= entry.expires or display_cache.versions(*namespaces) != list(
             entry.versions.values()):
         _drop(key)
@@ -77,8 +78,9 @@ def cached_response(request):
 
 def store(request, response, versions, planning):
     """Keep `response` for this user, URL and language. `versions` were read before the data
-    of `planning`, the day states it shows."""
-    if not _usable(request) or response.status_code != 200 or _has_messages(request):
+    of `planning`, the day states it shows (None: unknown, Redis unreachable)."""
+    if (versions is None or not _usable(request) or response.status_code != 200
+            or _has_messages(request)):
         return
     if not planning.capped:  # no capacity-limited service shown: others' bookings don't matter
         versions = {ns: v for ns, v in versions.items() if ns != display_cache.CAPACITY}

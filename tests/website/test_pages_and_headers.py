@@ -54,6 +54,11 @@ def test_server_error_gives_the_styled_500_page_without_details(client, demo_sit
     html = response.content.decode()
     assert "Un problème est survenu" in html
     assert "preau.css" in html and 'lang="fr"' in html
+    # It cannot know whether the action was saved (a failure after the commit): it says so and
+    # where to look, never that nothing changed.
+    assert "ne sont pas modifiés" not in html
+    assert "a peut-être été enregistré, ou peut-être pas" in html
+    assert 'href="/famille/porte-monnaie/"' in html and 'href="/famille/planning/"' in html
     assert "deliberate failure" not in html and "Traceback" not in html
 
 
