@@ -25,8 +25,8 @@ class EmailAuthenticationForm(AuthenticationForm):
 class FamilyForm(forms.ModelForm):
     class Meta:
         model = Family
-        fields = ["address", "postcode", "city", "phone", "phone_secondary", "email_reminders",
-                  "email_news"]
+        # No reminder preference: nothing sends reminders yet, so the form does not promise them.
+        fields = ["address", "postcode", "city", "phone", "phone_secondary", "email_news"]
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
                    "phone_secondary": forms.TextInput(attrs={"type": "tel"}),
                    "address": forms.TextInput(attrs={"autocomplete": "street-address"}),

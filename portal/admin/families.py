@@ -179,7 +179,7 @@ class FamilyViewSet(ModelViewSet):
                                                                  FieldPanel("city")])],
                         heading=_("Adresse")),
         FieldRowPanel([FieldPanel("phone"), FieldPanel("phone_secondary")]),
-        FieldRowPanel([FieldPanel("email_reminders"), FieldPanel("email_news")]),
+        FieldPanel("email_news"),
     ]
 
     create_panels = [

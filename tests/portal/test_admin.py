@@ -207,3 +207,9 @@ def test_an_agent_edit_of_a_child_is_audited_without_health_values(agent_client,
 def test_the_family_listing_links_each_family_to_its_review_screen(agent_client, family_a):
     page = agent_client.get(reverse("portal_families:index")).content.decode()
     assert reverse("portal_families:review", args=[family_a.pk]) in page
+
+
+def test_the_admin_family_form_does_not_offer_reminders_that_nothing_sends(agent_client, family_a):
+    page = agent_client.get(reverse("portal_families:edit", args=[family_a.pk])).content.decode()
+    assert 'name="email_news"' in page
+    assert 'name="email_reminders"' not in page
