@@ -7,6 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from .models import AuthorisedPerson, Child, Family, School
 
 
+class IsoDateInput(forms.DateInput):
+    """A browser date picker: it only shows a value written as ISO 2026-12-01, never 01/12/2026."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("Adresse e-mail"),
@@ -49,7 +58,7 @@ class ChildForm(forms.ModelForm):
         model = Child
         fields = ["first_name", "last_name", "birth_date", "school", "school_class", "diet",
                   "allergies", "has_pai", "photo_consent"]
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widgets = {"birth_date": IsoDateInput(),
                    "allergies": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

@@ -23,6 +23,7 @@ from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
+from portal.forms import IsoDateInput
 from portal.models import Dispute, Family, Purchase, StripeEvent, TicketType
 from portal.services import payment
 from portal.views.payment import receipt_page, receipt_pdf_response
@@ -74,8 +75,8 @@ def _period_default():
 
 
 class JournalForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("Au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("Du"), widget=IsoDateInput())
+    end = forms.DateField(label=gettext_lazy("Au (inclus)"), widget=IsoDateInput())
     method = forms.ChoiceField(label=gettext_lazy("Moyen de paiement"), required=False,
                                choices=[("", gettext_lazy("Tous"))] + list(Purchase.Method.choices))
     ticket_type = forms.ModelChoiceField(label=gettext_lazy("Type de ticket"), required=False,
@@ -89,7 +90,7 @@ class JournalForm(forms.Form):
 
 
 class OutstandingForm(forms.Form):
-    at = forms.DateField(label=gettext_lazy("À la fin du"), widget=forms.DateInput(attrs={"type": "date"}))
+    at = forms.DateField(label=gettext_lazy("À la fin du"), widget=IsoDateInput())
 
 
 class PurchaseIndexView(IndexView):

@@ -22,6 +22,7 @@ from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
+from portal.forms import IsoDateInput
 from portal.models import Booking, Closure, LedgerEntry, Price, Service, TariffBracket, TicketType, Wallet
 from portal.models.service import WEEKDAY_CHOICES
 from portal.services import audit, calendar
@@ -99,8 +100,8 @@ class PriceViewSet(ModelViewSet):
 
 
 class ImportHolidaysForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("Du"), widget=IsoDateInput())
+    end = forms.DateField(label=gettext_lazy("Au"), widget=IsoDateInput())
     zone = forms.ChoiceField(label=gettext_lazy("Zone"), choices=[("A", "A"), ("B", "B"), ("C", "C")])
     public = forms.BooleanField(label=gettext_lazy("Ajouter aussi les jours fériés à la liste"),
                                 required=False, help_text=gettext_lazy(

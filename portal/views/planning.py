@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap
 
+from portal.forms import IsoDateInput
 from portal.models import Booking, Child, Family, Service
 from portal.services import calendar, display_cache
 from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
@@ -248,8 +249,8 @@ class PatternForm(forms.Form):
     weekdays = forms.TypedMultipleChoiceField(
         choices=WEEKDAY_FIELD_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple,
         label=gettext_lazy("Jours de la semaine"))
-    start = forms.DateField(label=gettext_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("Au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("Du"), widget=IsoDateInput())
+    end = forms.DateField(label=gettext_lazy("Au (inclus)"), widget=IsoDateInput())
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)

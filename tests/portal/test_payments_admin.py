@@ -208,3 +208,20 @@ def test_a_bad_journal_period_shows_an_error_not_a_500(client, town_agent):
     assert response.status_code == 200 and "La fin doit suivre le début" in response.content.decode()
     assert client.get(reverse("paiements:journal"), {"start": "nope", "end": "x", "export": "csv"}
                       ).status_code == 200
+
+
+def test_the_journal_dates_round_trip_through_the_filter_form(client, town_agent, martin, meal, priced):
+    """The page's own date values, sent back with another filter, give the filtered journal."""
+    import re
+
+    payment.record_town_hall_payment(martin["family"], meal, 2, "cash", by=town_agent)
+    client.force_login(town_agent)
+    page = client.get(reverse("paiements:journal")).content.decode()
+    values = dict(re.findall(r'<input type="date" name="(start|end)" value="([^"]*)"', page))
+    today = datetime.date.today()
+    assert values == {"start": f"{today:%Y-%m}-01", "end": today.isoformat()}
+    filtered = client.get(reverse("paiements:journal"), {**values, "method": "cheque"}).content.decode()
+    assert "Champ requis" not in filtered and "Ce champ est obligatoire" not in filtered
+    assert "Aucune opération sur la période." in filtered
+    cash = client.get(reverse("paiements:journal"), {**values, "method": "cash"}).content.decode()
+    assert "6,20" in cash and "Aucune opération" not in cash
