@@ -401,6 +401,9 @@ class FileRequirementViewSet(ModelViewSet):
     name = "portal_file_requirements"
     url_prefix = "pieces-du-dossier"
     list_display = ["name", "kind", "school_year", "sort_order"]
+    list_export = ["name", "get_kind_display", "school_year", "sort_order"]
+    export_headings = {"get_kind_display": _("Type")}
+    export_filename = "pieces-du-dossier"
     list_filter = ["school_year", "kind"]
     form_fields = ["school_year", "name", "help_text", "kind", "sort_order"]
 
@@ -412,6 +415,8 @@ class SchoolViewSet(ModelViewSet):
     name = "portal_schools"
     url_prefix = "ecoles"
     list_display = ["name", "address", "phone"]
+    list_export = ["name", "address", "phone"]
+    export_filename = "ecoles"
     search_fields = ["name"]
     form_fields = ["name", "address", "phone"]
 
@@ -423,6 +428,8 @@ class SchoolYearViewSet(ModelViewSet):
     name = "portal_school_years"
     url_prefix = "annees-scolaires"
     list_display = ["name", "start", "end"]
+    list_export = ["name", "start", "end"]
+    export_filename = "annees-scolaires"
     form_fields = ["name", "start", "end"]
 
 

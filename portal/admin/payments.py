@@ -111,6 +111,10 @@ class PurchaseViewSet(ModelViewSet):
     index_view_class = PurchaseIndexView
     form_fields = ["family"]
     list_display = ["created_at", "family", "ticket_type", "quantity", "amount_display", "method", "state"]
+    list_export = ["created_at", "family", "ticket_type", "quantity", "amount_display", "get_method_display",
+                   "reference", "get_state_display"]
+    export_headings = {"get_method_display": gettext_lazy("Moyen"), "get_state_display": gettext_lazy("État")}
+    export_filename = "paiements"
     list_filter = ["state", "method", "ticket_type"]
     search_fields = ["family__name", "reference", "session_id", "payment_id"]
     copy_view_enabled = False
@@ -311,6 +315,8 @@ class DisputeViewSet(ReadOnlyViewSet):
     icon = "warning"
     menu_label = gettext_lazy("Litiges")
     list_display = ["created_at", "dispute_id", "purchase", "amount_cents", "reason", "status"]
+    list_export = ["created_at", "dispute_id", "purchase", "amount_cents", "reason", "status"]
+    export_filename = "litiges"
     list_filter = ["status"]
     inspect_view_fields = ["dispute_id", "purchase", "payment_id", "amount_cents", "reason", "status",
                            "created_at", "updated_at"]
@@ -321,6 +327,8 @@ class StripeEventViewSet(ReadOnlyViewSet):
     icon = "code"
     menu_label = gettext_lazy("Événements Stripe")
     list_display = ["received_at", "type", "event_id", "processed_at", "attempts"]
+    list_export = ["received_at", "type", "event_id", "processed_at", "attempts"]
+    export_filename = "evenements-stripe"
     list_filter = ["type"]
     search_fields = ["event_id", "type"]
     inspect_view_fields = ["event_id", "type", "received_at", "processed_at", "attempts", "last_error"]

@@ -56,6 +56,8 @@ class ServiceViewSet(ModelViewSet):
     icon = "date"
     menu_label = gettext_lazy("Prestations")
     list_display = ["name", "ticket_type", "start", "end", "capacity"]
+    list_export = ["name", "ticket_type", "start", "end", "capacity"]
+    export_filename = "prestations"
     list_filter = ["schools", "ticket_type"]
     search_fields = ["name"]
     copy_view_enabled = True
@@ -80,6 +82,8 @@ class TicketTypeViewSet(ModelViewSet):
     menu_label = gettext_lazy("Types de ticket")
     form_fields = ["name", "description"]
     list_display = ["name", "description"]
+    list_export = ["name", "description"]
+    export_filename = "types-de-ticket"
 
 
 class TariffBracketViewSet(ModelViewSet):
@@ -88,6 +92,8 @@ class TariffBracketViewSet(ModelViewSet):
     menu_label = gettext_lazy("Tranches tarifaires")
     form_fields = ["name", "quotient_min", "quotient_max"]
     list_display = ["name", "quotient_min", "quotient_max"]
+    list_export = ["name", "quotient_min", "quotient_max"]
+    export_filename = "tranches-tarifaires"
 
 
 class PriceViewSet(ModelViewSet):
@@ -96,6 +102,8 @@ class PriceViewSet(ModelViewSet):
     menu_label = gettext_lazy("Tarifs")
     form_fields = ["ticket_type", "bracket", "unit_cents"]
     list_display = ["ticket_type", "bracket", "unit_cents"]
+    list_export = ["ticket_type", "bracket", "unit_cents"]
+    export_filename = "tarifs"
     list_filter = ["ticket_type", "bracket"]
 
 
@@ -133,6 +141,9 @@ class ClosureViewSet(ModelViewSet):
     index_view_class = ClosureIndexView
     form_fields = ["kind", "reason", "start", "end", "school", "service"]
     list_display = ["reason", "kind", "start", "end", "school", "service"]
+    list_export = ["reason", "get_kind_display", "start", "end", "school", "service"]
+    export_headings = {"get_kind_display": gettext_lazy("Type")}
+    export_filename = "fermetures"
     list_filter = ["kind", "school", "service"]
     search_fields = ["reason"]
 
@@ -180,6 +191,8 @@ class WalletViewSet(ModelViewSet):
     menu_label = gettext_lazy("Porte-monnaie")
     form_fields = ["family", "ticket_type"]
     list_display = ["family", "ticket_type", "balance"]
+    list_export = ["family", "ticket_type", "balance"]
+    export_filename = "porte-monnaie"
     list_filter = ["ticket_type"]
     search_fields = ["family__name"]
     copy_view_enabled = False
@@ -230,12 +243,23 @@ class AgentCancelForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Motif"), max_length=255)
 
 
+class BookingIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("child__family", "child__school", "service")
+
+
 class BookingViewSet(ModelViewSet):
     model = Booking
     icon = "date"
     menu_label = gettext_lazy("Réservations")
     form_fields = ["child", "service", "date"]
     list_display = ["date", "child", "service", "status", "refunded"]
+    list_export = ["date", "child", "child.family", "child.school", "service", "get_status_display",
+                   "refunded", "created_at", "cancelled_at"]
+    export_headings = {"child.family": gettext_lazy("Famille"), "child.school": gettext_lazy("École"),
+                       "get_status_display": gettext_lazy("État")}
+    export_filename = "reservations"
+    index_view_class = BookingIndexView
     list_filter = ["status", "service", "date"]
     search_fields = ["child__first_name", "child__last_name", "child__family__name"]
     copy_view_enabled = False
