@@ -131,8 +131,8 @@ def load():
                   "Si vous n’arrivez pas à accéder à un contenu, écrivez à la mairie : "
                   "nous vous le fournirons sous une autre forme."))])
 
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    demo_user("editeur.demo@example.org", "Élise", "Éditrice", groups=[editors.name])
+    # The group and its permissions come from the migrations (home 0003), as in a real town.
+    demo_user("editeur.demo@example.org", "Élise", "Éditrice", groups=["Éditeurs"])
 
     if not HomePageQuickLink.objects.filter(page=home).exists():
         HomePageQuickLink.objects.create(page=home, title="Mon espace famille", link_url="/famille/",

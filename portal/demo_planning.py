@@ -5,7 +5,6 @@ Idempotent: objects are found by name; tickets and bookings are added only to an
 
 import datetime
 
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from home.demo import demo_user
@@ -73,13 +72,8 @@ def load():
                                   end=year_start.replace(year=year_end.year, month=1, day=14),
                                   school=schools[1], service=Service.objects.get(name="Cantine"))
 
-    agents, _ = Group.objects.get_or_create(name="Agents")
-    agents.permissions.add(*Permission.objects.filter(
-        content_type__app_label="portal",
-        content_type__model__in=["service", "closure", "tickettype", "tariffbracket", "price", "wallet",
-                                 "booking"]))
-    agents.permissions.add(Permission.objects.get(codename="access_admin"))
-    agent = demo_user(AGENT_EMAIL, "Agnès", "Agent", groups=[agents.name])
+    # The Agents group and its permissions come from the migrations, as in a real town.
+    agent = demo_user(AGENT_EMAIL, "Agnès", "Agent", groups=["Agents"])
 
     user = demo_user(FAMILY_EMAIL, "Camille", "Demo")
     family = Family.objects.filter(guardians=user).first()

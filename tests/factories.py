@@ -105,7 +105,7 @@ def make_staff(email="animateur@example.org"):
 
 
 def make_editor(email="editeur@example.org"):
+    """Public-site editor: in the Éditeurs group, as the data migration sets it up."""
     user = UserFactory(email=email, is_staff=True)
-    group, _created = Group.objects.get_or_create(name="Editors")
-    user.groups.add(group)
+    user.groups.add(Group.objects.get(name="Éditeurs"))
     return user
