@@ -22,6 +22,9 @@ class StaffAssignmentViewSet(ModelViewSet):
     menu_order = 230
     form_fields = ["user", "school"]
     list_display = ["user", "school"]
+    list_export = ["user", "user.email", "school"]
+    export_headings = {"user.email": _("E-mail")}
+    export_filename = "animateurs-par-ecole"
     list_filter = ["school"]
     search_fields = ["user__email", "user__last_name"]
 

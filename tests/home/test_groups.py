@@ -7,7 +7,7 @@ from django.apps import apps
 from django.urls import reverse
 from wagtail.models import Page, Workflow
 
-from tests.factories import make_agent, make_editor
+from tests.factories import UserFactory, make_editor
 
 ACTIONS = ("add", "change", "delete", "view")
 ALL = set(ACTIONS)
@@ -27,7 +27,11 @@ AGENT_MODELS = {
     "portal.tariffbracket": ALL, "portal.price": ALL, "portal.wallet": ALL, "portal.booking": ALL,
     "portal.purchase": {"add", "change", "view"}, "portal.receipt": {"view"},
     "portal.refund": {"view"}, "portal.dispute": {"view"}, "portal.stripeevent": {"view"},
+    "portal.staffassignment": ALL,
 }
+ANIMATEUR_MODELS = {"portal.authorisedperson": {"view"}}
+MODERATOR_MODELS = {"wagtaildocs.document": {"add", "change", "delete"},
+                    "wagtailimages.image": {"add", "change", "delete"}}
 CHECKED_APPS = ("portal", "menus", "tutorials", "home", "documents", "wagtaildocs", "wagtailimages")
 
 
@@ -41,16 +45,21 @@ def granted(user, model):
             if user.has_perm(f"{model._meta.app_label}.{a}_{model._meta.model_name}")}
 
 
-@pytest.mark.parametrize("persona, expected", [("editor", EDITOR_MODELS), ("agent", AGENT_MODELS)])
-def test_each_group_holds_exactly_its_permissions_model_by_model(db, persona, expected):
-    user = make_editor() if persona == "editor" else make_agent()
+@pytest.mark.parametrize("group, expected", [
+    ("Éditeurs", EDITOR_MODELS), ("Agents", AGENT_MODELS), ("Animateurs", ANIMATEUR_MODELS),
+    ("Modérateurs", MODERATOR_MODELS)])
+def test_each_group_holds_exactly_its_permissions_model_by_model(db, group, expected):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(email="membre@example.org", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
     wrong = {}
     for model in checked_models():
         label = model._meta.label_lower
         if granted(user, model) != expected.get(label, set()):
             wrong[label] = (granted(user, model), expected.get(label, set()))
     assert wrong == {}
-    assert user.has_perm("wagtailadmin.access_admin")
+    assert user.has_perm("wagtailadmin.access_admin") == (group != "Animateurs")
 
 
 def test_editors_see_nothing_of_families_or_money(db, client):
@@ -93,7 +102,8 @@ def test_an_editor_publishes_a_tutorial_page_without_anyone_s_approval(demo_site
 def test_moderation_is_off_and_named_in_french_for_towns_that_turn_it_on(db):
     from django.contrib.auth.models import Group
 
-    assert set(Group.objects.values_list("name", flat=True)) >= {"Éditeurs", "Modérateurs", "Agents"}
+    assert set(Group.objects.values_list("name", flat=True)) == {
+        "Éditeurs", "Modérateurs", "Agents", "Animateurs"}
     assert not Group.objects.filter(name__in=["Editors", "Moderators"]).exists()
     workflow = Workflow.objects.get()
     assert workflow.name == "Validation des modérateurs" and not workflow.active

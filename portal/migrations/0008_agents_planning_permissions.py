@@ -19,6 +19,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0006_agents_payment_permissions")]
+    dependencies = [("portal", "0007_staff_day_lists")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
