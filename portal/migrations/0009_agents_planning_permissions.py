@@ -19,6 +19,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0007_staff_day_lists")]
+    dependencies = [("portal", "0008_roll_call")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
