@@ -75,7 +75,7 @@ def bench_family(name, school):
     from django.utils import timezone
 
     from portal.models import Child, Family, FileItem, FileRequirement, RegulationAcceptance, Service, User
-    from portal.services import calendar, dossier
+    from portal.services import deadlines, dossier, planning_states
     from portal.services.wallet import credit_tickets, get_wallet
 
     user = User.objects.create_user(email=f"{name}@example.org", password="bench-password-123")
@@ -99,8 +99,8 @@ def bench_family(name, school):
     start = (timezone.localdate().replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
     for k in range(10):
         month = (start + datetime.timedelta(days=31 * k)).replace(day=1)
-        days += calendar.month_days(month.year, month.month)
-    grid = calendar.day_states(children, days, now=timezone.now())
+        days += deadlines.month_days(month.year, month.month)
+    grid = planning_states.day_states(children, days, now=timezone.now())
     cells = [f"{c.child.pk}:{c.service.pk}:{c.day.isoformat()}" for row in grid.rows
              for c in row.cells.values() if c.state == "available"]
     session = SessionStore()

@@ -7,6 +7,6 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portail famille")
 
     def ready(self):
-        from portal.services import display_cache
+        from portal.cache import display_cache
 
         display_cache.connect_signals()

@@ -6,7 +6,7 @@ as real payments, with the demo provider (skipped when Stripe keys are set).
 
 from portal.models import Family, Purchase, TicketType
 from portal.payments import demo, get_provider
-from portal.services import payment
+from portal.services.payments import purchases
 
 from .demo_planning import FAMILY_EMAIL
 
@@ -24,9 +24,9 @@ def load():
     if get_provider().NAME != "demo":
         return
     for name, quantity in (("Garderie", 5), ("Mercredi", 2), ("Repas", 10)):
-        purchase = payment.start_purchase(family, types[name], quantity, by=guardian)
-        payment.open_checkout(purchase, success_url="/famille/paiement/retour/",
+        purchase = purchases.start_purchase(family, types[name], quantity, by=guardian)
+        purchases.open_checkout(purchase, success_url="/famille/paiement/retour/",
                               cancel_url="/famille/porte-monnaie/")
         purchase.refresh_from_db()
         demo.settle(purchase.session_id, "paid")
-        payment.settle_session(demo.retrieve_session(purchase.session_id), notify=False)
+        purchases.settle_session(demo.retrieve_session(purchase.session_id), notify=False)

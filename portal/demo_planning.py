@@ -20,7 +20,7 @@ from portal.models import (
     TariffBracket,
     TicketType,
 )
-from portal.services import calendar
+from portal.services import deadlines
 from portal.services.booking import BookingRefused, book_day
 from portal.services.wallet import credit_tickets, get_wallet
 
@@ -66,7 +66,7 @@ def load():
             "ticket_type": types[type_name], "weekdays": weekdays, "order": order, "capacity": capacity,
             "start": year_start, "end": year_end, **rules})
         service.schools.add(*schools)
-    calendar.import_holidays(year_start, year_end.replace(month=8, day=31), "B", public=False)
+    deadlines.import_holidays(year_start, year_end.replace(month=8, day=31), "B", public=False)
     Closure.objects.get_or_create(kind=Closure.Kind.ONE_OFF, reason="Sortie scolaire au musée",
                                   start=year_start.replace(year=year_end.year, month=1, day=14),
                                   end=year_start.replace(year=year_end.year, month=1, day=14),

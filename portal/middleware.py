@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.views.access import SecondFactorRequired, needs_second_factor
+from portal.services.access import SecondFactorRequired, needs_second_factor
 
 # Checked at most once a minute so the session is not written on every request.
 IDLE_TOUCH_INTERVAL = 60
@@ -39,7 +39,7 @@ class FamilyIdleTimeoutMiddleware:
 
 class AgentTwoFactorMiddleware:
     """With PREAU_ADMIN_REQUIRE_2FA, the Wagtail admin, and every portal view that shows staff
-    another family's data (portal.views.access.staff_may_read), need a verified TOTP device."""
+    another family's data (portal.services.access.staff_may_read), need a verified TOTP device."""
 
     def __init__(self, get_response):
         self.get_response = get_response

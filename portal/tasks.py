@@ -14,7 +14,7 @@ def reconcile_payments(days=3):
 
     from django.utils import timezone
 
-    from portal.services.payment import reconcile
+    from portal.services.payments.webhook import reconcile
 
     report = reconcile(timezone.now() - datetime.timedelta(days=days))
     for problem in report["problems"]:

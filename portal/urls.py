@@ -39,7 +39,7 @@ urlpatterns = [
     path("porte-monnaie/", wallet.wallet_page, name="wallet"),
     # Payments (issue 5)
     path("porte-monnaie/acheter/", payment.buy, name="payment_buy"),
-    path("porte-monnaie/achats/", payment.purchases, name="payment_list"),
+    path("porte-monnaie/achats/", payment.purchase_list, name="payment_list"),
     path("porte-monnaie/recus/<int:purchase_id>/", payment.receipt_html, name="payment_receipt"),
     path("porte-monnaie/recus/<int:purchase_id>/pdf/", payment.receipt_pdf, name="payment_receipt_pdf"),
     path("paiement/retour/", payment.payment_return, name="payment_return"),

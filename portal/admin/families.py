@@ -34,11 +34,8 @@ from portal.models import (
     SchoolYear,
 )
 from portal.services import accounts, dossier
+from portal.services.access import HEALTH_PERMISSION, REVIEW_PERMISSION
 from portal.services.dossier import FAMILY_EDIT_FIELDS
-
-REVIEW_PERMISSION = "portal.review_family"
-HEALTH_PERMISSION = "portal.view_health_data"
-
 
 # Families ------------------------------------------------------------------------------------
 

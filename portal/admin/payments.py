@@ -1,6 +1,6 @@
 """Agents' payments back office: town-hall payments, receipts, refunds, treasury journal,
 unused tickets, disputes and Stripe events. Rows are never edited: every change goes through
-portal.services.payment, like the families' own pages."""
+portal.services.payments, like the families' own pages."""
 
 import csv
 import io
@@ -25,7 +25,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from portal.forms import IsoDateInput
 from portal.models import Dispute, Family, Purchase, StripeEvent, TicketType
-from portal.services import payment
+from portal.services.payments import PaymentError, purchases, refunds, treasury
 from portal.views.payment import receipt_page, receipt_pdf_response
 
 TOWN_HALL_CHOICES = [(m.value, m.label) for m in Purchase.TOWN_HALL_METHODS]
@@ -158,10 +158,10 @@ class PurchaseViewSet(ModelViewSet):
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
             try:
-                purchase = payment.record_town_hall_payment(
+                purchase = purchases.record_town_hall_payment(
                     family, d["ticket_type"], d["quantity"], d["method"], by=request.user,
                     reference=d["reference"], unit_cents=d["unit_price"])
-            except payment.PaymentError as exc:
+            except PaymentError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Paiement enregistré : %(n)d ticket(s) crédité(s), "
@@ -183,9 +183,9 @@ class PurchaseViewSet(ModelViewSet):
             if form is not None and form.is_valid():
                 d = form.cleaned_data
                 try:
-                    payment.refund_purchase(purchase, d["quantity"], d["reason"], by=request.user,
+                    refunds.refund_purchase(purchase, d["quantity"], d["reason"], by=request.user,
                                             amount_cents=d["amount"])
-                except payment.PaymentError as exc:
+                except PaymentError as exc:
                     form.add_error(None, str(exc))
                 else:
                     messages.success(request, _("Remboursement enregistré."))
@@ -214,10 +214,10 @@ class PurchaseViewSet(ModelViewSet):
         data = None
         if form.is_bound and form.is_valid():
             d = form.cleaned_data
-            data = payment.journal(d["start"], d["end"], method=d["method"] or None,
+            data = treasury.journal(d["start"], d["end"], method=d["method"] or None,
                                    ticket_type=d["ticket_type"])
         elif not form.is_bound:
-            data = payment.journal(start, end)
+            data = treasury.journal(start, end)
         export = request.GET.get("export")
         if data is not None and export in ("csv", "xlsx"):
             return export_journal(data, export)
@@ -232,7 +232,7 @@ class PurchaseViewSet(ModelViewSet):
         at = form.cleaned_data["at"] if form.is_bound and form.is_valid() else timezone.localdate()
         return TemplateResponse(request, "portal/admin/payment_outstanding.html", {
             "page_title": _("Tickets non utilisés"), "header_icon": "tag", "form": form, "at": at,
-            "rows": payment.outstanding_tickets(at)})
+            "rows": treasury.outstanding_tickets(at)})
 
 
 JOURNAL_HEADERS = [gettext_lazy("Date"), gettext_lazy("Opération"), gettext_lazy("Reçu"),

@@ -25,8 +25,9 @@ from wagtail.admin.widgets.button import HeaderButton
 from portal.forms import IsoDateInput
 from portal.models import Booking, Closure, LedgerEntry, Price, Service, TariffBracket, TicketType, Wallet
 from portal.models.service import WEEKDAY_CHOICES
-from portal.services import audit, calendar
+from portal.services import audit, deadlines
 from portal.services.booking import BookingRefused, cancel_booking
+from portal.services.town import town_settings
 from portal.services.wallet import WalletError, credit_tickets, debit_tickets
 
 
@@ -155,16 +156,12 @@ class ClosureViewSet(ModelViewSet):
     def import_view(self, request):
         if not request.user.has_perm("portal.add_closure"):
             raise PermissionDenied
-        from wagtail.models import Site
-
-        from home.models import TownSettings
-
-        site = Site.find_for_request(request)
-        zone = TownSettings.for_site(site).holiday_zone if site else "B"
+        town = town_settings(request)
+        zone = town.holiday_zone if town else "B"
         form = ImportHolidaysForm(request.POST or None, initial={"zone": zone})
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
-            n = calendar.import_holidays(d["start"], d["end"], d["zone"], d["public"])
+            n = deadlines.import_holidays(d["start"], d["end"], d["zone"], d["public"])
             messages.success(request, _("%(n)d fermeture(s) ajoutée(s).") % {"n": n})
             return redirect(self.get_url_name("index"))
         return TemplateResponse(request, "portal/admin/form.html", {

@@ -28,7 +28,7 @@ from portal.models import (
 )
 from portal.models.payment import euros
 
-from . import audit, calendar
+from . import audit, deadlines, planning_states
 
 # Animateurs see today's lists and the next two days' (to prepare them), no further.
 STAFF_DAYS_AHEAD = 2
@@ -94,11 +94,11 @@ def closed_reason(school, service, day, closures=None):
     else None."""
     if not service.runs_on(day):
         return _("Pas de %(service)s ce jour-là.") % {"service": service.name}
-    holiday = calendar.public_holiday_name(day)
+    holiday = deadlines.public_holiday_name(day)
     if holiday:
         return _("Jour férié : %(reason)s.") % {"reason": holiday}
-    closures = calendar.closures_between(day, day) if closures is None else closures
-    closure = calendar.closure_for(closures, school.pk, service.pk, day)
+    closures = deadlines.closures_between(day, day) if closures is None else closures
+    closure = deadlines.closure_for(closures, school.pk, service.pk, day)
     if closure is not None:
         return _("Fermé : %(reason)s.") % {"reason": closure.reason}
     return None
@@ -333,9 +333,9 @@ def to_xlsx(title, header, rows):
 def _open_counts(rows, closures):
     """Drop the counts of closed days (a closure added after the bookings were made)."""
     for row in rows:
-        if calendar.public_holiday_name(row["date"]):
+        if deadlines.public_holiday_name(row["date"]):
             continue
-        if calendar.closure_for(closures, row["school"], row["service"], row["date"]):
+        if deadlines.closure_for(closures, row["school"], row["service"], row["date"]):
             continue
         yield row
 
@@ -347,14 +347,14 @@ def day_counts(day, schools=None):
         bookings = bookings.filter(child__school__in=schools)
     rows = (bookings.values("date", "service", school=F("child__school"))
             .annotate(n=Count("pk")).order_by())
-    closures = calendar.closures_between(day, day)
+    closures = deadlines.closures_between(day, day)
     return {(r["school"], r["service"]): r["n"] for r in _open_counts(rows, closures)}
 
 
 def school_services(schools):
     """[(school, [services])] for the given schools, services in display order: two queries."""
     schools = list(schools)
-    by_school = calendar.services_for_schools([s.pk for s in schools])
+    by_school = planning_states.services_for_schools([s.pk for s in schools])
     return [(school, by_school[school.pk]) for school in schools]
 
 
@@ -362,10 +362,10 @@ def meal_days(start, count, limit_days=120):
     """The next `count` days (from start) on which a meal service runs and that are no public
     holiday nor a closure of every school."""
     services = list(Service.objects.filter(is_meal=True, end__gte=start))
-    closures = calendar.closures_between(start, start + datetime.timedelta(days=limit_days))
+    closures = deadlines.closures_between(start, start + datetime.timedelta(days=limit_days))
     days, day = [], start
     while len(days) < count and (day - start).days < limit_days:
-        if (any(s.runs_on(day) for s in services) and not calendar.public_holiday_name(day)
+        if (any(s.runs_on(day) for s in services) and not deadlines.public_holiday_name(day)
                 and not any(c.start <= day <= c.end and c.school_id is None and c.service_id is None
                             for c in closures)):
             days.append(day)
@@ -460,7 +460,7 @@ def dashboard(today=None):
         per_day[key] = per_day.get(key, 0) + row["n"]
     next_days = [(day, [(s, per_day.get((day, s.pk), 0)) for s in services]) for day in days]
     monday = today - datetime.timedelta(days=today.weekday())
-    since = datetime.datetime.combine(monday, datetime.time(0, 0), tzinfo=calendar.PARIS)
+    since = datetime.datetime.combine(monday, datetime.time(0, 0), tzinfo=deadlines.PARIS)
     week = Purchase.objects.filter(state=Purchase.State.PAID, paid_at__gte=since).aggregate(
         n=Count("pk"), cents=Sum("amount_cents"))
     low = (Family.objects.filter(status=Family.Status.VALIDATED)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import Booking, Child, Closure, LedgerEntry, Service
 
-from . import calendar, dossier
+from . import deadlines, dossier, planning_states
 from .wallet import apply_entry, lock_family_wallet
 
 
@@ -96,12 +96,12 @@ def book_day(child, service, day, *, by, now=None):
                 _refuse("not_validated")
             if not service.runs_on(day) or not serves:
                 _refuse("not_offered")
-            holiday = calendar.public_holiday_name(day)
+            holiday = deadlines.public_holiday_name(day)
             if holiday:
                 _refuse("holiday", holiday)
             if closure_reason is not None:
                 _refuse("closed", closure_reason)
-            if not calendar.is_before(calendar.booking_rule(service), day, now):
+            if not deadlines.is_before(deadlines.booking_rule(service), day, now):
                 _refuse("deadline")
             if already:
                 _refuse("already")
@@ -128,7 +128,7 @@ def cancel_booking(booking, *, by, refund=None, now=None):
     now = now or timezone.now()
     if refund is not None and not is_agent(by):
         raise PermissionDenied
-    if refund is None and not calendar.is_before(calendar.cancel_rule(booking.service), booking.date, now):
+    if refund is None and not deadlines.is_before(deadlines.cancel_rule(booking.service), booking.date, now):
         _refuse("cancel_deadline")
     with transaction.atomic():
         locked = lock_family_wallet(booking.child.family_id, booking.service.ticket_type_id)
@@ -174,7 +174,7 @@ def pattern_candidates(children, services, weekdays, start, end, now=None):
     plus the refused ones with their reason. Uses the planning's bulk loader: constant queries."""
     now = now or timezone.now()
     days = pattern_days(start, end, set(weekdays))
-    grid = calendar.day_states(children, days, now=now, ignore_tickets=True)
+    grid = planning_states.day_states(children, days, now=now, ignore_tickets=True)
     wanted = {s.pk for s in services}
     open_cells, refused = [], []
     for day in days:

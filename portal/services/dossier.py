@@ -11,11 +11,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
-from wagtail.models import Site
 
 from documents.models import PreauDocument
 from documents.pdf import simple_pdf
-from home.models import TownSettings
 from portal.models import (
     Child,
     Family,
@@ -27,6 +25,7 @@ from portal.models import (
 
 from .audit import changed, record_action, snapshot
 from .mail import absolute_url, send_after_commit
+from .town import town_settings
 
 # What an upload may be, recognised from its first bytes, not its name.
 SIGNATURES = {
@@ -413,8 +412,7 @@ def save_child(child, *, by, pai_upload=None, by_agent=False):
 
 def receipt_pdf(acceptance):
     """The récépissé: proof of who accepted which regulation version, and when."""
-    site = Site.objects.filter(is_default_site=True).first()
-    town = TownSettings.for_site(site) if site else None
+    town = town_settings()
     header = (town.receipt_header if town else "") or ""
     accepted_at = timezone.localtime(acceptance.accepted_at)
     sections = [

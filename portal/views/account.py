@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from portal.forms import EmailAuthenticationForm, EmailChangeForm, ProfileForm, SignupForm
 from portal.services import accounts
 
-from .access import posted
+from .forms_input import posted
 
 BACKEND = "portal.backends.UserBackend"
 

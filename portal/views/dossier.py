@@ -9,20 +9,15 @@ from django.views.decorators.http import require_http_methods
 from portal.forms import RegulationForm, UploadForm
 from portal.models import FileRequirement, SchoolYear
 from portal.services import dossier
+from portal.services.access import access_acceptance, access_family, access_file_item
 
-from .access import (
-    get_acceptance_for_user,
-    get_family_for_user,
-    get_file_item_for_user,
-    posted,
-    posted_files,
-)
 from .family import private_file_response
+from .forms_input import posted, posted_files
 
 
 @login_required
 def dossier_view(request):
-    family = get_family_for_user(request.user)
+    family = access_family(request.user)
     return render(request, "portal/dossier/dossier.html", {
         "family": family, "lines": dossier.dossier_lines(family),
         "school_year": SchoolYear.current(),
@@ -34,7 +29,7 @@ def dossier_view(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def file_upload(request, requirement_id):
-    family = get_family_for_user(request.user)
+    family = access_family(request.user)
     requirement = get_object_or_404(FileRequirement, pk=requirement_id,
                                     school_year=SchoolYear.current(),
                                     kind=FileRequirement.Kind.UPLOAD)
@@ -57,14 +52,14 @@ def file_upload(request, requirement_id):
 
 @login_required
 def file_download(request, item_id):
-    item = get_file_item_for_user(request.user, item_id)
+    item = access_file_item(request.user, item_id)
     return private_file_response(item.file, item.requirement.name)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def regulation(request):
-    family = get_family_for_user(request.user)
+    family = access_family(request.user)
     document = dossier.current_regulation()
     acceptance = dossier.regulation_acceptance(family, document) if document else None
     form = RegulationForm(posted(request))
@@ -83,7 +78,7 @@ def regulation(request):
 
 @login_required
 def receipt(request, acceptance_id):
-    acceptance = get_acceptance_for_user(request.user, acceptance_id)
+    acceptance = access_acceptance(request.user, acceptance_id)
     response = HttpResponse(dossier.receipt_pdf(acceptance), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="recepisse-reglement-{acceptance.pk}.pdf"')

@@ -12,14 +12,9 @@ from django.views.decorators.http import require_http_methods
 from portal.forms import AuthorisedPersonFormSet, ChildForm, FamilyForm
 from portal.models import Child
 from portal.services import attendance, dossier
+from portal.services.access import access_child, access_child_health, access_family
 
-from .access import (
-    get_child_for_family,
-    get_child_for_health_data,
-    get_family_for_user,
-    posted,
-    posted_files,
-)
+from .forms_input import posted, posted_files
 
 
 @login_required
@@ -40,7 +35,7 @@ def dashboard(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def family_edit(request):
-    family = get_family_for_user(request.user)
+    family = access_family(request.user)
     form = FamilyForm(posted(request), instance=family)
     if request.method == "POST" and form.is_valid():
         try:
@@ -86,20 +81,20 @@ def _child_form(request, family, child):
 @login_required
 @require_http_methods(["GET", "POST"])
 def child_add(request):
-    family = get_family_for_user(request.user)
+    family = access_family(request.user)
     return _child_form(request, family, Child(family=family))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def child_edit(request, child_id):
-    child = get_child_for_family(request.user, child_id)
+    child = access_child(request.user, child_id)
     return _child_form(request, child.family, child)
 
 
 @login_required
 def child_pai(request, child_id):
-    child = get_child_for_health_data(request.user, child_id)
+    child = access_child_health(request.user, child_id)
     if not child.pai_document:
         raise Http404("No PAI document.")
     return private_file_response(child.pai_document, f"PAI-{child.first_name}")

@@ -16,21 +16,11 @@ from django.views.decorators.http import require_POST
 
 from portal.models import DemoCheckoutSession, Purchase, Receipt, Wallet
 from portal.models.payment import euros
-from portal.payments import ProviderError, demo
-from portal.services import payment
-
-from .planning import get_family
+from portal.payments import ProviderError, demo, get_provider
+from portal.services.access import access_family, access_paid_purchase, access_purchase_by_token
+from portal.services.payments import PaymentError, purchases, receipts, webhook
 
 logger = logging.getLogger(__name__)
-
-
-def get_purchase_for_family(family, purchase_id):
-    """A paid purchase of this family (so with a receipt); anything else is a 404."""
-    purchase = (Purchase.objects.select_related("family", "ticket_type", "receipt")
-                .filter(pk=purchase_id, family=family, state=Purchase.State.PAID).first())
-    if purchase is None:
-        raise Http404
-    return purchase
 
 
 def _parse_int(value):
@@ -43,30 +33,30 @@ def _parse_int(value):
 @login_required
 def buy(request):
     """Choose a ticket type and a quantity, with suggestions from the planning, then pay."""
-    family = get_family(request.user)
-    offers = payment.buyable_ticket_types(family)
+    family = access_family(request.user)
+    offers = purchases.buyable_ticket_types(family)
     by_id = {t.pk: (t, unit) for t, unit in offers}
     chosen_id = _parse_int(request.POST.get("ticket_type") or request.GET.get("type"))
     if chosen_id not in by_id:
         chosen_id = offers[0][0].pk if offers else None
-    low, high = payment.quantity_limits()
+    low, high = purchases.quantity_limits()
     error, quantity = "", None
     if request.method == "POST" and chosen_id is not None:
         quantity = _parse_int(request.POST.get("quantity"))
         ticket_type, _unit = by_id[chosen_id]
         try:
-            purchase = payment.start_purchase(family, ticket_type, quantity, by=request.user,
+            purchase = purchases.start_purchase(family, ticket_type, quantity, by=request.user,
                                               token=request.POST.get("token"))
-            url = payment.open_checkout(
+            url = purchases.open_checkout(
                 purchase, success_url=request.build_absolute_uri(reverse("portal:payment_return")),
                 cancel_url=request.build_absolute_uri(
                     f"{reverse('portal:payment_cancel')}?achat={purchase.token}"))
-        except payment.PaymentError as exc:
+        except PaymentError as exc:
             error = str(exc)
         else:
             return redirect(url)
     context = {"family": family, "offers": [], "low": low, "high": high, "error": error,
-               "token": uuid.uuid4(), "demo": payment.get_provider().NAME == "demo"}
+               "token": uuid.uuid4(), "demo": get_provider().NAME == "demo"}
     if chosen_id is not None:
         ticket_type, unit = by_id[chosen_id]
         balance = Wallet.objects.filter(family=family, ticket_type=ticket_type).values_list(
@@ -75,7 +65,7 @@ def buy(request):
             "offers": [{"ticket_type": t, "unit": euros(u), "unit_cents": u, "chosen": t.pk == chosen_id}
                        for t, u in offers],
             "ticket_type": ticket_type, "unit": euros(unit), "unit_cents": unit, "balance": balance,
-            "suggestions": payment.suggestions(family, ticket_type),
+            "suggestions": purchases.suggestions(family, ticket_type),
             "quantity": quantity if quantity is not None else "",
         })
     return render(request, "portal/payment/buy.html", context, status=400 if error else 200)
@@ -84,9 +74,9 @@ def buy(request):
 @login_required
 def payment_return(request):
     """Where the payment page sends the family back: check the session and credit if paid."""
-    family = get_family(request.user)
+    family = access_family(request.user)
     session_id = (request.GET.get("session_id") or "")[:255]
-    purchase = payment.confirm_return(session_id, family) if session_id else None
+    purchase = purchases.confirm_return(session_id, family) if session_id else None
     if purchase is None:
         return render(request, "portal/payment/return.html", {"unknown": True}, status=404)
     balance = Wallet.objects.filter(family=family, ticket_type=purchase.ticket_type).values_list(
@@ -96,22 +86,16 @@ def payment_return(request):
 
 @login_required
 def payment_cancel(request):
-    family = get_family(request.user)
-    try:
-        token = uuid.UUID(request.GET.get("achat") or "")
-    except ValueError as exc:
-        raise Http404 from exc
-    purchase = Purchase.objects.filter(token=token, family=family).select_related("ticket_type").first()
-    if purchase is None:
-        raise Http404
-    payment.cancel_pending(purchase)
+    family = access_family(request.user)
+    purchase = access_purchase_by_token(family, request.GET.get("achat"))
+    purchases.cancel_pending(purchase)
     return render(request, "portal/payment/return.html", {"purchase": purchase, "cancelled": True})
 
 
 @login_required
 def demo_checkout(request, session_id):
     """The demo provider's "bank" page: says clearly that no money moves."""
-    family = get_family(request.user)
+    family = access_family(request.user)
     row = DemoCheckoutSession.objects.filter(session_id=session_id).first()
     purchase = row and Purchase.objects.filter(token=row.purchase_token, family=family).select_related(
         "ticket_type").first()
@@ -133,9 +117,9 @@ def demo_checkout(request, session_id):
 
 
 @login_required
-def purchases(request):
+def purchase_list(request):
     """The family's payments, each with its receipt."""
-    family = get_family(request.user)
+    family = access_family(request.user)
     rows = (Purchase.objects.filter(family=family).exclude(state=Purchase.State.PENDING)
             .select_related("ticket_type", "receipt").order_by("-created_at", "-pk")[:200])
     return render(request, "portal/payment/purchases.html", {"family": family, "purchases": rows})
@@ -143,24 +127,24 @@ def purchases(request):
 
 @login_required
 def receipt_html(request, purchase_id):
-    purchase = get_purchase_for_family(get_family(request.user), purchase_id)
+    purchase = access_paid_purchase(access_family(request.user), purchase_id)
     return receipt_page(request, purchase)
 
 
 @login_required
 def receipt_pdf(request, purchase_id):
-    purchase = get_purchase_for_family(get_family(request.user), purchase_id)
+    purchase = access_paid_purchase(access_family(request.user), purchase_id)
     return receipt_pdf_response(purchase.receipt)
 
 
 def receipt_page(request, purchase):
-    response = render(request, "portal/payment/receipt.html", payment.receipt_context(purchase.receipt))
+    response = render(request, "portal/payment/receipt.html", receipts.receipt_context(purchase.receipt))
     response["Cache-Control"] = "private, no-store"
     return response
 
 
 def receipt_pdf_response(receipt: Receipt):
-    response = HttpResponse(payment.receipt_pdf(receipt), content_type="application/pdf")
+    response = HttpResponse(receipts.receipt_pdf(receipt), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="recu-{receipt.label}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
@@ -183,7 +167,7 @@ def stripe_webhook(request):
     if not isinstance(event, dict) or not event.get("id"):
         return HttpResponseBadRequest("invalid event")
     try:
-        status = payment.process_event(event)
+        status = webhook.process_event(event)
     except Exception:
         logger.exception("Stripe event %s could not be processed", event.get("id"))
         return JsonResponse({"status": "error"}, status=500)

@@ -13,37 +13,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap
 
+from portal.cache import display_cache, page_cache
 from portal.forms import IsoDateInput
-from portal.models import Booking, Child, Family, Service
-from portal.services import calendar, display_cache
+from portal.models import Child, Service
+from portal.services import deadlines, planning_states
+from portal.services.access import access_booking, access_child, access_children, access_family
 from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
 
-from . import page_cache
 from .planning_grid import cell_id, grid_texts, render_cell, render_planning
-
-
-def get_family(user):
-    """The family the user is a guardian of, else 404."""
-    family = Family.objects.filter(guardians=user).order_by("pk").first()
-    if family is None:
-        raise Http404
-    return family
-
-
-def get_child_for_user(user, child_id):
-    """A child of one of the user's families; another family's child is a 404."""
-    child = calendar.child_of_guardian(user.pk, child_id)
-    if child is None:
-        raise Http404
-    return child
-
-
-def get_booking_for_user(user, booking_id):
-    booking = (Booking.objects.select_related("child__family", "child__school", "service__ticket_type")
-               .filter(pk=booking_id, child__family__guardians=user).first())
-    if booking is None:
-        raise Http404
-    return booking
 
 
 def parse_month(value):
@@ -65,7 +42,7 @@ def shift_month(year, month, delta):
 
 
 def planning_context(request, children, year, month, scope, status=""):
-    planning = calendar.day_states(children, calendar.month_days(year, month), now=timezone.now())
+    planning = planning_states.day_states(children, deadlines.month_days(year, month), now=timezone.now())
     prev, nxt = shift_month(year, month, -1), shift_month(year, month, 1)
     if scope.startswith("child:"):
         page_url = reverse("portal:planning_child", args=[children[0].pk])
@@ -107,28 +84,19 @@ def _render_month(request, children, year, month, scope):
     return response
 
 
-def family_children(user):
-    """The children of the user's family (its first, like get_family), in one query; a
-    family without children costs a second query, and no family is a 404."""
-    children = calendar.children_of_guardian(user.pk)
-    if not children:
-        get_family(user)
-    return children
-
-
 @login_required
 def family_month(request):
     if (response := page_cache.cached_response(request)) is not None:
         return response
     year, month = parse_month(request.GET.get("mois"))
-    return _render_month(request, family_children(request.user), year, month, "family")
+    return _render_month(request, access_children(request.user), year, month, "family")
 
 
 @login_required
 def child_month(request, child_id):
     if (response := page_cache.cached_response(request)) is not None:
         return response
-    child = get_child_for_user(request.user, child_id)
+    child = access_child(request.user, child_id)
     year, month = parse_month(request.GET.get("mois"))
     return _render_month(request, [child], year, month, f"child:{child.pk}")
 
@@ -144,10 +112,10 @@ def _parse_cell(value):
 def _scope_children(user, scope):
     if scope.startswith("child:"):
         try:
-            return [get_child_for_user(user, int(scope.split(":", 1)[1]))]
+            return [access_child(user, int(scope.split(":", 1)[1]))]
         except ValueError as exc:
             raise Http404 from exc
-    return family_children(user)
+    return access_children(user)
 
 
 @dataclass
@@ -189,7 +157,7 @@ def _answer_in_place(request, click):
     if service.capacity is not None:  # the day may now be full, or free again, for other children
         return None
     with page_versions(request.user, [child]):
-        planning = calendar.day_states([child], [day], now=timezone.now())
+        planning = planning_states.day_states([child], [day], now=timezone.now())
     balance = planning.balances.get(service.ticket_type_id, 0)
     # The last ticket used or the first one back: every open day of this ticket type changes.
     if balance == 0 or (click.cancelled and balance == 1):
@@ -206,7 +174,7 @@ def _answer_in_place(request, click):
 def _act(request):
     if "cancel" in request.POST:
         try:
-            booking = get_booking_for_user(request.user, int(request.POST["cancel"]))
+            booking = access_booking(request.user, int(request.POST["cancel"]))
         except ValueError as exc:
             raise Http404 from exc
         anchor = cell_id(booking.child_id, booking.service_id, booking.date)
@@ -221,7 +189,7 @@ def _act(request):
     if parsed is None:
         return Click(False, _("Demande incomplète : choisissez un jour dans le planning."), "planning-region")
     child_id, service_id, day = parsed
-    child = get_child_for_user(request.user, child_id)
+    child = access_child(request.user, child_id)
     service = Service.objects.select_related("ticket_type").filter(pk=service_id).first()
     if service is None:
         raise Http404
@@ -274,7 +242,7 @@ class PatternForm(forms.Form):
 @login_required
 def pattern(request):
     """Weekly pattern: preview the tickets needed, then book in one action."""
-    family = get_family(request.user)
+    family = access_family(request.user)
     form = PatternForm(request.POST or None, family=family)
     context = {"form": form, "family": family}
     if request.method == "POST" and form.is_valid():

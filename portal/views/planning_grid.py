@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from portal.services.calendar import STATE_LABELS
+from portal.services.planning_states import STATE_LABELS
 
 ICONS = {
     "not_offered": "—", "holiday": "☀", "closed": "✕", "deadline": "⏱", "not_validated": "!",

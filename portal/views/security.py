@@ -16,7 +16,7 @@ from django_otp import login as otp_login
 from portal.forms import OTPTokenForm
 from portal.services import second_factor
 
-from .access import posted
+from .forms_input import posted
 
 # Set once the agent typed the code mailed to them: only then is a first TOTP device shown.
 MAILBOX_PROVEN = "preau_otp_mailbox_proven"

@@ -14,8 +14,7 @@ from django.views.decorators.http import require_POST
 
 from portal.models import Child, School, Service
 from portal.services import attendance
-
-from .access import require_second_factor
+from portal.services.access import require_second_factor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

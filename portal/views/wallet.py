@@ -3,13 +3,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from portal.models import LedgerEntry, Price, Service, TicketType, Wallet
-
-from .planning import get_family
+from portal.services.access import access_family
 
 
 @login_required
 def wallet_page(request):
-    family = get_family(request.user)
+    family = access_family(request.user)
     wallets = {w.ticket_type_id: w for w in Wallet.objects.filter(family=family)}
     used_types = TicketType.objects.filter(pk__in=Service.objects.values("ticket_type")) | \
         TicketType.objects.filter(pk__in=list(wallets))

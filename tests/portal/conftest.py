@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from documents.models import PreauDocument
 from portal.models import AuthorisedPerson, FileRequirement, TicketType
 from portal.services import dossier
-from portal.services.payment import record_town_hall_payment
+from portal.services.payments.purchases import record_town_hall_payment
 from tests.factories import (
     FileRequirementFactory,
     SchoolYearFactory,

@@ -9,7 +9,7 @@ import datetime
 import pytest
 
 from portal.models import Child, Family, School, Service, TicketType, User
-from portal.services.calendar import PARIS
+from portal.services.deadlines import PARIS
 from portal.services.wallet import credit_tickets, get_wallet
 
 # A Monday in term time, far from holidays: 2026-09-14. "Now" is the Monday before at 08:00.

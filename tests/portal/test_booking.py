@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from portal.models import Booking, Closure, Family, LedgerEntry, Service
-from portal.services import calendar
+from portal.services import deadlines, planning_states
 from portal.services.booking import (
     BookingRefused,
     book_day,
@@ -53,7 +53,7 @@ def test_a_validated_family_cannot_book_until_it_accepts_a_new_regulation(dupont
     add_document("Règlement v2", "r2.pdf", PDF_BYTES, kind=PreauDocument.Kind.REGULATION, version="2")
     tuesday = MONDAY + datetime.timedelta(days=1)
     assert refused_code(dupont["child"], canteen, tuesday, dupont["user"]) == "not_validated"
-    planning = calendar.day_states([dupont["child"]], [tuesday], now=NOW)
+    planning = planning_states.day_states([dupont["child"]], [tuesday], now=NOW)
     assert planning.rows[0].cells[(canteen.pk, tuesday)].state == "not_validated"
     dossier.accept_regulation(dupont["family"], by=dupont["user"])
     assert book_day(dupont["child"], canteen, tuesday, by=dupont["user"], now=NOW).pk
@@ -115,7 +115,7 @@ def test_a_closure_of_this_school_and_service_blocks(dupont, canteen, school, me
 def test_booking_is_allowed_one_second_before_the_deadline_and_refused_one_second_after(
         dupont, canteen, meal):
     give_tickets(dupont["family"], meal, 3)
-    limit = datetime.datetime(2026, 9, 12, 10, 0, tzinfo=calendar.PARIS)
+    limit = datetime.datetime(2026, 9, 12, 10, 0, tzinfo=deadlines.PARIS)
     assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"],
                         now=limit + datetime.timedelta(seconds=1)) == "deadline"
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=limit - datetime.timedelta(seconds=1))
@@ -153,7 +153,7 @@ def test_weekly_deadline_rule_refuses_one_second_after_thursday_2359(dupont, can
     canteen.booking_time = datetime.time(23, 59)
     canteen.save()
     give_tickets(dupont["family"], meal, 3)
-    limit = datetime.datetime(2026, 9, 10, 23, 59, tzinfo=calendar.PARIS)
+    limit = datetime.datetime(2026, 9, 10, 23, 59, tzinfo=deadlines.PARIS)
     thursday = MONDAY + datetime.timedelta(days=3)
     assert refused_code(dupont["child"], canteen, thursday, dupont["user"],
                         now=limit + datetime.timedelta(seconds=1)) == "deadline"
@@ -205,7 +205,7 @@ def test_cancelling_before_the_deadline_gives_the_ticket_back(dupont, canteen, m
 def test_family_cancellation_is_refused_one_second_after_the_deadline(dupont, canteen, meal):
     give_tickets(dupont["family"], meal, 1)
     booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
-    limit = datetime.datetime(2026, 9, 12, 10, 0, tzinfo=calendar.PARIS)
+    limit = datetime.datetime(2026, 9, 12, 10, 0, tzinfo=deadlines.PARIS)
     with pytest.raises(BookingRefused) as exc:
         cancel_booking(booking, by=dupont["user"], now=limit + datetime.timedelta(seconds=1))
     assert exc.value.code == "cancel_deadline"
@@ -217,7 +217,7 @@ def test_an_agent_cancels_after_the_deadline_with_or_without_refund(dupont, cant
                                                                     refund, balance):
     wallet = give_tickets(dupont["family"], meal, 1)
     booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
-    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=calendar.PARIS)
+    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=deadlines.PARIS)
     cancel_booking(booking, by=agent, refund=refund, now=late)
     wallet.refresh_from_db()
     assert wallet.balance == balance
@@ -249,8 +249,8 @@ def test_day_states_give_each_state_with_its_reason(dupont, canteen, evening, me
     booked = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
     Closure.objects.create(kind="one_off", reason="Grève", start=MONDAY + datetime.timedelta(days=1),
                            end=MONDAY + datetime.timedelta(days=1))
-    days = calendar.month_days(2026, 9)
-    planning = calendar.day_states(dupont["children"], days, now=NOW)
+    days = deadlines.month_days(2026, 9)
+    planning = planning_states.day_states(dupont["children"], days, now=NOW)
     row = planning.rows[0]
     state = {(c.service.name, c.day.day): (c.state, c.reason) for c in row.cells.values()}
     assert state[("Cantine", 14)][0] == "booked"
@@ -261,8 +261,8 @@ def test_day_states_give_each_state_with_its_reason(dupont, canteen, evening, me
     assert state[("Cantine", 17)][0] == "no_ticket"  # the only ticket is spent
     assert state[("Garderie du soir", 17)][0] == "no_ticket"
     assert planning.balances == {meal.pk: 0, evening.ticket_type_id: 0}
-    later = calendar.day_states(dupont["children"], days, now=datetime.datetime(
-        2026, 9, 13, 12, 0, tzinfo=calendar.PARIS))
+    later = planning_states.day_states(dupont["children"], days, now=datetime.datetime(
+        2026, 9, 13, 12, 0, tzinfo=deadlines.PARIS))
     assert later.rows[0].cells[(canteen.pk, MONDAY)].state == "locked"
 
 
@@ -271,15 +271,15 @@ def test_day_states_show_full_not_validated_and_available(dupont, school, cantee
     canteen.save()
     give_tickets(dupont["family"], meal, 2)
     days = [MONDAY]
-    assert calendar.day_states(dupont["children"], days, now=NOW).rows[0].cells[
+    assert planning_states.day_states(dupont["children"], days, now=NOW).rows[0].cells[
         (canteen.pk, MONDAY)].state == "full"
     canteen.capacity = None
     canteen.save()
-    assert calendar.day_states(dupont["children"], days, now=NOW).rows[0].cells[
+    assert planning_states.day_states(dupont["children"], days, now=NOW).rows[0].cells[
         (canteen.pk, MONDAY)].state == "available"
     dupont["family"].status = Family.Status.SUSPENDED
     dupont["family"].save()
-    assert calendar.day_states(dupont["children"], days, now=NOW).rows[0].cells[
+    assert planning_states.day_states(dupont["children"], days, now=NOW).rows[0].cells[
         (canteen.pk, MONDAY)].state == "not_validated"
 
 
@@ -339,7 +339,7 @@ def test_refusals_keep_their_order_of_precedence(dupont, canteen, meal):
     give_tickets(dupont["family"], meal, 1)
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
     Closure.objects.create(reason="Grève", start=MONDAY, end=MONDAY)
-    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=calendar.PARIS)
+    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=deadlines.PARIS)
     assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "closed"
     Family.objects.filter(pk=dupont["family"].pk).update(status=Family.Status.SUBMITTED)
     assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "not_validated"

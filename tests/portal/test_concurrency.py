@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from portal.models import Booking, Child, LedgerEntry, Service, Wallet
-from portal.services import calendar
+from portal.services import deadlines
 from portal.services.booking import BookingRefused, book_day, cancel_booking
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
@@ -65,7 +65,7 @@ def test_200_concurrent_bookings_of_distinct_days_against_10_tickets_make_exactl
     wallet = give_tickets(dupont["family"], meal, 10)
     days, day = [], MONDAY
     while len(days) < 200:
-        if calendar.public_holiday_name(day) is None:
+        if deadlines.public_holiday_name(day) is None:
             days.append(day)
         day += datetime.timedelta(days=1)
     results = run_concurrently(try_book, [(dupont["child"].pk, every_day_service.pk, d, dupont["user"])

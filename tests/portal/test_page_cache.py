@@ -1,4 +1,4 @@
-"""A planning page is reused only while everything it shows is unchanged (portal/views/page_cache.py)."""
+"""A planning page is reused only while everything it shows is unchanged (portal/cache/page_cache.py)."""
 
 import datetime
 import re
@@ -10,12 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.cache import display_cache, page_cache
 from portal.models import Booking, Closure
-from portal.services import display_cache
 from portal.services.booking import book_day, cancel_booking
-from portal.services.calendar import PARIS
+from portal.services.deadlines import PARIS
 from portal.services.wallet import credit_tickets, debit_tickets, get_wallet
-from portal.views import page_cache
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
 

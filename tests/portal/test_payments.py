@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from portal.models import Closure, LedgerEntry, Purchase, Receipt, Wallet
 from portal.payments import get_provider
-from portal.services import payment
 from portal.services.booking import book_day
+from portal.services.payments import AmountMismatch, PaymentError, purchases
+from portal.services.town import town_settings
 from tests.portal.fixtures_payments import *  # noqa: F403
 from tests.portal.fixtures_payments import (
     UNIT,
@@ -41,7 +42,7 @@ def test_suggestions_count_the_usual_weekdays_still_open_this_week_month_and_unt
     book_day(dupont["child"], canteen, MONDAY + datetime.timedelta(days=1), by=dupont["user"], now=NOW)
     Closure.objects.create(kind=Closure.Kind.SCHOOL_HOLIDAY, reason="Toussaint",
                            start=datetime.date(2026, 10, 17), end=datetime.date(2026, 11, 1))
-    lines = {s["key"]: s for s in payment.suggestions(dupont["family"], meal, now=NOW)}
+    lines = {s["key"]: s for s in purchases.suggestions(dupont["family"], meal, now=NOW)}
     # Monday 7 and Tuesday 8 are past the deadline; 14 and 15 are booked already.
     assert lines["week"]["needed"] == 0 and lines["week"]["quantity"] == 0
     assert lines["month"]["needed"] == 4  # 21, 22, 28, 29 September
@@ -52,13 +53,12 @@ def test_suggestions_count_the_usual_weekdays_still_open_this_week_month_and_unt
 
 
 def test_suggestions_respect_the_towns_minimum_quantity(dupont, canteen, meal, priced):
-    from home.models import TownSettings
-
-    town = payment.town_settings()
-    TownSettings.objects.filter(pk=town.pk).update(purchase_min_quantity=5)
+    town = town_settings()
+    town.purchase_min_quantity = 5
+    town.save()
     give_tickets(dupont["family"], meal, 1)
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
-    lines = {s["key"]: s for s in payment.suggestions(dupont["family"], meal, now=NOW)}
+    lines = {s["key"]: s for s in purchases.suggestions(dupont["family"], meal, now=NOW)}
     assert lines["month"]["missing"] == 2 and lines["month"]["quantity"] == 5  # Mondays 21 and 28
 
 
@@ -70,9 +70,9 @@ def test_the_suggestions_cost_the_same_queries_whatever_the_number_of_bookings(
     give_tickets(dupont["family"], meal, 40)
 
     def count():
-        payment.suggestions(dupont["family"], meal, now=NOW)  # warm the per-process caches
+        purchases.suggestions(dupont["family"], meal, now=NOW)  # warm the per-process caches
         with CaptureQueriesContext(connection) as ctx:
-            payment.suggestions(dupont["family"], meal, now=NOW)
+            purchases.suggestions(dupont["family"], meal, now=NOW)
         return len(ctx)
 
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
@@ -113,12 +113,12 @@ def test_a_family_without_a_price_for_its_bracket_is_told_to_contact_the_town_ha
     client.force_login(dupont["user"])
     response = client.get(reverse("portal:payment_buy"))
     assert "contactez la mairie" in response.content.decode()
-    with pytest.raises(payment.PaymentError):
-        payment.start_purchase(dupont["family"], meal, 3, by=dupont["user"])
+    with pytest.raises(PaymentError):
+        purchases.start_purchase(dupont["family"], meal, 3, by=dupont["user"])
 
 
 def test_the_price_is_fixed_at_purchase_time(dupont, meal, priced):
-    purchase = payment.start_purchase(dupont["family"], meal, 4, by=dupont["user"])
+    purchase = purchases.start_purchase(dupont["family"], meal, 4, by=dupont["user"])
     meal.prices.update(unit_cents=999)
     purchase.refresh_from_db()
     assert (purchase.unit_cents, purchase.amount_cents) == (UNIT, 4 * UNIT)
@@ -172,9 +172,9 @@ def test_stripe_being_down_leaves_a_clear_message_and_nothing_charged(client, st
 
 
 def _pending_card_purchase(dupont, meal, quantity=5, sid="cs_test_1"):
-    purchase = payment.start_purchase(dupont["family"], meal, quantity, by=dupont["user"])
+    purchase = purchases.start_purchase(dupont["family"], meal, quantity, by=dupont["user"])
     with mock_create(session_dict(purchase, sid=sid, status="open", payment_status="unpaid")):
-        payment.open_checkout(purchase, success_url="http://testserver/r/", cancel_url="http://testserver/c/")
+        purchases.open_checkout(purchase, success_url="http://testserver/r/", cancel_url="http://testserver/c/")
     purchase.refresh_from_db()
     return purchase
 
@@ -225,8 +225,8 @@ def test_a_paid_session_whose_amount_differs_from_the_purchase_is_not_credited(
     purchase = _pending_card_purchase(dupont, meal)
     from portal.payments.stripe import session_from_dict
 
-    with pytest.raises(payment.AmountMismatch):
-        payment.settle_session(session_from_dict(session_dict(purchase, amount=1)))
+    with pytest.raises(AmountMismatch):
+        purchases.settle_session(session_from_dict(session_dict(purchase, amount=1)))
     assert balance(dupont["family"], meal) == 0
 
 
@@ -252,7 +252,7 @@ def test_coming_back_without_paying_marks_the_purchase_abandoned(client, stripe_
     # A payment that completes after all (back button on Stripe's page) still credits.
     from portal.payments.stripe import session_from_dict
 
-    payment.settle_session(session_from_dict(session_dict(purchase)))
+    purchases.settle_session(session_from_dict(session_dict(purchase)))
     assert balance(dupont["family"], meal) == 5
 
 
@@ -338,21 +338,21 @@ def test_an_unpaid_purchase_has_no_receipt_page(client, dupont, canteen, meal, p
 
 def test_receipt_numbers_follow_each_other_and_restart_each_year(dupont, meal, priced, agent):
     with time_machine.travel(datetime.datetime(2026, 12, 31, 12, 0, tzinfo=datetime.UTC), tick=False):
-        a = payment.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
-        b = payment.record_town_hall_payment(dupont["family"], meal, 2, "cash", by=agent)
+        a = purchases.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
+        b = purchases.record_town_hall_payment(dupont["family"], meal, 2, "cash", by=agent)
     # 23:30 UTC on 31 December is already 1 January in Paris.
     with time_machine.travel(datetime.datetime(2026, 12, 31, 23, 30, tzinfo=datetime.UTC), tick=False):
-        c = payment.record_town_hall_payment(dupont["family"], meal, 3, "cash", by=agent)
+        c = purchases.record_town_hall_payment(dupont["family"], meal, 3, "cash", by=agent)
     labels = [Purchase.objects.get(pk=p.pk).receipt.label for p in (a, b, c)]
     assert labels == ["2026-000001", "2026-000002", "2027-000001"]
 
 
 def test_a_failed_payment_gives_its_receipt_number_back(dupont, meal, priced, agent):
-    payment.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
+    purchases.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
     with mock.patch("portal.services.audit.record_action", side_effect=RuntimeError("disk full")), \
             pytest.raises(RuntimeError):
-        payment.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
-    third = payment.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
+        purchases.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
+    third = purchases.record_town_hall_payment(dupont["family"], meal, 1, "cash", by=agent)
     assert sorted(Receipt.objects.values_list("number", flat=True)) == [1, 2]
     assert third.receipt.number == 2
     assert balance(dupont["family"], meal) == 2

@@ -10,8 +10,8 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from portal.models import AuditLog, LedgerEntry, Purchase, Wallet
-from portal.services import payment
 from portal.services.booking import book_day
+from portal.services.payments import PaymentError, purchases, refunds, treasury
 from tests.factories import make_agent
 from tests.portal.fixtures_payments import *  # noqa: F403
 from tests.portal.fixtures_payments import mock_create, session_dict
@@ -60,9 +60,9 @@ def test_a_cheque_without_its_number_is_refused_and_nothing_is_credited(client, 
 
 
 def test_a_family_without_a_bracket_needs_an_explicit_unit_price(town_agent, dupont, meal):
-    with pytest.raises(payment.PaymentError):
-        payment.record_town_hall_payment(dupont["family"], meal, 2, "cash", by=town_agent)
-    purchase = payment.record_town_hall_payment(dupont["family"], meal, 2, "cash", by=town_agent,
+    with pytest.raises(PaymentError):
+        purchases.record_town_hall_payment(dupont["family"], meal, 2, "cash", by=town_agent)
+    purchase = purchases.record_town_hall_payment(dupont["family"], meal, 2, "cash", by=town_agent,
                                                 unit_cents=250)
     assert purchase.amount_cents == 500
 
@@ -84,11 +84,11 @@ def test_families_and_staff_without_the_permission_cannot_record_payments(client
 
 
 def test_a_refund_never_takes_more_tickets_than_the_wallet_holds(town_agent, dupont, canteen, meal, priced):
-    purchase = payment.record_town_hall_payment(dupont["family"], meal, 3, "cash", by=town_agent)
+    purchase = purchases.record_town_hall_payment(dupont["family"], meal, 3, "cash", by=town_agent)
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
-    with pytest.raises(payment.PaymentError, match="ne contient que 2"):
-        payment.refund_purchase(purchase, 3, "Départ de la commune", by=town_agent)
-    payment.refund_purchase(purchase, 2, "Départ de la commune", by=town_agent)
+    with pytest.raises(PaymentError, match="ne contient que 2"):
+        refunds.refund_purchase(purchase, 3, "Départ de la commune", by=town_agent)
+    refunds.refund_purchase(purchase, 2, "Départ de la commune", by=town_agent)
     assert balance(dupont["family"], meal) == 0
     purchase.refresh_from_db()
     assert (purchase.refunded_quantity, purchase.refunded_cents) == (2, 620)
@@ -97,14 +97,14 @@ def test_a_refund_never_takes_more_tickets_than_the_wallet_holds(town_agent, dup
 
 def test_a_card_refund_goes_through_stripe_for_at_most_what_was_paid(stripe_on, town_agent, dupont, meal,
                                                                     priced, client):
-    purchase = payment.start_purchase(dupont["family"], meal, 4, by=dupont["user"])
+    purchase = purchases.start_purchase(dupont["family"], meal, 4, by=dupont["user"])
     with mock_create(session_dict(purchase, status="open", payment_status="unpaid")):
-        payment.open_checkout(purchase, success_url="http://t/r/", cancel_url="http://t/c/")
+        purchases.open_checkout(purchase, success_url="http://t/r/", cancel_url="http://t/c/")
     from portal.payments.stripe import session_from_dict
 
-    payment.settle_session(session_from_dict(session_dict(purchase)))
-    with pytest.raises(payment.PaymentError, match="ne peut dépasser"):
-        payment.refund_purchase(purchase, 1, "Départ", by=town_agent, amount_cents=5000)
+    purchases.settle_session(session_from_dict(session_dict(purchase)))
+    with pytest.raises(PaymentError, match="ne peut dépasser"):
+        refunds.refund_purchase(purchase, 1, "Départ", by=town_agent, amount_cents=5000)
     with mock.patch("stripe.Refund.create", return_value={"id": "re_1"}) as create:
         client.force_login(town_agent)
         response = client.post(reverse("paiements:edit", args=[purchase.pk]),
@@ -114,20 +114,20 @@ def test_a_card_refund_goes_through_stripe_for_at_most_what_was_paid(stripe_on, 
     assert (kwargs["payment_intent"], kwargs["amount"]) == ("pi_test_1", 1240)
     assert kwargs["idempotency_key"].startswith("preau-refund-")
     assert balance(dupont["family"], meal) == 0
-    with pytest.raises(payment.PaymentError):
-        payment.refund_purchase(purchase, 1, "Encore", by=town_agent)
+    with pytest.raises(PaymentError):
+        refunds.refund_purchase(purchase, 1, "Encore", by=town_agent)
 
 
 def test_a_refused_card_refund_removes_no_ticket(stripe_on, town_agent, dupont, meal, priced):
     import stripe
 
-    purchase = payment.start_purchase(dupont["family"], meal, 2, by=dupont["user"])
+    purchase = purchases.start_purchase(dupont["family"], meal, 2, by=dupont["user"])
     from portal.payments.stripe import session_from_dict
 
-    payment.settle_session(session_from_dict(session_dict(purchase)))
+    purchases.settle_session(session_from_dict(session_dict(purchase)))
     with mock.patch("stripe.Refund.create", side_effect=stripe.InvalidRequestError("no", None)), \
-            pytest.raises(payment.PaymentError, match="a échoué"):
-        payment.refund_purchase(purchase, 2, "Départ", by=town_agent)
+            pytest.raises(PaymentError, match="a échoué"):
+        refunds.refund_purchase(purchase, 2, "Départ", by=town_agent)
     assert balance(dupont["family"], meal) == 2
     purchase.refresh_from_db()
     assert purchase.refunded_quantity == 0 and not purchase.refunds.exists()
@@ -135,26 +135,26 @@ def test_a_refused_card_refund_removes_no_ticket(stripe_on, town_agent, dupont, 
 
 def test_journal_totals_equal_the_ledgers_purchases(town_agent, dupont, martin, meal, care, priced, client,
                                                     django_capture_on_commit_callbacks):
-    payment.record_town_hall_payment(dupont["family"], meal, 6, "cheque", by=town_agent, reference="1")
-    payment.record_town_hall_payment(martin["family"], meal, 2, "cash", by=town_agent)
-    payment.record_town_hall_payment(martin["family"], care, 3, "cesu", by=town_agent, reference="C9")
-    online = payment.start_purchase(dupont["family"], care, 4, by=dupont["user"])
+    purchases.record_town_hall_payment(dupont["family"], meal, 6, "cheque", by=town_agent, reference="1")
+    purchases.record_town_hall_payment(martin["family"], meal, 2, "cash", by=town_agent)
+    purchases.record_town_hall_payment(martin["family"], care, 3, "cesu", by=town_agent, reference="C9")
+    online = purchases.start_purchase(dupont["family"], care, 4, by=dupont["user"])
     from portal.payments import demo
 
-    payment.open_checkout(online, success_url="/r/", cancel_url="/c/")
+    purchases.open_checkout(online, success_url="/r/", cancel_url="/c/")
     online.refresh_from_db()
     demo.settle(online.session_id, "paid")
-    payment.settle_session(demo.retrieve_session(online.session_id))
+    purchases.settle_session(demo.retrieve_session(online.session_id))
     today = datetime.date.today()
-    data = payment.journal(today - datetime.timedelta(days=1), today + datetime.timedelta(days=1))
-    purchases = LedgerEntry.objects.filter(kind="purchase")
-    assert data["total_quantity"] == purchases.aggregate(n=Sum("quantity"))["n"] == 15
+    data = treasury.journal(today - datetime.timedelta(days=1), today + datetime.timedelta(days=1))
+    bought = LedgerEntry.objects.filter(kind="purchase")
+    assert data["total_quantity"] == bought.aggregate(n=Sum("quantity"))["n"] == 15
     assert data["total_cents"] == Purchase.objects.filter(state="paid").aggregate(
         c=Sum("amount_cents"))["c"] == 6 * 310 + 2 * 310 + 3 * 150 + 4 * 150
     by_type = {name: q for name, q, _amount in data["by_type"]}
     assert by_type == {"Repas": 8, "Garderie": 7}
     assert len(data["by_method"]) == 4
-    only_cash = payment.journal(today, today, method="cash")
+    only_cash = treasury.journal(today, today, method="cash")
     assert only_cash["total_cents"] == 620
 
     client.force_login(town_agent)
@@ -174,10 +174,10 @@ def test_journal_totals_equal_the_ledgers_purchases(town_agent, dupont, martin, 
 
 
 def test_refunds_appear_as_negative_lines_in_the_journal(town_agent, dupont, meal, priced):
-    purchase = payment.record_town_hall_payment(dupont["family"], meal, 5, "cash", by=town_agent)
-    payment.refund_purchase(purchase, 2, "Départ", by=town_agent)
+    purchase = purchases.record_town_hall_payment(dupont["family"], meal, 5, "cash", by=town_agent)
+    refunds.refund_purchase(purchase, 2, "Départ", by=town_agent)
     today = datetime.date.today()
-    data = payment.journal(today, today)
+    data = treasury.journal(today, today)
     assert [line.quantity for line in data["lines"]] == [5, -2]
     assert data["total_cents"] == 3 * 310
     assert data["total_quantity"] == LedgerEntry.objects.filter(
@@ -185,11 +185,11 @@ def test_refunds_appear_as_negative_lines_in_the_journal(town_agent, dupont, mea
 
 
 def test_unused_tickets_at_a_date_come_from_the_ledger(town_agent, dupont, canteen, meal, priced, client):
-    payment.record_town_hall_payment(dupont["family"], meal, 5, "cash", by=town_agent)
+    purchases.record_town_hall_payment(dupont["family"], meal, 5, "cash", by=town_agent)
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
     today = datetime.date.today()
-    assert payment.outstanding_tickets(today) == [{"ticket_type": "Repas", "tickets": 4}]
-    assert payment.outstanding_tickets(today - datetime.timedelta(days=1)) == []
+    assert treasury.outstanding_tickets(today) == [{"ticket_type": "Repas", "tickets": 4}]
+    assert treasury.outstanding_tickets(today - datetime.timedelta(days=1)) == []
     client.force_login(town_agent)
     response = client.get(reverse("paiements:outstanding"), {"at": str(today)})
     assert response.status_code == 200 and "Repas" in response.content.decode()
@@ -214,7 +214,7 @@ def test_the_journal_dates_round_trip_through_the_filter_form(client, town_agent
     """The page's own date values, sent back with another filter, give the filtered journal."""
     import re
 
-    payment.record_town_hall_payment(martin["family"], meal, 2, "cash", by=town_agent)
+    purchases.record_town_hall_payment(martin["family"], meal, 2, "cash", by=town_agent)
     client.force_login(town_agent)
     page = client.get(reverse("paiements:journal")).content.decode()
     values = dict(re.findall(r'<input type="date" name="(start|end)" value="([^"]*)"', page))

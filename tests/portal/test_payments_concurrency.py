@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.models import LedgerEntry, Purchase, Receipt, StripeEvent, Wallet
-from portal.services import payment
+from portal.services import audit
+from portal.services.payments import purchases
 from tests.portal.fixtures_payments import *  # noqa: F403
 from tests.portal.fixtures_payments import (
     event_dict,
@@ -30,9 +31,9 @@ pytestmark = [
 
 def test_one_event_delivered_10_times_at_once_plus_5_return_pages_credit_exactly_once(
         stripe_on, dupont, canteen, meal, priced):
-    purchase = payment.start_purchase(dupont["family"], meal, 5, by=dupont["user"])
+    purchase = purchases.start_purchase(dupont["family"], meal, 5, by=dupont["user"])
     with mock_create(session_dict(purchase, status="open", payment_status="unpaid")):
-        payment.open_checkout(purchase, success_url="http://testserver/r/", cancel_url="http://testserver/c/")
+        purchases.open_checkout(purchase, success_url="http://testserver/r/", cancel_url="http://testserver/c/")
     purchase.refresh_from_db()
     payload = json.dumps(event_dict("checkout.session.completed", session_dict(purchase)))
     return_url = reverse("portal:payment_return") + f"?session_id={purchase.session_id}"
@@ -69,7 +70,7 @@ def test_concurrent_purchases_get_receipt_numbers_without_gap_or_duplicate(schoo
     agent = User.objects.create_user(email="caisse@example.org", password="x" * 12)
 
     failing = {f.pk for i, f in enumerate(families) if i % 5 == 0}
-    real = payment.audit.record_action
+    real = audit.record_action
 
     def flaky(actor, action, family=None, **kwargs):
         # A payment that fails after taking its number must give it back.
@@ -80,7 +81,7 @@ def test_concurrent_purchases_get_receipt_numbers_without_gap_or_duplicate(schoo
     def pay(family_pk):
         family = type(families[0]).objects.get(pk=family_pk)
         try:
-            payment.record_town_hall_payment(family, meal, 1, "cash", by=agent)
+            purchases.record_town_hall_payment(family, meal, 1, "cash", by=agent)
             return "ok"
         except RuntimeError:
             return "failed"

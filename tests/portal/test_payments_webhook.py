@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from portal.models import Dispute, LedgerEntry, Purchase, Refund, StripeEvent, Wallet
-from portal.services import payment
+from portal.services.payments import purchases, webhook
 from tests.portal.fixtures_payments import *  # noqa: F403
 from tests.portal.fixtures_payments import (
     WEBHOOK_SECRET,
@@ -33,9 +33,9 @@ def balance(family, ticket_type):
 
 @pytest.fixture
 def pending(stripe_on, dupont, canteen, meal, priced):
-    purchase = payment.start_purchase(dupont["family"], meal, 5, by=dupont["user"])
+    purchase = purchases.start_purchase(dupont["family"], meal, 5, by=dupont["user"])
     with mock_create(session_dict(purchase, status="open", payment_status="unpaid")):
-        payment.open_checkout(purchase, success_url="http://testserver/r/", cancel_url="http://testserver/c/")
+        purchases.open_checkout(purchase, success_url="http://testserver/r/", cancel_url="http://testserver/c/")
     purchase.refresh_from_db()
     return purchase
 
@@ -139,14 +139,15 @@ def test_an_unhandled_event_type_is_stored_and_answered_200(client, db, stripe_o
 def test_a_processing_failure_answers_500_keeps_the_event_unprocessed_then_the_retry_credits_once(
         client, pending, dupont, meal):
     event = completed(pending)
-    real = payment.settle_session
-    with mock.patch("portal.services.payment.settle_session", side_effect=RuntimeError("database hiccup")):
+    real = purchases.settle_session
+    with mock.patch("portal.services.payments.webhook.settle_session",
+                    side_effect=RuntimeError("database hiccup")):
         response = post_event(client, event)
     assert response.status_code == 500
     stored = StripeEvent.objects.get()
     assert stored.processed_at is None and stored.attempts == 1 and "database hiccup" in stored.last_error
     assert balance(dupont["family"], meal) == 0
-    assert payment.settle_session is real
+    assert purchases.settle_session is real
     # Stripe retries the same event later.
     assert post_event(client, event).json() == {"status": "processed"}
     assert post_event(client, event).json() == {"status": "duplicate"}
@@ -230,13 +231,13 @@ def test_reconciliation_credits_a_paid_session_whose_webhook_and_return_were_mis
                 stripe_object({**session_dict(unknown, sid="cs_stranger"), "client_reference_id": None,
                                "metadata": {}})]
     with mock.patch("stripe.checkout.Session.list", return_value=FakeList(sessions)) as listing:
-        report = payment.reconcile()
+        report = webhook.reconcile()
     assert listing.call_args.kwargs["api_key"] == "sk_test_key"
     assert report["credited"] == 1 and report["checked"] == 2
     assert any("cs_stranger" in p for p in report["problems"])
     assert balance(dupont["family"], meal) == 5
     with mock.patch("stripe.checkout.Session.list", return_value=FakeList(sessions[:1])):
-        assert payment.reconcile()["credited"] == 0
+        assert webhook.reconcile()["credited"] == 0
     assert balance(dupont["family"], meal) == 5
 
 

@@ -176,7 +176,7 @@ def test_bad_input_never_gives_a_500(logged_dupont, dupont, canteen, data):
 
 def test_the_raw_sql_child_lookup_gives_the_same_objects_as_the_orm(dupont, martin):
     from portal.models import Child
-    from portal.services.calendar import child_of_guardian
+    from portal.services.planning_states import child_of_guardian
 
     child = child_of_guardian(dupont["user"].pk, dupont["child"].pk)
     expected = Child.objects.select_related("family", "school").get(pk=dupont["child"].pk)
@@ -297,7 +297,7 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
 def test_a_planning_page_reads_its_cache_versions_in_one_round_trip(logged_dupont, dupont, canteen, meal):
     from unittest import mock
 
-    from portal.services import display_cache
+    from portal.cache import display_cache
 
     give_tickets(dupont["family"], meal, 2)
     url = reverse("portal:planning_child", args=[dupont["child"].pk]) + "?mois=2026-09"
@@ -325,8 +325,8 @@ def test_the_cached_planning_shows_a_closure_an_agent_adds_at_once(logged_dupont
 
 def test_with_a_shared_cache_the_in_memory_copy_follows_a_new_closure(logged_dupont, dupont, canteen, meal,
                                                                        monkeypatch, settings):
+    from portal.cache import display_cache
     from portal.models import Closure
-    from portal.services import display_cache
 
     settings.PREAU_SHARED_CACHE = True  # as with Redis
     monkeypatch.setattr(display_cache, "_local", {})
@@ -365,7 +365,7 @@ def test_a_version_bumped_in_the_cache_is_seen_by_every_process(settings):
     second cache connection) reads the bumped version."""
     from django.core.cache import caches
 
-    from portal.services import display_cache
+    from portal.cache import display_cache
 
     before = display_cache.versions(display_cache.PLANNING)[0]
     display_cache.bump(display_cache.PLANNING)

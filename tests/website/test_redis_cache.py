@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from portal.services import display_cache
+from portal.cache import display_cache
 
 REDIS_URL = os.environ.get("PREAU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portal.payments import ProviderError
-from portal.services.payment import reconcile
+from portal.services.payments.webhook import reconcile
 
 
 class Command(BaseCommand):

@@ -22,7 +22,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from portal.services import display_cache
+from portal.cache import display_cache
 
 # Per process: a family month with 3 children is ~100 kB, a one-child month ~40 kB.
 MAX_BYTES = 24 * 1024 * 1024

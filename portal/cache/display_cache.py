@@ -1,6 +1,6 @@
 """Cached reads for what pages show: the planning configuration, whether a family may book,
-the town settings of the page chrome; and the counters that tell when a rendered planning page
-(portal/views/page_cache.py) is out of date: a child's bookings, a family's balances, a user.
+the town settings (services.town); and the counters that tell when a rendered planning page
+(portal/cache/page_cache.py) is out of date: a child's bookings, a family's balances, a user.
 
 Each namespace has a version counter kept in the cache itself (Redis in production), not in
 process memory, so a change saved by any process is seen by every process at once: the signal
@@ -161,19 +161,6 @@ def cached(namespaces, key, compute):
     return value
 
 
-def town_settings(request):
-    """The site's TownSettings without the two queries (site, settings) of every page."""
-    from wagtail.models import Site
-
-    from home.models import TownSettings
-
-    def load():
-        site = Site.find_for_request(request)
-        return None if site is None else TownSettings.for_site(site)
-
-    return cached((TOWN,), f"town:{request.get_host()}", load)
-
-
 def _planning_changed(**kwargs):
     bump(PLANNING)
 
@@ -270,7 +257,7 @@ def connect_signals():
     for model in (Family, FileItem, RegulationAcceptance):
         for signal in (post_save, post_delete):
             signal.connect(_family_changed, sender=model, dispatch_uid=f"preau-family-{model.__name__}")
-    # What the cached planning pages (portal/views/page_cache.py) show besides the above.
+    # What the cached planning pages (portal/cache/page_cache.py) show besides the above.
     for model, receiver in ((Child, _child_changed), (Booking, _booking_changed),
                             (LedgerEntry, _wallet_changed), (Wallet, _wallet_changed),
                             (User, _user_changed)):
