@@ -9,10 +9,10 @@ import datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
-from portal.services.calendar import PARIS
 
 from portal.models import Child, StaffAssignment, User
 from portal.services.booking import book_day
+from portal.services.deadlines import PARIS
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
 
