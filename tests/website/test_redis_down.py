@@ -17,9 +17,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.cache import display_cache, page_cache
 from portal.models import Booking
-from portal.services import display_cache
-from portal.views import page_cache
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
 from tests.website.test_redis_cache import REDIS_URL, _redis_up
