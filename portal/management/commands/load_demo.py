@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -22,6 +23,9 @@ class Command(BaseCommand):
             for loader in LOADERS:
                 loader.load()
                 self.stdout.write(f"  {loader.__name__}: ok")
+        # Saving a page only queues its indexing for the task worker, which `make run` does not
+        # start: index the demo now so the site search finds it at once.
+        call_command("update_index", stdout=self.stdout, verbosity=0)
         self.stdout.write(self.style.SUCCESS(
             "Démo prête (mot de passe preau-demo-2026) : famille.demo@example.org, "
             "famille2.demo@example.org, agent.demo@example.org, editeur.demo@example.org"))
