@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.forms import EmailAuthenticationForm, EmailChangeForm, ProfileForm, SignupForm
+from portal.lockout import forget_failures
 from portal.services import accounts
 
 from .forms_input import posted
@@ -50,6 +51,12 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "portal/account/password_set.html"
     success_url = reverse_lazy("portal:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Whoever follows the link owns the mailbox: a lockout others caused ends now.
+        forget_failures(form.user)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -119,17 +119,25 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "portal.validators.PredictablePasswordValidator"},
+    {"NAME": "portal.validators.FrenchCommonPasswordValidator"},
     {"NAME": "portal.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
 ]
 
-# Accounts (portal): axes locks an e-mail + IP pair for 15 min after 5 failures.
+# Accounts (portal): axes locks an (e-mail, client address) pair for 15 min after 5 failures,
+# and a client address after PREAU_ADDRESS_FAILURE_LIMIT failures on any accounts
+# (portal/lockout.py). The client address is read behind PREAU_TRUSTED_PROXIES reverse proxies.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "portal.backends.UserBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "portal.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "portal.lockout.client_address"
+PREAU_ADDRESS_FAILURE_LIMIT = env_int("PREAU_ADDRESS_FAILURE_LIMIT", 20)
+PREAU_TRUSTED_PROXIES = env_int("PREAU_TRUSTED_PROXIES", 0)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/account/locked_out.html"
 AXES_USERNAME_CALLABLE = "portal.validators.axes_username"

@@ -34,6 +34,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Behind the documented reverse proxy (docs/deployment.md §7): the client address for the
+# login lockout is the one it appends to X-Forwarded-For.
+PREAU_TRUSTED_PROXIES = env_int("PREAU_TRUSTED_PROXIES", 1)
+
 # HTTPS everywhere (the reverse proxy terminates TLS and sets X-Forwarded-Proto).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
