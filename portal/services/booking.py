@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from portal.models import Booking, Child, Closure, LedgerEntry, Service
 
 from . import deadlines, dossier, planning_states
-from .wallet import apply_entry, lock_family_wallet
+from .wallet import apply_entry, lock_wallet
 
 
 class BookingRefused(Exception):
@@ -79,16 +79,22 @@ def _day_facts(child, service, day, capped):
 
 
 def book_day(child, service, day, *, by, now=None):
-    """Book one day for a child, paying with one ticket of the service's type."""
+    """Book one day for a child, paying with one ticket of the service's type.
+
+    `service` only says which service: its rules (weekdays, period, deadline, capacity, ticket
+    type) are read again from its row here, so a caller's instance kept from a cache or a page
+    shown a minute ago can never book by an old rule."""
     now = now or timezone.now()
-    capped = service.capacity is not None
     try:
         with transaction.atomic():
-            locked = lock_family_wallet(child.family_id, service.ticket_type_id)
+            service = Service.objects.get(pk=service.pk)
+            locked = lock_wallet(child.family_id, service.ticket_type_id)
+            capped = service.capacity is not None
             if capped:
                 # Serialises the bookings of a capacity-limited service (taken after the wallet,
-                # always in this order, so no deadlock); the count below is read after it.
-                Service.objects.select_for_update().filter(pk=service.pk).first()
+                # always in this order, so no deadlock); its rules and the count below are read
+                # after it.
+                service = Service.objects.select_for_update().get(pk=service.pk)
             # Every rule is checked after the locks: a concurrent request for this family and
             # ticket type waits above, then sees what the first one wrote.
             is_open, serves, closure_reason, already, taken = _day_facts(child, service, day, capped)
@@ -105,7 +111,7 @@ def book_day(child, service, day, *, by, now=None):
                 _refuse("deadline")
             if already:
                 _refuse("already")
-            if capped and taken >= service.capacity:
+            if service.capacity is not None and taken >= service.capacity:
                 _refuse("full")
             if locked.balance < 1:
                 _refuse("no_ticket")
@@ -131,7 +137,7 @@ def cancel_booking(booking, *, by, refund=None, now=None):
     if refund is None and not deadlines.is_before(deadlines.cancel_rule(booking.service), booking.date, now):
         _refuse("cancel_deadline")
     with transaction.atomic():
-        locked = lock_family_wallet(booking.child.family_id, booking.service.ticket_type_id)
+        locked = lock_wallet(booking.child.family_id, booking.service.ticket_type_id)
         current = Booking.objects.select_for_update().get(pk=booking.pk)
         if current.status != Booking.Status.ACTIVE:
             _refuse("not_active")

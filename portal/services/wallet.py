@@ -1,11 +1,11 @@
 """Ticket wallets: every change is one ledger entry, written under a lock on the wallet row."""
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext as _
 
 from portal.models import LedgerEntry, Wallet
-from portal.rawsql import RowLoader
 
 
 class WalletError(Exception):
@@ -17,43 +17,33 @@ def get_wallet(family, ticket_type):
     return wallet
 
 
-def lock_wallets(wallet_ids):
-    """Lock several wallets in primary-key order so two requests can never deadlock."""
-    return {w.pk: w for w in Wallet.objects.select_for_update().filter(pk__in=wallet_ids).order_by("pk")}
-
-
-def lock_wallet(wallet):
-    return Wallet.objects.select_for_update().get(pk=wallet.pk)
-
-
-def lock_family_wallet(family_id, ticket_type_id):
-    """A family's wallet for a ticket type, locked until the caller's transaction ends: one query
-    when it exists (get_wallet then lock_wallet take two); created first when it does not."""
+def lock_wallet(family_id, ticket_type_id):
+    """A family's wallet for a ticket type, locked until the caller's transaction ends (created
+    first if it does not exist): every change of a balance goes through here."""
     if connection.get_autocommit():
-        raise TransactionManagementError("lock_family_wallet() must run inside transaction.atomic.")
-    loader = RowLoader.get(Wallet, "w")
-    qn = connection.ops.quote_name
-    # No join and no ORDER BY (Wallet's Meta.ordering would join family and ticket type): FOR
-    # UPDATE would lock those rows too. Written out for the reason given in RowLoader.
-    sql = (f"SELECT {loader.columns} FROM {qn(Wallet._meta.db_table)} w "
-           f"WHERE w.{qn('family_id')} = %s AND w.{qn('ticket_type_id')} = %s"
-           + (" FOR UPDATE" if connection.features.has_select_for_update else ""))
-    locked = loader.fetch_one(sql, [family_id, ticket_type_id])
-    if locked is None:
+        raise TransactionManagementError("lock_wallet() must run inside transaction.atomic.")
+    # of=("self",) and no ordering: Wallet's Meta.ordering would join family and ticket type,
+    # and FOR UPDATE would lock their rows too.
+    wallets = Wallet.objects.select_for_update(of=("self",)).order_by()
+    try:
+        return wallets.get(family_id=family_id, ticket_type_id=ticket_type_id)
+    except Wallet.DoesNotExist:
         # get_or_create survives a concurrent creation (unique family + ticket type).
         Wallet.objects.get_or_create(family_id=family_id, ticket_type_id=ticket_type_id)
-        locked = loader.fetch_one(sql, [family_id, ticket_type_id])
-    return locked
+        return wallets.get(family_id=family_id, ticket_type_id=ticket_type_id)
 
 
 def apply_entry(locked_wallet, quantity, kind, *, reason="", by=None, agent=None, booking=None):
-    """Append one entry to a wallet the caller has locked, keeping the cached balance in step."""
+    """Append one entry to a wallet the caller has locked (lock_wallet), and move the cached
+    balance by the same quantity. The balance is changed in the database (balance + quantity),
+    never written from what was read: if a path ever forgot the lock, the CHECK (balance >= 0)
+    would still refuse the second of two debits instead of losing one."""
     if locked_wallet.balance + quantity < 0:
         raise WalletError(_("Solde insuffisant : il reste %(n)d ticket(s).") % {"n": locked_wallet.balance})
     entry = LedgerEntry.objects.create(wallet=locked_wallet, kind=kind, quantity=quantity, reason=reason,
                                        by=by, agent=agent, booking=booking)
+    Wallet.objects.filter(pk=locked_wallet.pk).update(balance=F("balance") + quantity)
     locked_wallet.balance += quantity
-    Wallet.objects.filter(pk=locked_wallet.pk).update(balance=locked_wallet.balance)
     return entry
 
 
@@ -68,7 +58,7 @@ def credit_tickets(wallet, quantity, reason, *, by, kind=LedgerEntry.Kind.ADJUST
     if kind == LedgerEntry.Kind.ADJUSTMENT and not reason.strip():
         raise WalletError(_("Indiquez le motif."))
     with transaction.atomic():
-        locked = lock_wallet(wallet)
+        locked = lock_wallet(wallet.family_id, wallet.ticket_type_id)
         agent = by if kind == LedgerEntry.Kind.ADJUSTMENT else None
         entry = apply_entry(locked, quantity, kind, reason=reason.strip(), by=by, agent=agent)
     wallet.balance = locked.balance
@@ -81,7 +71,7 @@ def debit_tickets(wallet, quantity, reason, *, by, kind=LedgerEntry.Kind.ADJUSTM
     if not reason.strip():
         raise WalletError(_("Indiquez le motif."))
     with transaction.atomic():
-        locked = lock_wallet(wallet)
+        locked = lock_wallet(wallet.family_id, wallet.ticket_type_id)
         entry = apply_entry(locked, -quantity, kind, reason=reason.strip(), by=by, agent=by)
     wallet.balance = locked.balance
     return entry

@@ -12,6 +12,7 @@ from portal.services.booking import (
     book_pattern,
     cancel_booking,
     pattern_preview,
+    refusal_message,
 )
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
@@ -375,3 +376,26 @@ def test_a_cancellation_is_saved_through_the_model_so_post_save_listeners_see_it
     finally:
         post_save.disconnect(listener, sender=Booking)
     assert seen == [(booking.pk, "cancelled")]
+
+
+def test_a_deadline_changed_on_another_worker_between_preview_and_pattern_is_obeyed(dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 3)
+    args = (dupont["children"], [canteen], [0], MONDAY, MONDAY)
+    assert pattern_preview(*args, now=NOW)["days"] == 1  # the planning's display cache holds the service
+    # Another worker saves a deadline ten days ahead: this process's display cache never hears of
+    # it (no Redis, or a data migration without signals).
+    Service.objects.filter(pk=canteen.pk).update(booking_days=10)
+    stored = Service.objects.get(pk=canteen.pk)
+    assert refused_code(dupont["child"], stored, MONDAY, dupont["user"]) == "deadline"
+    result = book_pattern(*args, by=dupont["user"], now=NOW)
+    assert result.booked == []
+    assert [message for *_cell, message in result.refused] == [refusal_message("deadline")]
+    wallet.refresh_from_db()
+    assert wallet.balance == 3
+
+
+def test_book_day_obeys_the_stored_deadline_not_the_callers_instance(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 3)
+    Service.objects.filter(pk=canteen.pk).update(booking_days=10)
+    assert canteen.booking_days == 2  # the caller's instance still says two days
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "deadline"

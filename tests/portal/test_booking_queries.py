@@ -9,11 +9,12 @@ from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
 
 pytestmark = pytest.mark.django_db
 
-# Inside the test's transaction, book_day's atomic block is a savepoint: SAVEPOINT, the wallet
-# locked, every rule read in one query, the booking, the ledger entry, the balance, RELEASE.
-BOOKING_QUERIES = 7
+# Inside the test's transaction, book_day's atomic block is a savepoint: SAVEPOINT, the service's
+# row (its rules, never the caller's instance), the wallet locked, every other rule read in one
+# query, the booking, the ledger entry, the balance, RELEASE.
+BOOKING_QUERIES = 8
 # A capacity-limited service adds the lock of its row (the day's count joins the rules' query).
-CAPPED_BOOKING_QUERIES = 8
+CAPPED_BOOKING_QUERIES = 9
 # SAVEPOINT, the wallet locked, the booking locked, its UPDATE (a save(), so post_save
 # listeners see it), the ledger entry, the balance, RELEASE.
 CANCEL_QUERIES = 7
@@ -35,13 +36,13 @@ def test_one_booking_of_a_capacity_limited_service_runs_a_pinned_number_of_queri
         book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
     sql = [q["sql"] for q in captured.captured_queries]
     # Lock order: the wallet, then the service, then the day's count (read after both locks).
-    assert "portal_wallet" in sql[1] and "portal_service" in sql[2] and "COUNT(*)" in sql[3]
+    assert "portal_wallet" in sql[2] and "portal_service" in sql[3] and "COUNT(*)" in sql[4]
 
 
 def test_a_refused_booking_stops_after_reading_the_rules(dupont, canteen, meal, django_assert_num_queries):
     give_tickets(dupont["family"], meal, 0)
-    # SAVEPOINT, the wallet, the rules, ROLLBACK TO SAVEPOINT, RELEASE.
-    with django_assert_num_queries(5), pytest.raises(BookingRefused) as exc:
+    # SAVEPOINT, the service, the wallet, the rules, ROLLBACK TO SAVEPOINT, RELEASE.
+    with django_assert_num_queries(6), pytest.raises(BookingRefused) as exc:
         book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
     assert exc.value.code == "no_ticket"
 

@@ -139,3 +139,80 @@ def test_concurrent_cancel_and_book_of_the_same_day_keep_ledger_and_bookings_con
             cancel_booking(leftover, by=dupont["user"], now=NOW)
     assert Wallet.objects.get(pk=wallet.pk).balance == 1
     call_command("check_wallets")
+
+
+def test_the_agents_debit_holds_the_wallet_row_until_it_commits(dupont, meal, agent):
+    """Another connection cannot lock the wallet while an agent's debit is writing it: take away
+    select_for_update from lock_wallet and this fails."""
+    from unittest import mock
+
+    from django.db import DatabaseError, transaction
+
+    from portal.services import wallet as wallets
+
+    wallet = give_tickets(dupont["family"], meal, 2)
+    seen = []
+
+    def other_connection_tries_the_lock():
+        try:
+            with transaction.atomic():
+                Wallet.objects.select_for_update(nowait=True).order_by().get(pk=wallet.pk)
+            seen.append("free")
+        except DatabaseError:
+            seen.append("locked")
+        finally:
+            connections.close_all()
+
+    real = wallets.apply_entry
+
+    def probe(*args, **kwargs):
+        thread = threading.Thread(target=other_connection_tries_the_lock)
+        thread.start()
+        thread.join()
+        return real(*args, **kwargs)
+
+    with mock.patch.object(wallets, "apply_entry", side_effect=probe):
+        wallets.debit_tickets(wallet, 1, "Pénalité", by=agent)
+    assert seen == ["locked"]
+    wallet.refresh_from_db()
+    assert wallet.balance == 1
+
+
+def test_agent_debits_racing_bookings_never_spend_a_ticket_twice(dupont, every_day_service, meal, agent):
+    from portal.services.wallet import WalletError, debit_tickets
+
+    wallet = give_tickets(dupont["family"], meal, 10)
+    days, day = [], MONDAY
+    while len(days) < 20:
+        if deadlines.public_holiday_name(day) is None:
+            days.append(day)
+        day += datetime.timedelta(days=1)
+
+    def debit(_index):
+        try:
+            debit_tickets(Wallet.objects.get(pk=wallet.pk), 1, "Pénalité", by=agent)
+            return "ok"
+        except WalletError:
+            return "no_ticket"
+
+    tasks = [(try_book, (dupont["child"].pk, every_day_service.pk, d, dupont["user"])) for d in days]
+    tasks += [(debit, (i,)) for i in range(20)]
+    results = run_concurrently(lambda func, args: func(*args), tasks)
+    assert results.count("ok") == 10
+    assert results.count("no_ticket") == 30
+    wallet.refresh_from_db()
+    assert wallet.balance == 0
+    assert sum(LedgerEntry.objects.filter(wallet=wallet).values_list("quantity", flat=True)) == 0
+    call_command("check_wallets")
+
+
+def test_the_database_refuses_to_edit_or_delete_a_ledger_entry(dupont, meal):
+    from django.db import IntegrityError, transaction
+
+    wallet = give_tickets(dupont["family"], meal, 3)
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    for sql in (f"UPDATE {table} SET quantity = 30", f"DELETE FROM {table}"):
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert list(LedgerEntry.objects.filter(wallet=wallet).values_list("quantity", flat=True)) == [3]

@@ -76,3 +76,20 @@ def test_one_wallet_per_family_and_ticket_type(dupont, meal):
     assert get_wallet(dupont["family"], meal) == get_wallet(dupont["family"], meal)
     with pytest.raises(IntegrityError), transaction.atomic():
         Wallet.objects.create(family=dupont["family"], ticket_type=meal)
+
+
+def test_a_debit_from_a_stale_read_of_the_wallet_is_refused_by_the_database(dupont, meal, agent):
+    # A path that forgot the lock holds a wallet read before another debit committed: the balance
+    # is moved in the database (balance - 1), so the CHECK refuses it instead of the debit
+    # overwriting the other one.
+    from portal.services.wallet import apply_entry
+
+    wallet = get_wallet(dupont["family"], meal)
+    credit_tickets(wallet, 1, "Achat", by=agent)
+    stale = Wallet.objects.get(pk=wallet.pk)
+    debit_tickets(wallet, 1, "Pénalité", by=agent)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        apply_entry(stale, -1, LedgerEntry.Kind.BOOKING, reason="Cantine")
+    wallet.refresh_from_db()
+    assert wallet.balance == 0
+    assert sum(e.quantity for e in wallet.entries.all()) == 0

@@ -12,7 +12,7 @@ from portal.models import (
 from portal.models.payment import euros
 from portal.payments import ProviderError
 from portal.services import audit
-from portal.services.wallet import apply_entry, lock_family_wallet
+from portal.services.wallet import apply_entry, lock_wallet
 
 from . import PaymentError
 from .purchases import provider_for
@@ -34,7 +34,7 @@ def refund_purchase(purchase, quantity, reason, *, by, amount_cents=None):
         if quantity > p.quantity - p.refunded_quantity:
             raise PaymentError(_("Ce paiement ne compte plus que %(n)d ticket(s) remboursable(s).")
                                % {"n": p.quantity - p.refunded_quantity})
-        wallet = lock_family_wallet(p.family_id, p.ticket_type_id)
+        wallet = lock_wallet(p.family_id, p.ticket_type_id)
         if quantity > wallet.balance:
             raise PaymentError(_("Le porte-monnaie ne contient que %(n)d ticket(s) : impossible d’en "
                                  "retirer %(q)d.") % {"n": wallet.balance, "q": quantity})
@@ -80,7 +80,7 @@ def record_provider_refund(charge):
         new_cents = min(int(charge.get("amount_refunded") or 0), p.amount_cents) - p.refunded_cents
         if new_cents <= 0:
             return None  # already recorded (e.g. the refund was made from Préau)
-        wallet = lock_family_wallet(p.family_id, p.ticket_type_id)
+        wallet = lock_wallet(p.family_id, p.ticket_type_id)
         tickets = min(new_cents // p.unit_cents if p.unit_cents else 0, p.quantity - p.refunded_quantity,
                       wallet.balance)
         refund = Refund.objects.create(purchase=p, quantity=tickets, amount_cents=new_cents,
