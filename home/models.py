@@ -40,6 +40,12 @@ class TownSettings(BaseSiteSetting):
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_("Par achat. Les tickets achetés en trop ne sont pas remboursés."),
     )
+    default_tariff_bracket = models.ForeignKey(
+        "portal.TariffBracket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("tranche tarifaire par défaut"),
+        help_text=_("Appliquée aux familles dont la mairie n’a pas encore fixé la tranche. Vide : "
+                    "ces familles ne peuvent pas acheter de tickets."),
+    )
 
     panels = [
         MultiFieldPanel([FieldPanel("town_name"), FieldPanel("town_hall_address"),
@@ -50,6 +56,7 @@ class TownSettings(BaseSiteSetting):
         FieldPanel("receipt_header"),
         FieldRowPanel([FieldPanel("purchase_min_quantity"), FieldPanel("purchase_max_quantity")],
                       heading=_("Achat de tickets en ligne")),
+        FieldPanel("default_tariff_bracket"),
     ]
 
     class Meta:

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -23,7 +24,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from portal.forms import ReasonForm
+from portal.forms import IsoDateInput, ReasonForm
 from portal.models import (
     AuditLog,
     Child,
@@ -35,7 +36,9 @@ from portal.models import (
 )
 from portal.services import accounts, dossier
 from portal.services.access import HEALTH_PERMISSION, REVIEW_PERMISSION
-from portal.services.dossier import FAMILY_EDIT_FIELDS
+from portal.services.dossier import FAMILY_EDIT_FIELDS, TARIFF_FIELDS
+from portal.services.payments import purchases
+from portal.views.family import private_file_response
 
 # Families ------------------------------------------------------------------------------------
 
@@ -51,7 +54,27 @@ class FamilyFilterSet(WagtailFilterSet):
         fields = ["status"]
 
 
-class FamilyCreateForm(WagtailAdminModelForm):
+class FamilyEditForm(WagtailAdminModelForm):
+    def clean_quotient_document(self):
+        upload = self.cleaned_data.get("quotient_document")
+        if upload and hasattr(upload, "content_type"):
+            dossier.validate_upload(upload)
+        return upload
+
+
+class TariffForm(forms.ModelForm):
+    """The tariff part of the family, set from the file review."""
+
+    class Meta:
+        model = Family
+        fields = list(TARIFF_FIELDS)
+        # A plain file input: the clearable one links to the file, and private files have no URL.
+        widgets = {"quotient_date": IsoDateInput(), "quotient_document": forms.FileInput()}
+
+    clean_quotient_document = FamilyEditForm.clean_quotient_document
+
+
+class FamilyCreateForm(FamilyEditForm):
     """An agent types the family and its guardians; the guardians then get an invitation."""
 
     guardian1_email = forms.EmailField(label=_("E-mail du premier responsable"))
@@ -63,7 +86,7 @@ class FamilyCreateForm(WagtailAdminModelForm):
 
     class Meta:
         model = Family
-        fields = ["name", "address", "postcode", "city", "phone"]
+        fields = ["name", "address", "postcode", "city", "phone", *TARIFF_FIELDS]
 
     def clean(self):
         data = super().clean()
@@ -95,10 +118,15 @@ class GuardianForm(forms.Form):
 
 class FamilyCreateView(generic.CreateView):
     def save_instance(self):
-        data = {k: v for k, v in self.form.cleaned_data.items() if not k.startswith("guardian")}
+        data = {k: v for k, v in self.form.cleaned_data.items()
+                if not k.startswith("guardian") and k not in TARIFF_FIELDS}
         name = data.pop("name")
-        return accounts.create_family(name=name, guardians=self.form.guardians(),
-                                      by=self.request.user, **data)
+        family = accounts.create_family(name=name, guardians=self.form.guardians(),
+                                        by=self.request.user, **data)
+        tariff = {k: self.form.cleaned_data[k] for k in TARIFF_FIELDS}
+        if any(tariff.values()):
+            dossier.update_family(family, tariff, by=self.request.user, by_agent=True)
+        return family
 
     def get_success_message(self, instance):
         return _t("Famille « %(name)s » créée : l’invitation est envoyée à %(emails)s.") % {
@@ -111,7 +139,7 @@ class FamilyCreateView(generic.CreateView):
 
 class FamilyEditView(generic.EditView):
     def save_instance(self):
-        fields = [f for f in FAMILY_EDIT_FIELDS if f in self.form.cleaned_data]
+        fields = [f for f in FAMILY_EDIT_FIELDS + TARIFF_FIELDS if f in self.form.cleaned_data]
         try:
             return dossier.update_family(self.object, self.form.cleaned_data, by=self.request.user,
                                          fields=fields, by_agent=True)
@@ -146,6 +174,13 @@ def guardians_column(family):
     return ", ".join(g.email for g in family.guardians.all())
 
 
+TARIFF_PANEL = MultiFieldPanel([
+    FieldPanel("tariff_bracket"),
+    FieldRowPanel([FieldPanel("quotient"), FieldPanel("quotient_date")]),
+    FieldPanel("quotient_document", widget=forms.FileInput()),
+], heading=_("Tarif (quotient familial)"))
+
+
 class FamilyViewSet(ModelViewSet):
     model = Family
     icon = "group"
@@ -177,6 +212,7 @@ class FamilyViewSet(ModelViewSet):
                         heading=_("Adresse")),
         FieldRowPanel([FieldPanel("phone"), FieldPanel("phone_secondary")]),
         FieldPanel("email_news"),
+        TARIFF_PANEL,
     ]
 
     create_panels = [
@@ -193,7 +229,11 @@ class FamilyViewSet(ModelViewSet):
                                                                  FieldPanel("city")])],
                         heading=_("Adresse")),
         FieldPanel("phone"),
+        TARIFF_PANEL,
     ]
+
+    def get_edit_handler(self):
+        return ObjectList(self.panels, base_form_class=FamilyEditForm).bind_to_model(Family)
 
     @cached_property
     def _create_handler(self):
@@ -212,7 +252,17 @@ class FamilyViewSet(ModelViewSet):
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("<int:pk>/dossier/", self.review_view, name="review"),
+            path("<int:pk>/quotient/", quotient_document_view, name="quotient_document"),
         ]
+
+
+def quotient_document_view(request, pk):
+    if not request.user.has_perm(REVIEW_PERMISSION):
+        raise PermissionDenied
+    family = get_object_or_404(Family, pk=pk)
+    if not family.quotient_document:
+        raise Http404
+    return private_file_response(family.quotient_document, _t("quotient-familial"))
 
 
 class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
@@ -222,7 +272,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "folder-open-inverse"
     viewset = None
     ACTIONS = ("accept", "refuse", "validate", "suspend", "reactivate", "invite", "reset",
-               "add_guardian")
+               "add_guardian", "tariff")
 
     def dispatch(self, request, pk):
         if not request.user.has_perm(REVIEW_PERMISSION):
@@ -253,6 +303,8 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
             audit=family.audit_entries.select_related("actor")[:50],
             can_see_health=self.request.user.has_perm(HEALTH_PERMISSION),
             reason_form=kwargs.get("reason_form") or ReasonForm(),
+            tariff_form=TariffForm(instance=family),
+            price_bracket=family.tariff_bracket or purchases.town_default_bracket(),
             **kwargs,
         )
 
@@ -308,6 +360,14 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
         user = accounts.add_guardian(self.family, by=request.user, **form.cleaned_data)
         return _t("%(email)s est responsable de la famille ; l’invitation lui est envoyée.") % {
             "email": user.email}
+
+    def do_tariff(self, request):
+        form = TariffForm(request.POST, request.FILES, instance=Family.objects.get(pk=self.family.pk))
+        if not form.is_valid():
+            raise dossier.DossierError(" ".join(e for errors in form.errors.values() for e in errors))
+        family = dossier.update_family(self.family, form.cleaned_data, by=request.user,
+                                       fields=list(TARIFF_FIELDS), by_agent=True)
+        return _t("Tarif enregistré : %(bracket)s.") % {"bracket": family.tariff_bracket}
 
     def do_reset(self, request):
         user = get_object_or_404(self.family.guardians, pk=request.POST.get("user") or 0)

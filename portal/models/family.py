@@ -76,7 +76,15 @@ class Family(models.Model):
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     tariff_bracket = models.ForeignKey("portal.TariffBracket", on_delete=models.SET_NULL, null=True,
                                        blank=True, related_name="families",
-                                       verbose_name=_("tranche tarifaire"))
+                                       verbose_name=_("tranche tarifaire"),
+                                       help_text=_("Vide : la tranche choisie d’après le quotient, "
+                                                   "sinon la tranche par défaut de la commune."))
+    # The quotient familial and its proof (CAF/MSA attestation), set by agents only.
+    quotient = models.PositiveIntegerField(_("quotient familial"), null=True, blank=True)
+    quotient_date = models.DateField(_("date du justificatif"), null=True, blank=True)
+    quotient_document = models.FileField(_("justificatif du quotient familial"), blank=True,
+                                         upload_to="quotient/%Y", storage=private_storage,
+                                         max_length=255)
 
     class Meta:
         verbose_name = _("famille")

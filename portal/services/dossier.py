@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -21,6 +22,7 @@ from portal.models import (
     FileRequirement,
     RegulationAcceptance,
     SchoolYear,
+    TariffBracket,
 )
 
 from .audit import changed, record_action, snapshot
@@ -42,6 +44,7 @@ CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_class
                 "allergies", "has_pai", "pai_document", "photo_consent")
 FAMILY_EDIT_FIELDS = ("name", "address", "postcode", "city", "phone", "phone_secondary",
                       "email_reminders", "email_news")
+TARIFF_FIELDS = ("tariff_bracket", "quotient", "quotient_date", "quotient_document")
 
 
 class DossierError(Exception):
@@ -368,16 +371,35 @@ def reactivate_family(family, *, by):
     return family
 
 
+def bracket_for_quotient(quotient):
+    """The tariff bracket whose range holds this quotient familial, or None."""
+    return (TariffBracket.objects.filter(quotient_min__lte=quotient)
+            .filter(Q(quotient_max__isnull=True) | Q(quotient_max__gte=quotient))
+            .order_by("-quotient_min").first())
+
+
 @transaction.atomic
 def update_family(family, data, *, by, fields=None, by_agent=False):
-    """Apply edited values (a dict) to the family and log what changed."""
-    fields = [f for f in (fields or list(data)) if f in FAMILY_EDIT_FIELDS]
+    """Apply edited values (a dict, as a form cleans them) to the family and log what changed.
+    Only agents set the tariff: bracket, quotient familial, its proof and date; a quotient
+    without a bracket chooses the bracket whose range holds it."""
+    allowed = FAMILY_EDIT_FIELDS + (TARIFF_FIELDS if by_agent else ())
+    fields = [f for f in (fields or list(data)) if f in allowed]
     family = _locked_family(family)
     if not by_agent:
         _editable(family)
     before = snapshot(family, fields)
     for name in fields:
-        setattr(family, name, data[name])
+        value = data[name]
+        if name == "quotient_document" and hasattr(value, "content_type"):
+            validate_upload(value)
+            value.name = f"quotient-famille-{family.pk}{os.path.splitext(value.name)[1].lower()}"
+        Family._meta.get_field(name).save_form_data(family, value)
+    if "tariff_bracket" in fields and not data["tariff_bracket"] and family.quotient is not None:
+        family.tariff_bracket = bracket_for_quotient(family.quotient)
+        if family.tariff_bracket is None:
+            raise DossierError(_("Aucune tranche tarifaire ne correspond au quotient %(q)s : "
+                                 "choisissez la tranche.") % {"q": family.quotient})
     family.full_clean()
     family.save()
     old, new = changed(before, snapshot(family, fields))

@@ -2,8 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from portal.models import LedgerEntry, Price, Service, TicketType, Wallet
+from portal.models import LedgerEntry, Service, TicketType, Wallet
 from portal.services.access import access_family
+from portal.services.payments import purchases
 
 
 @login_required
@@ -12,10 +13,8 @@ def wallet_page(request):
     wallets = {w.ticket_type_id: w for w in Wallet.objects.filter(family=family)}
     used_types = TicketType.objects.filter(pk__in=Service.objects.values("ticket_type")) | \
         TicketType.objects.filter(pk__in=list(wallets))
-    prices = {}
-    if family.tariff_bracket_id:
-        prices = {p.ticket_type_id: f"{p.unit_cents // 100},{p.unit_cents % 100:02d} €"
-                  for p in Price.objects.filter(bracket=family.tariff_bracket_id)}
+    prices = {type_id: f"{cents // 100},{cents % 100:02d} €"
+              for type_id, cents in purchases.prices(family).items()}
     balances = [{"ticket_type": t, "balance": wallets[t.pk].balance if t.pk in wallets else 0,
                  "unit_price": prices.get(t.pk)} for t in used_types.distinct().order_by("name")]
     entries = (LedgerEntry.objects.filter(wallet__family=family)

@@ -42,23 +42,42 @@ def quantity_limits():
     return town.purchase_min_quantity, max(town.purchase_min_quantity, town.purchase_max_quantity)
 
 
+def bracket_id(family):
+    """The family's tariff bracket, else the town's default one; None: the family has no price."""
+    if family.tariff_bracket_id:
+        return family.tariff_bracket_id
+    town = town_settings()
+    return town.default_tariff_bracket_id if town is not None else None
+
+
+def town_default_bracket():
+    town = town_settings()
+    return town.default_tariff_bracket if town is not None else None
+
+
 def unit_price(family, ticket_type):
     """The family's price for one ticket, in cents, or None if its bracket has no price."""
-    if not family.tariff_bracket_id:
+    bracket = bracket_id(family)
+    if bracket is None:
         return None
-    price = Price.objects.filter(ticket_type=ticket_type, bracket_id=family.tariff_bracket_id).first()
+    price = Price.objects.filter(ticket_type=ticket_type, bracket_id=bracket).first()
     return price.unit_cents if price else None
+
+
+def prices(family):
+    """{ticket_type_id: unit_cents} for the family's bracket."""
+    bracket = bracket_id(family)
+    if bracket is None:
+        return {}
+    return dict(Price.objects.filter(bracket_id=bracket).values_list("ticket_type_id", "unit_cents"))
 
 
 def buyable_ticket_types(family):
     """[(ticket_type, unit_cents)] the family's children's services consume and that have a price."""
     school_ids = Child.objects.filter(family=family).values("school_id")
     types = TicketType.objects.filter(services__schools__in=school_ids).distinct().order_by("name")
-    prices = {}
-    if family.tariff_bracket_id:
-        prices = dict(Price.objects.filter(bracket_id=family.tariff_bracket_id)
-                      .values_list("ticket_type_id", "unit_cents"))
-    return [(t, prices[t.pk]) for t in types if t.pk in prices]
+    unit_cents = prices(family)
+    return [(t, unit_cents[t.pk]) for t in types if t.pk in unit_cents]
 
 
 def _next_holiday_start(today, horizon):
