@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('home', '0003_site_groups'),
-        ('portal', '0010_family_quotient'),
+        ('portal', '0011_family_quotient'),
     ]
 
     operations = [

@@ -187,7 +187,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Wagtail
 WAGTAIL_SITE_NAME = "Préau"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-# On PostgreSQL, French stemming: « menu » finds « Menus », « tutoriel » finds « Tutoriels ».
+# On PostgreSQL, French stemming: « cantines » finds « cantine », « tutoriel » finds « Tutoriels ».
 # After changing it, rebuild the index: `manage.py update_index`.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database",
                                       "SEARCH_CONFIG": "french"}}

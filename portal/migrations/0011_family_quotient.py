@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0009_agents_planning_permissions'),
+        ('portal', '0010_ledger_append_only'),
     ]
 
     operations = [
