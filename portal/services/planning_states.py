@@ -7,6 +7,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.cache import display_cache
 from portal.models import Closure, Service
@@ -64,7 +65,8 @@ STATE_LABELS = {
     "full": _("Complet"),
     "no_ticket": _("Pas de ticket"),
     "available": _("Disponible"),
-    "booked": _("Réservé"),
+    # « Réservé » also labels family-only menus (restricted): a context keeps them apart.
+    "booked": pgettext_lazy("planning day", "Réservé"),
     "locked": _("Réservé, non annulable"),
 }
 

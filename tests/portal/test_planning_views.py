@@ -441,3 +441,15 @@ def test_names_in_the_grid_are_escaped_once(logged_dupont, dupont, canteen, meal
     html = logged_dupont.get(planning_url()).content.decode()
     assert 'aria-label="Réserver Cantine &amp; goûter &lt;bio&gt; le lundi 14 septembre pour Léa"' in html
     assert "&amp;amp;" not in html and "<bio>" not in html
+
+
+def test_the_planning_in_english_says_booked_not_the_menus_restricted(logged_dupont, dupont, canteen,
+                                                                      meal):
+    from portal.services.booking import book_day
+
+    give_tickets(dupont["family"], meal, 2)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    html = logged_dupont.get(planning_url(), headers={"accept-language": "en"}).content.decode()
+    assert 'lang="en"' in html
+    assert "Booked" in html and "Available" in html
+    assert "Restricted" not in html and "Réservé" not in html
