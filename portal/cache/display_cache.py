@@ -42,6 +42,15 @@ def shared():
 CAPACITY = "capacity"
 
 
+# Part of every cached value's key and of every kept page's versions: `manage.py bump_caches`
+# bumps it after a change no signal saw (a SQL fix, a data migration, a queryset update()).
+EVERYTHING = "everything"
+
+
+def bump_everything():
+    bump(EVERYTHING)
+
+
 def family_namespace(family_id):
     return f"family:{family_id}"
 
@@ -143,7 +152,7 @@ LOCAL_MAX = 512
 
 def cached(namespaces, key, compute):
     """compute() once per version of the namespaces; `key` says what else the value depends on."""
-    found = versions(*namespaces)
+    found = versions(EVERYTHING, *namespaces)
     if found is None:
         return compute()
     full_key = f"{PREFIX}{key}:" + ":".join(str(v) for v in found)

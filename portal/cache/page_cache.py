@@ -45,7 +45,8 @@ _size = 0  # bytes held in _pages
 _lock = threading.Lock()
 
 
-def _usable(request):
+def usable(request):
+    """Whether this request's page may be kept and served again."""
     return display_cache.shared() and request.method == "GET" and not request.htmx
 
 
@@ -60,7 +61,7 @@ def _has_messages(request):
 
 def cached_response(request):
     """The stored page for this user, URL and language if it is still exact, else None."""
-    if not _usable(request):
+    if not usable(request):
         return None
     key = _key(request)
     entry = _pages.get(key)
@@ -79,7 +80,7 @@ def cached_response(request):
 def store(request, response, versions, planning):
     """Keep `response` for this user, URL and language. `versions` were read before the data
     of `planning`, the day states it shows (None: unknown, Redis unreachable)."""
-    if (versions is None or not _usable(request) or response.status_code != 200
+    if (versions is None or not usable(request) or response.status_code != 200
             or _has_messages(request)):
         return
     if not planning.capped:  # no capacity-limited service shown: others' bookings don't matter

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.money import euros
+
 from .family import Family
 from .service import TicketType
 from .wallet import LedgerEntry
@@ -99,13 +101,6 @@ class Purchase(models.Model):
     @property
     def unit_display(self):
         return euros(self.unit_cents)
-
-
-def euros(cents):
-    """1234 → '12,34 €' (French formatting, never through float)."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100},{cents % 100:02d} €"
 
 
 class StripeEvent(models.Model):

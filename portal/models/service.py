@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.money import euros
+
 from .family import School
 
 WEEKDAY_CHOICES = [
@@ -59,7 +61,7 @@ class Price(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.ticket_type} — {self.bracket} : {self.unit_cents / 100:.2f} €".replace(".", ",")
+        return f"{self.ticket_type} — {self.bracket} : {euros(self.unit_cents)}"
 
 
 class DeadlineKind(models.TextChoices):

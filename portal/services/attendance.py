@@ -26,7 +26,7 @@ from portal.models import (
     Service,
     Wallet,
 )
-from portal.models.payment import euros
+from portal.money import euros
 
 from . import audit, deadlines, planning_states
 

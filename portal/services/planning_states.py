@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.cache import display_cache
-from portal.models import Closure, Service
+from portal.models import Closure, Family, Service
 from portal.rawsql import RowLoader
 
 from . import dossier
@@ -53,7 +53,9 @@ def family_bookings_open(family):
     requirements change (it depends on the date through the current school year)."""
     return display_cache.cached(
         (display_cache.PLANNING, display_cache.family_namespace(family.pk)),
-        f"open:{family.pk}:{timezone.localdate()}", lambda: dossier.bookings_open(family))
+        f"open:{family.pk}:{timezone.localdate()}",
+        # From the family's row, read after the counters: the caller's instance may be older.
+        lambda: dossier.bookings_open(Family.objects.get(pk=family.pk)))
 
 
 STATE_LABELS = {

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from portal.models import DemoCheckoutSession, Purchase, Receipt, Wallet
-from portal.models.payment import euros
+from portal.money import euros
 from portal.payments import ProviderError, demo, get_provider
 from portal.services.access import access_family, access_paid_purchase, access_purchase_by_token
 from portal.services.payments import PaymentError, purchases, receipts, webhook

@@ -68,18 +68,26 @@ def page_versions(user, children):
     """One cache round trip for every version counter the planning page shows (page_cache)."""
     families = sorted({c.family_id for c in children})
     return display_cache.same_versions(
-        display_cache.PLANNING, display_cache.TOWN, display_cache.CAPACITY,
+        display_cache.EVERYTHING, display_cache.PLANNING, display_cache.TOWN, display_cache.CAPACITY,
         display_cache.user_namespace(user.pk),
         *(display_cache.family_namespace(f) for f in families),
         *(display_cache.wallet_namespace(f) for f in families),
         *(display_cache.child_namespace(c.pk) for c in children))
 
 
-def _render_month(request, children, year, month, scope):
+def _render_month(request, load_children, year, month, scope):
+    """The page's counters are read before anything it shows: the children are looked up once
+    to know which counters, then, if the page is to be kept (page_cache), read again with their
+    family after them. A change committed in between (an agent suspending the family) is then
+    either in the page or newer than its counters, never kept under them."""
+    children = load_children()
     with page_versions(request.user, children) as versions:
-        context = planning_context(request, children, year, month, scope)
+        shown = load_children() if page_cache.usable(request) else children
+        context = planning_context(request, shown, year, month, scope)
         response = render(request, "portal/planning.html", context)
-    if children:  # a family without children has no counter that a new child would bump
+    # A family without children has no counter that a new child would bump; a child added or
+    # moved in between has no counter in `versions`.
+    if shown and [c.pk for c in shown] == [c.pk for c in children]:
         page_cache.store(request, response, versions, context["planning"])
     return response
 
@@ -89,16 +97,16 @@ def family_month(request):
     if (response := page_cache.cached_response(request)) is not None:
         return response
     year, month = parse_month(request.GET.get("mois"))
-    return _render_month(request, access_children(request.user), year, month, "family")
+    return _render_month(request, lambda: access_children(request.user), year, month, "family")
 
 
 @login_required
 def child_month(request, child_id):
     if (response := page_cache.cached_response(request)) is not None:
         return response
-    child = access_child(request.user, child_id)
     year, month = parse_month(request.GET.get("mois"))
-    return _render_month(request, [child], year, month, f"child:{child.pk}")
+    return _render_month(request, lambda: [access_child(request.user, child_id)], year, month,
+                         f"child:{child_id}")
 
 
 def _parse_cell(value):

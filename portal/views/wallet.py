@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from portal.models import LedgerEntry, Service, TicketType, Wallet
+from portal.money import euros
 from portal.services.access import access_family
 from portal.services.payments import purchases
 
@@ -13,8 +14,7 @@ def wallet_page(request):
     wallets = {w.ticket_type_id: w for w in Wallet.objects.filter(family=family)}
     used_types = TicketType.objects.filter(pk__in=Service.objects.values("ticket_type")) | \
         TicketType.objects.filter(pk__in=list(wallets))
-    prices = {type_id: f"{cents // 100},{cents % 100:02d} €"
-              for type_id, cents in purchases.prices(family).items()}
+    prices = {type_id: euros(cents) for type_id, cents in purchases.prices(family).items()}
     balances = [{"ticket_type": t, "balance": wallets[t.pk].balance if t.pk in wallets else 0,
                  "unit_price": prices.get(t.pk)} for t in used_types.distinct().order_by("name")]
     entries = (LedgerEntry.objects.filter(wallet__family=family)

@@ -13,7 +13,7 @@ from portal.models import (
     Receipt,
     ReceiptCounter,
 )
-from portal.models.payment import euros
+from portal.money import euros
 from portal.services import deadlines
 from portal.services.mail import absolute_url
 from portal.services.town import town_settings

@@ -9,7 +9,7 @@ from portal.models import (
     Purchase,
     Refund,
 )
-from portal.models.payment import euros
+from portal.money import euros
 from portal.payments import ProviderError
 from portal.services import audit
 from portal.services.wallet import apply_entry, lock_wallet

@@ -12,7 +12,7 @@ from portal.models import (
     Receipt,
     Refund,
 )
-from portal.models.payment import euros
+from portal.money import euros
 from portal.services import deadlines
 
 

@@ -16,7 +16,7 @@ from portal.models import (
     Purchase,
     StripeEvent,
 )
-from portal.models.payment import euros
+from portal.money import euros
 from portal.payments import get_provider
 from portal.services import audit
 from portal.services.mail import absolute_url
