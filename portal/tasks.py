@@ -20,4 +20,5 @@ def reconcile_payments(days=3):
     for problem in report["problems"]:
         logger.warning("Payment reconciliation: %s", problem)
     return {"checked": report["checked"], "credited": report["credited"], "expired": report["expired"],
+            "refunded": report["refunded"],
             "problems": [str(p) for p in report["problems"]]}

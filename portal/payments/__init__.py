@@ -24,6 +24,8 @@ class CheckoutSession:
     currency: str = ""
     payment_id: str | None = None
     created: int | None = None
+    # What the provider says was refunded on the payment, when it said (reconciliation).
+    refunded_cents: int | None = None
 
 
 def get_provider():

@@ -30,13 +30,17 @@ def session_from_dict(data):
     else:
         outcome = "open"
     intent = data.get("payment_intent")
+    refunded = None
     if isinstance(intent, dict):
+        charge = intent.get("latest_charge")
+        if isinstance(charge, dict):
+            refunded = int(charge.get("amount_refunded") or 0)
         intent = intent.get("id")
     token = data.get("client_reference_id") or (data.get("metadata") or {}).get("purchase_token") or ""
     return CheckoutSession(id=data["id"], url=data.get("url") or "", status=outcome,
                            purchase_token=token, amount_cents=data.get("amount_total"),
                            currency=(data.get("currency") or "").lower(), payment_id=intent,
-                           created=data.get("created"))
+                           created=data.get("created"), refunded_cents=refunded)
 
 
 def create_checkout(purchase, *, success_url, cancel_url, description, customer_email=""):
@@ -78,7 +82,9 @@ def retrieve_session(session_id):
 def list_recent_sessions(since):
     """Every Checkout Session created since `since` (aware datetime), newest first."""
     try:
+        # The payment's charge comes along so reconciliation can compare refunds too.
         sessions = stripe.checkout.Session.list(created={"gte": int(since.timestamp())}, limit=100,
+                                                expand=["data.payment_intent.latest_charge"],
                                                 api_key=settings.STRIPE_SECRET_KEY)
         return [session_from_dict(_as_dict(s)) for s in sessions.auto_paging_iter()]
     except stripe.StripeError as exc:

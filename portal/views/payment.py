@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 import uuid
 
 import stripe
@@ -150,6 +151,15 @@ def receipt_pdf_response(receipt: Receipt):
     return response
 
 
+def _signed_at(header):
+    """The t= timestamp of a Stripe-Signature header already verified."""
+    for item in header.split(","):
+        key, _sep, value = item.strip().partition("=")
+        if key == "t":
+            return int(value)
+    return 0
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
@@ -159,11 +169,16 @@ def stripe_webhook(request):
     if not secret:
         logger.error("Stripe webhook called but STRIPE_WEBHOOK_SECRET is not set")
         return HttpResponseBadRequest("webhook secret not configured")
+    header = request.headers.get("Stripe-Signature", "")
     try:
-        stripe.Webhook.construct_event(request.body, request.headers.get("Stripe-Signature", ""), secret)
+        stripe.Webhook.construct_event(request.body, header, secret)
         event = json.loads(request.body)
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("invalid signature")
+    # Stripe's library refuses only timestamps too old; one too far ahead is as suspect (a
+    # signature made to be replayed later).
+    if _signed_at(header) > time.time() + stripe.Webhook.DEFAULT_TOLERANCE:
+        return HttpResponseBadRequest("timestamp in the future")
     if not isinstance(event, dict) or not event.get("id"):
         return HttpResponseBadRequest("invalid event")
     try:

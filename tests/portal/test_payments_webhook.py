@@ -270,3 +270,76 @@ def test_reconciliation_with_stripe_down_fails_loudly(pending):
     with mock.patch("stripe.checkout.Session.list", side_effect=stripe.APIConnectionError("down")), \
             pytest.raises(Exception, match="ne répond pas"):
         call_command("reconcile_payments")
+
+
+# Out of order, currency, future timestamps (issue 18 §3) -----------------------------------------
+
+REFUND = {"id": "ch_1", "object": "charge", "payment_intent": "pi_test_1", "amount_refunded": 620}
+
+
+def test_a_refund_that_arrives_before_its_payment_is_kept_and_applied_once_the_payment_is(
+        client, pending, dupont, meal):
+    early = post_event(client, event_dict("charge.refunded", REFUND, event_id="evt_refund"))
+    # Not dropped as processed: Stripe is asked to deliver it again.
+    assert early.status_code == 500
+    assert StripeEvent.objects.get(event_id="evt_refund").processed_at is None
+    assert post_event(client, completed(pending)).status_code == 200
+    pending.refresh_from_db()
+    assert (pending.refunded_cents, pending.refunded_quantity) == (620, 2)
+    assert balance(dupont["family"], meal) == 3
+    assert StripeEvent.objects.get(event_id="evt_refund").processed_at is not None
+    # Stripe's redelivery of the refund changes nothing more.
+    again = post_event(client, event_dict("charge.refunded", REFUND, event_id="evt_refund"))
+    assert again.json() == {"status": "duplicate"}
+    assert Refund.objects.count() == 1 and balance(dupont["family"], meal) == 3
+
+
+def test_a_redelivered_early_refund_is_applied_when_the_return_page_credited_first(
+        client, pending, dupont, meal):
+    from tests.portal.fixtures_payments import mock_retrieve
+
+    assert post_event(client, event_dict("charge.refunded", REFUND, event_id="evt_refund")).status_code == 500
+    with mock_retrieve(session_dict(pending)):
+        purchases.confirm_return(pending.session_id, dupont["family"])
+    retry = post_event(client, event_dict("charge.refunded", REFUND, event_id="evt_refund"))
+    assert retry.json() == {"status": "processed"}
+    assert balance(dupont["family"], meal) == 3
+
+
+def test_a_session_paid_in_another_currency_credits_nothing(client, pending, dupont, meal):
+    event = completed(pending)
+    event["data"]["object"]["currency"] = "usd"
+    assert post_event(client, event).status_code == 500
+    pending.refresh_from_db()
+    assert pending.state == "pending" and balance(dupont["family"], meal) == 0
+    assert "usd" in StripeEvent.objects.get().last_error
+
+
+def test_a_signed_event_dated_in_the_future_is_refused(client, pending, dupont, meal):
+    payload = json.dumps(completed(pending))
+    header = sign(payload, timestamp=int(time.time()) + 3600)
+    response = post_event(client, None, header=header, body=payload)
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists() and balance(dupont["family"], meal) == 0
+    # Within the tolerance (clocks drift a little) it is accepted.
+    ok = post_event(client, None, header=sign(payload, timestamp=int(time.time()) + 60), body=payload)
+    assert ok.status_code == 200
+
+
+def test_reconciliation_records_a_refund_whose_event_was_lost(client, pending, dupont, meal):
+    post_event(client, completed(pending))
+    paid = session_dict(pending)
+    paid["payment_intent"] = {"id": "pi_test_1", "latest_charge": {"id": "ch_1", "amount_refunded": 620}}
+    with mock.patch("stripe.checkout.Session.list", return_value=FakeList([stripe_object(paid)])) as listing:
+        report = webhook.reconcile()
+    assert "data.payment_intent.latest_charge" in listing.call_args.kwargs["expand"]
+    assert report["refunded"] == 1
+    pending.refresh_from_db()
+    assert pending.refunded_cents == 620 and balance(dupont["family"], meal) == 3
+    with mock.patch("stripe.checkout.Session.list", return_value=FakeList([stripe_object(paid)])):
+        assert webhook.reconcile()["refunded"] == 0
+    # Préau counting more refunded than Stripe is reported.
+    Purchase.objects.filter(pk=pending.pk).update(refunded_cents=930)
+    with mock.patch("stripe.checkout.Session.list", return_value=FakeList([stripe_object(paid)])):
+        problems = webhook.reconcile()["problems"]
+    assert any("remboursés selon Préau" in p for p in problems)

@@ -30,7 +30,8 @@ class Command(BaseCommand):
         except ProviderError as exc:
             raise CommandError(f"Le prestataire de paiement ne répond pas : {exc}") from exc
         self.stdout.write(f"{report['checked']} session(s) lue(s), {report['credited']} paiement(s) "
-                          f"crédité(s) en rattrapage, {report['expired']} expirée(s).")
+                          f"crédité(s) en rattrapage, {report['expired']} expirée(s), "
+                          f"{report['refunded']} remboursement(s) Stripe rattrapé(s).")
         for problem in report["problems"]:
             self.stdout.write(self.style.WARNING(f"Écart : {problem}"))
         if not report["problems"]:

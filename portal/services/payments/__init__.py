@@ -16,3 +16,7 @@ class PaymentError(Exception):
 
 class AmountMismatch(Exception):
     pass
+
+
+class UnknownPayment(Exception):
+    """A provider event about a payment Préau has not credited (yet)."""

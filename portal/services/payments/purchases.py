@@ -224,6 +224,9 @@ def settle_session(session, *, failed=False, notify=True):
             if session.amount_cents is not None and session.amount_cents != p.amount_cents:
                 raise AmountMismatch(f"session {session.id} paid {session.amount_cents}, "
                                      f"purchase {p.pk} expects {p.amount_cents}")
+            if session.currency != settings.PAYMENT_CURRENCY:
+                raise AmountMismatch(f"session {session.id} paid in {session.currency!r}, "
+                                     f"purchase {p.pk} expects {settings.PAYMENT_CURRENCY!r}")
             credit(p, payment_id=session.payment_id, by=p.created_by, notify=notify)
         elif p.state == Purchase.State.PENDING:
             if failed or session.status == "failed":

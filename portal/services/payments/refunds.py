@@ -14,7 +14,7 @@ from portal.payments import ProviderError
 from portal.services import audit
 from portal.services.wallet import apply_entry, lock_wallet
 
-from . import PaymentError
+from . import PaymentError, UnknownPayment
 from .purchases import provider_for
 from .receipts import receipt_label
 
@@ -72,9 +72,12 @@ def refund_purchase(purchase, quantity, reason, *, by, amount_cents=None):
 def record_provider_refund(charge):
     """A refund made on Stripe's side (e.g. from its dashboard): record the amount not yet known
     and take back the matching tickets, never more than the wallet holds."""
-    purchase = Purchase.objects.filter(payment_id=charge.get("payment_intent") or "-").first()
+    payment_id = charge.get("payment_intent") or ""
+    purchase = Purchase.objects.filter(payment_id=payment_id or "-").first()
     if purchase is None:
-        return None
+        # Stripe does not order events: this refund may come before its payment's event. It stays
+        # unprocessed (Stripe retries it) and is applied as soon as the payment is credited.
+        raise UnknownPayment(f"refund for payment {payment_id!r}, not credited yet")
     with transaction.atomic():
         p = Purchase.objects.select_for_update().get(pk=purchase.pk)
         new_cents = min(int(charge.get("amount_refunded") or 0), p.amount_cents) - p.refunded_cents

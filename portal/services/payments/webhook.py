@@ -60,7 +60,7 @@ def _dispatch(event_type, obj):
 
     if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded",
                       "checkout.session.expired"):
-        settle_session(session_from_dict(obj))
+        apply_parked_refunds(settle_session(session_from_dict(obj)))
     elif event_type == "checkout.session.async_payment_failed":
         settle_session(session_from_dict(obj), failed=True)
     elif event_type == "charge.refunded":
@@ -71,6 +71,26 @@ def _dispatch(event_type, obj):
         return False
     return True
 
+
+
+def apply_parked_refunds(purchase):
+    """Refund events that came before their payment was credited (Stripe does not order its
+    events) were kept unprocessed; once the payment is credited they are applied, in the same
+    transaction."""
+    if purchase is None or purchase.state != Purchase.State.PAID or not purchase.payment_id:
+        return 0
+    parked = (StripeEvent.objects.select_for_update()
+              .filter(type="charge.refunded", processed_at__isnull=True,
+                      payload__data__object__payment_intent=purchase.payment_id).order_by("pk"))
+    count = 0
+    for event in parked:
+        record_provider_refund(event.payload["data"]["object"])
+        event.processed_at = timezone.now()
+        event.attempts += 1
+        event.last_error = ""
+        event.save(update_fields=["processed_at", "attempts", "last_error"])
+        count += 1
+    return count
 
 
 def record_dispute(obj, *, created):
@@ -110,7 +130,7 @@ def reconcile(since=None, *, now=None):
     now = now or timezone.now()
     since = since or now - datetime.timedelta(days=3)
     provider = get_provider()
-    report = {"checked": 0, "credited": 0, "expired": 0, "problems": []}
+    report = {"checked": 0, "credited": 0, "expired": 0, "refunded": 0, "problems": []}
     for session in provider.list_recent_sessions(since):
         report["checked"] += 1
         purchase = find_purchase(session)
@@ -134,4 +154,25 @@ def reconcile(since=None, *, now=None):
         elif was == Purchase.State.PAID and session.status != "paid" and purchase.session_id == session.id:
             report["problems"].append(_("Paiement %(p)d crédité mais la session %(s)s est « %(st)s ».") % {
                 "p": purchase.pk, "s": session.id, "st": session.status})
+        if session.status == "paid" and session.refunded_cents is not None:
+            _compare_refunds(purchase, session, report)
     return report
+
+
+def _compare_refunds(purchase, session, report):
+    """A refund Stripe made whose event was lost is recorded; Préau counting more refunded
+    than Stripe is reported, never corrected silently."""
+    purchase.refresh_from_db()
+    if purchase.state != Purchase.State.PAID or purchase.payment_id != session.payment_id:
+        return
+    if session.refunded_cents > purchase.refunded_cents:
+        with transaction.atomic():
+            record_provider_refund({"payment_intent": session.payment_id,
+                                    "amount_refunded": session.refunded_cents})
+            apply_parked_refunds(purchase)
+        report["refunded"] += 1
+    elif session.refunded_cents < purchase.refunded_cents:
+        report["problems"].append(_("Paiement %(p)d : %(a)s remboursés selon Préau, %(b)s selon "
+                                    "Stripe.") % {"p": purchase.pk,
+                                                  "a": euros(purchase.refunded_cents),
+                                                  "b": euros(session.refunded_cents)})
