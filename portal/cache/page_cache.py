@@ -50,8 +50,9 @@ def usable(request):
     return display_cache.shared() and request.method == "GET" and not request.htmx
 
 
-def _key(request):
-    return (request.user.pk, request.get_full_path(), get_language())
+def _key(request, variant):
+    """`variant`: what else than the URL chose the page (the default view of a phone)."""
+    return (request.user.pk, request.get_full_path(), get_language(), variant)
 
 
 def _has_messages(request):
@@ -59,11 +60,11 @@ def _has_messages(request):
     return storage.used or len(storage) > 0  # a message shown once must not be shown again
 
 
-def cached_response(request):
-    """The stored page for this user, URL and language if it is still exact, else None."""
+def cached_response(request, variant=""):
+    """The stored page for this user, URL, language and variant if it is still exact, else None."""
     if not usable(request):
         return None
-    key = _key(request)
+    key = _key(request, variant)
     entry = _pages.get(key)
     if entry is None or _has_messages(request):
         return None
@@ -77,7 +78,7 @@ def cached_response(request):
                         content_type=entry.content_type)
 
 
-def store(request, response, versions, planning):
+def store(request, response, versions, planning, variant=""):
     """Keep `response` for this user, URL and language. `versions` were read before the data
     of `planning`, the day states it shows (None: unknown, Redis unreachable)."""
     if (versions is None or not usable(request) or response.status_code != 200
@@ -88,7 +89,7 @@ def store(request, response, versions, planning):
     expires = min(planning.stable_until, timezone.now() + MAX_AGE)
     entry = Entry(versions, expires, _TOKEN.sub(rb"\1" + _MARK + rb"\2", response.content),
                   response["Content-Type"])
-    key = _key(request)
+    key = _key(request, variant)
     with _lock:  # threaded workers: the size and the eviction walk must stay in step
         global _size
         old = _pages.pop(key, None)

@@ -127,14 +127,15 @@ def dossier_lines(family, school_year=None):
     return lines
 
 
-def missing_for_bookings(family):
-    """What still stands between this family and bookings, as sentences for the banner."""
+def missing_for_bookings(family, lines=None):
+    """What still stands between this family and bookings, as sentences for the banner.
+    `lines`: the family's dossier_lines when the caller has them already."""
     reasons = []
     if family.status == Family.Status.SUSPENDED:
         return [_("Votre compte est suspendu : contactez la mairie.")]
     if not family.children.exists():
         reasons.append(_("Ajoutez vos enfants."))
-    for line in dossier_lines(family):
+    for line in dossier_lines(family) if lines is None else lines:
         if line.requirement.kind == FileRequirement.Kind.REGULATION and not line.is_done:
             reasons.append(_("Acceptez le règlement en vigueur."))
         elif line.state == FileItem.State.MISSING:

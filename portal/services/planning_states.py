@@ -25,6 +25,15 @@ from .deadlines import (
 )
 
 
+def monday_of(day):
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def week_days(monday):
+    """The five school days of a week, Monday to Friday (the month view also shows Saturdays)."""
+    return [monday + datetime.timedelta(days=i) for i in range(5)]
+
+
 def services_for_schools(school_ids):
     """{school_id: [services]} in display order, in two queries whatever the number of schools."""
     through = Service.schools.through
@@ -121,6 +130,13 @@ class Planning:
     # how long a page showing these states may be reused if no data changes.
     stable_until: datetime.datetime = None
     capped: bool = False  # some service shown has a daily capacity (other families' bookings count)
+
+    def restricted_to(self, days):
+        """The same states for some of the days only (computed over a longer span at once)."""
+        keep = set(days)
+        rows = [Row(r.child, r.services, {k: c for k, c in r.cells.items() if k[1] in keep})
+                for r in self.rows]
+        return Planning(list(days), rows, self.balances, self.ticket_types, self.stable_until, self.capped)
 
 
 def _children(where, params):

@@ -6,12 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.forms import AuthorisedPersonFormSet, ChildForm, FamilyForm
 from portal.models import Child
-from portal.services import attendance, dossier
+from portal.services import attendance, dossier, family_home
 from portal.services.access import access_child, access_child_health, access_family
 
 from .forms_input import posted, posted_files
@@ -19,6 +20,7 @@ from .forms_input import posted, posted_files
 
 @login_required
 def dashboard(request):
+    """The parent's home: what needs doing, balances, the coming week of each child."""
     family = (request.user.families.prefetch_related("children__school", "guardians")
               .order_by("pk").first())
     if family is None and attendance.is_staff_member(request.user):
@@ -26,9 +28,15 @@ def dashboard(request):
         return redirect("staff:home")
     context = {"family": family}
     if family is not None:
-        context["missing"] = dossier.missing_for_bookings(family)
+        lines = dossier.dossier_lines(family)
+        children = list(family.children.all())
+        weeks = family_home.family_weeks(children, timezone.localdate(), timezone.now())
+        context["missing"] = dossier.missing_for_bookings(family, lines)
         context["bookings_open"] = not context["missing"]
         context["wallets"] = family.wallets.select_related("ticket_type").order_by("ticket_type__name")
+        context["todo"] = family_home.family_todo(lines, weeks, timezone.now())
+        context["glance"] = family_home.week_glance(weeks)
+        context["glance_week"] = weeks.days[0] if weeks.days else None
     return render(request, "portal/dashboard.html", context)
 
 

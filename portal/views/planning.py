@@ -24,7 +24,7 @@ from .planning_grid import cell_id, grid_texts, render_cell, render_planning
 
 
 def parse_month(value):
-    """'2026-09' → (2026, 9); anything else → the current month."""
+    """'2026-09' → (2026, 9); anything else → None."""
     try:
         year, month = (int(part) for part in (value or "").split("-"))
         datetime.date(year, month, 1)
@@ -32,8 +32,18 @@ def parse_month(value):
             raise ValueError
         return year, month
     except (TypeError, ValueError):
-        today = timezone.localdate()
-        return today.year, today.month
+        return None
+
+
+def parse_week(value):
+    """'2026-09-16' → the Monday of that week (2026-09-14); anything else → None."""
+    try:
+        day = datetime.date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    if not 2000 <= day.year <= 2100:
+        return None
+    return planning_states.monday_of(day)
 
 
 def shift_month(year, month, delta):
@@ -41,9 +51,72 @@ def shift_month(year, month, delta):
     return index // 12, index % 12 + 1
 
 
-def planning_context(request, children, year, month, scope, status=""):
-    planning = planning_states.day_states(children, deadlines.month_days(year, month), now=timezone.now())
-    prev, nxt = shift_month(year, month, -1), shift_month(year, month, 1)
+def is_phone(request):
+    """Whether the browser says it runs on a phone: Chromium's client hint, else the "Mobi" that
+    phone browsers put in their user agent. Only picks the default view; both stay available."""
+    hint = request.headers.get("Sec-CH-UA-Mobile")
+    if hint is not None:
+        return hint == "?1"
+    return "Mobi" in request.headers.get("User-Agent", "")
+
+
+@dataclass(frozen=True)
+class View:
+    """What the planning shows: a month, or the school days of one week (phones)."""
+
+    kind: str  # "month" or "week"
+    first: datetime.date  # the month's first day, or the week's Monday
+
+    @property
+    def days(self):
+        if self.kind == "week":
+            return planning_states.week_days(self.first)
+        return deadlines.month_days(self.first.year, self.first.month)
+
+    @property
+    def param(self):
+        """The query string that shows this view again."""
+        if self.kind == "week":
+            return f"semaine={self.first.isoformat()}"
+        return f"mois={self.first:%Y-%m}"
+
+
+def requested_view(data, request):
+    """The view asked for by `mois` or `semaine` in `data`; without either, None on a phone
+    (the week is then chosen from the day states: first_open_week), else the current month."""
+    if (week := parse_week(data.get("semaine"))) is not None:
+        return View("week", week)
+    if (month := parse_month(data.get("mois"))) is not None:
+        return View("month", datetime.date(*month, 1))
+    if is_phone(request):
+        return None
+    today = timezone.localdate()
+    return View("month", today.replace(day=1))
+
+
+def planning_context(request, children, view, scope, status="", planning=None):
+    texts = grid_texts()
+    months = texts["months"]
+    if planning is None:
+        planning = planning_states.day_states(children, view.days, now=timezone.now())
+    if view.kind == "week":
+        before, after = view.first - datetime.timedelta(days=7), view.first + datetime.timedelta(days=7)
+        prev_param, next_param = f"semaine={before.isoformat()}", f"semaine={after.isoformat()}"
+        last = view.first + datetime.timedelta(days=4)
+        first = view.first.day
+        if view.first.month != last.month:
+            first = f"{first} {months[view.first.month - 1]}"
+        label = _("Semaine du %(first)s au %(last)s") % {
+            "first": first, "last": f"{last.day} {months[last.month - 1]} {last.year}"}
+        other_param = f"mois={view.first:%Y-%m}"
+    else:
+        year, month = view.first.year, view.first.month
+        prev, nxt = shift_month(year, month, -1), shift_month(year, month, 1)
+        prev_param, next_param = f"mois={prev[0]:04d}-{prev[1]:02d}", f"mois={nxt[0]:04d}-{nxt[1]:02d}"
+        label = f"{months[month - 1]} {year}".capitalize()
+        today = timezone.localdate()
+        in_month = (today.year, today.month) == (year, month)
+        other_param = f"semaine={(today if in_month else view.first).isoformat()}"
     if scope.startswith("child:"):
         page_url = reverse("portal:planning_child", args=[children[0].pk])
     else:
@@ -54,11 +127,13 @@ def planning_context(request, children, year, month, scope, status=""):
         "planning": planning,
         "balance_list": [(t.pk, t.name, planning.balances.get(t.pk, 0)) for t in planning.ticket_types],
         "children": children,
-        "month_label": f"{grid_texts()['months'][month - 1]} {year}",
-        "month": f"{year:04d}-{month:02d}",
-        "prev_month": f"{prev[0]:04d}-{prev[1]:02d}",
-        "next_month": f"{nxt[0]:04d}-{nxt[1]:02d}",
+        "view": view,
+        "period_label": label,
+        "prev_param": prev_param,
+        "next_param": next_param,
+        "other_param": other_param,
         "scope": scope,
+        "current_child_id": children[0].pk if scope.startswith("child:") else None,
         "status": status,
         "family": children[0].family if children else None,
     }
@@ -75,38 +150,72 @@ def page_versions(user, children):
         *(display_cache.child_namespace(c.pk) for c in children))
 
 
-def _render_month(request, load_children, year, month, scope):
-    """The page's counters are read before anything it shows: the children are looked up once
-    to know which counters, then, if the page is to be kept (page_cache), read again with their
-    family after them. A change committed in between (an agent suspending the family) is then
-    either in the page or newer than its counters, never kept under them."""
-    children = load_children()
-    with page_versions(request.user, children) as versions:
-        shown = load_children() if page_cache.usable(request) else children
-        context = planning_context(request, shown, year, month, scope)
+def _render(request, load, view):
+    """`load()` gives (children shown, the family's children named by the switcher, scope).
+    The page's counters are read before anything it shows: the children are looked up once to
+    know which counters, then, if the page is to be kept (page_cache), read again after them. A
+    change committed in between is then either in the page or newer than its counters."""
+    variant = "auto" if view is None else ""
+    shown, family, scope = load()
+    with page_versions(request.user, family) as versions:
+        shown, again, scope = load() if page_cache.usable(request) else (shown, family, scope)
+        planning = None
+        if view is None:  # a phone without a chosen week: the first week a day can be booked
+            view, planning = first_open_week(shown)
+        context = planning_context(request, shown, view, scope, planning=planning)
+        context["all_children"] = again
         response = render(request, "portal/planning.html", context)
     # A family without children has no counter that a new child would bump; a child added or
     # moved in between has no counter in `versions`.
-    if shown and [c.pk for c in shown] == [c.pk for c in children]:
-        page_cache.store(request, response, versions, context["planning"])
+    if shown and [c.pk for c in again] == [c.pk for c in family]:
+        page_cache.store(request, response, versions, context["planning"], variant)
     return response
+
+
+def first_open_week(children):
+    """This school week, or the next one when nothing is left to book in this one, with the
+    day states of both loaded at once."""
+    monday = planning_states.monday_of(timezone.localdate())
+    following = monday + datetime.timedelta(days=7)
+    days = planning_states.week_days(monday) + planning_states.week_days(following)
+    both = planning_states.day_states(children, days, now=timezone.now())
+    open_days = {cell.day for row in both.rows for cell in row.cells.values() if cell.state == "available"}
+    chosen = following if open_days and min(open_days) >= following else monday
+    return View("week", chosen), both.restricted_to(planning_states.week_days(chosen))
 
 
 @login_required
 def family_month(request):
-    if (response := page_cache.cached_response(request)) is not None:
+    view = requested_view(request.GET, request)
+    if (response := page_cache.cached_response(request, "auto" if view is None else "")) is not None:
         return response
-    year, month = parse_month(request.GET.get("mois"))
-    return _render_month(request, lambda: access_children(request.user), year, month, "family")
+
+    def load():
+        children = access_children(request.user)
+        if children and (view is None or view.kind == "week"):
+            # A week shows one child at a time (the child switcher): the first one here.
+            return children[:1], children, f"child:{children[0].pk}"
+        return children, children, "family"
+
+    return _render(request, load, view)
 
 
 @login_required
 def child_month(request, child_id):
-    if (response := page_cache.cached_response(request)) is not None:
+    view = requested_view(request.GET, request)
+    if (response := page_cache.cached_response(request, "auto" if view is None else "")) is not None:
         return response
-    year, month = parse_month(request.GET.get("mois"))
-    return _render_month(request, lambda: [access_child(request.user, child_id)], year, month,
-                         f"child:{child_id}")
+
+    def load():
+        # The family's children, for the switcher, are also the access check: one query.
+        children = planning_states.children_of_guardian(request.user.pk)
+        child = next((c for c in children if c.pk == child_id), None)
+        if child is None:  # a guardian of a second family, or another family's child (404)
+            child = access_child(request.user, child_id)
+            children = [child]
+        return [child], children, f"child:{child.pk}"
+
+    return _render(request, load, view)
 
 
 def _parse_cell(value):
@@ -140,14 +249,15 @@ class Click:
 def act(request):
     """One book or cancel click from the grid: the pressed button says which."""
     scope = request.POST.get("scope", "family")
-    year, month = parse_month(request.POST.get("mois"))
+    view = (requested_view(request.POST, request)
+            or View("week", planning_states.monday_of(timezone.localdate())))
     click = _act(request)
     if request.htmx:
         if click.ok and (response := _answer_in_place(request, click)) is not None:
             return response
         children = _scope_children(request.user, scope)
         with page_versions(request.user, children):
-            context = planning_context(request, children, year, month, scope, status=click.message)
+            context = planning_context(request, children, view, scope, status=click.message)
             context["status_ok"] = click.ok
             return render(request, "portal/planning_htmx.html", context)
     (messages.success if click.ok else messages.error)(request, click.message)
@@ -155,7 +265,7 @@ def act(request):
         url = reverse("portal:planning_child", args=[_scope_children(request.user, scope)[0].pk])
     else:
         url = reverse("portal:planning")
-    return redirect(f"{url}?mois={year:04d}-{month:02d}#{click.anchor}")
+    return redirect(f"{url}?{view.param}#{click.anchor}")
 
 
 def _answer_in_place(request, click):

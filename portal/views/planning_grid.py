@@ -12,10 +12,17 @@ from django.utils.translation import gettext as _
 
 from portal.services.planning_states import STATE_LABELS
 
-ICONS = {
-    "not_offered": "—", "holiday": "☀", "closed": "✕", "deadline": "⏱", "not_validated": "!",
-    "full": "●", "no_ticket": "∅", "available": "○", "booked": "✓", "locked": "🔒",
+# Inline SVG from the page's sprite (portal/icons.html), not emoji: phones without an emoji font
+# showed empty boxes. Decorative: the state is always said in text beside it.
+ICON_NAMES = {
+    "not_offered": "none", "holiday": "sun", "closed": "cross", "deadline": "clock",
+    "not_validated": "alert", "full": "full", "no_ticket": "empty", "available": "free",
+    "booked": "check", "locked": "lock",
 }
+# A day whose services are all in one of these states has nothing to book or cancel.
+IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "full"})
+ICONS = {state: f'<svg class="i" aria-hidden="true" focusable="false"><use href="#i-{name}"></use></svg>'
+         for state, name in ICON_NAMES.items()}
 
 
 def weekday_names():
@@ -78,7 +85,15 @@ def render_planning(planning):
             if all(c.state == "not_offered" for c in cells):
                 continue
             label = day_label(day, weekdays, months)
-            out.append(f'<tr><th scope="row">{escape(label)}</th>')
+            states = {c.state for c in cells if c.state != "not_offered"}
+            if len(states) == 1 and (state := states.pop()) in IDLE_STATES:
+                # Nothing to do that day: on phones the row folds into one line that says why.
+                reason = next((c.reason for c in cells if c.reason), "")
+                summary = texts["labels"][state] + (f" : {escape(reason)}" if reason else "")
+                out.append(f'<tr class="day-idle"><th scope="row">{escape(label)}'
+                           f'<span class="day-summary"> — {summary}</span></th>')
+            else:
+                out.append(f'<tr><th scope="row">{escape(label)}</th>')
             for cell, service_name, service_pk in zip(cells, service_names, service_pks, strict=True):
                 out.append(cell_html(cell, texts, child_pk, name, service_pk, service_name, label))
             out.append("</tr>")
@@ -101,20 +116,21 @@ def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label
     state = cell.state
     icon, text = ICONS[state], texts["labels"][state]
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    # The service's name, shown in the cell on phones where the column headers are hidden.
+    service = f'<span class="cell-service">{escape(service_name)}</span>'
     if state == "available":
         aria = escape(texts["book"] % {"service": service_name, "day": label, "child": child_name})
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="book" '
                 f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
-                f'aria-label="{aria}"><span aria-hidden="true">{icon}</span> {text}</button></td>')
+                f'aria-label="{aria}">{service}{icon} {text}</button></td>')
     if state == "booked":
         aria = escape(texts["cancel"] % {"service": service_name, "day": label, "child": child_name})
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="cancel" '
                 f'value="{cell.booking.pk}" id="{cid}" class="cell-button" aria-label="{aria}">'
-                f'<span aria-hidden="true">{icon}</span> {text}<span class="cell-hint">'
+                f'{service}{icon} {text}<span class="cell-hint">'
                 f'{texts["cancel_hint"]}</span></button></td>')
     reason = f'<span class="cell-reason">{escape(cell.reason)}</span>' if cell.reason else ""
-    return (f'<td class="st-{state}" id="{cid}"{swap}><span aria-hidden="true">{icon}</span> '
-            f'{text}{reason}</td>')
+    return f'<td class="st-{state}" id="{cid}"{swap}>{service}{icon} {text}{reason}</td>'
 
 
 def render_cell(cell):

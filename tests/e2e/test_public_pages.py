@@ -51,13 +51,16 @@ def test_login_page_is_accessible(page, assert_accessible):
 
 def test_language_switcher_turns_the_site_into_english_and_back(page):
     page.goto("/contact/")
+    page.get_by_role("button", name="Menu").click()  # on a phone the switcher is in the menu
     page.get_by_role("button", name="English").click()
     expect(page).to_have_url(re.compile(r"/contact/$"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("button", name="Menu").click()
     nav = page.get_by_role("navigation", name="Main menu")
     expect(nav.get_by_role("link", name="Help")).to_be_visible()
     expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
     page.get_by_role("button", name="Français").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.get_by_role("button", name="Menu").click()
     nav = page.get_by_role("navigation", name="Menu principal")
     expect(nav.get_by_role("link", name="Aide")).to_be_visible()

@@ -216,7 +216,7 @@ def test_memory_is_bounded_and_the_oldest_page_goes_first(logged_dupont, dupont,
     monkeypatch.setattr(page_cache, "MAX_BYTES", int(one_page * 2.5))  # room for two pages
     for month in ("2026-10", "2026-11"):
         get(logged_dupont, reverse("portal:planning") + f"?mois={month}")
-    assert [path for _user, path, _lang in page_cache._pages] == [
+    assert [path for _user, path, _lang, _variant in page_cache._pages] == [
         "/famille/planning/?mois=2026-10", "/famille/planning/?mois=2026-11"]
     assert page_cache._size == sum(len(e.content) for e in page_cache._pages.values()) <= 2.5 * one_page
     get(logged_dupont, reverse("portal:planning") + "?mois=2026-11")  # served again: nothing added

@@ -1,0 +1,32 @@
+// The header's menu button on phones. Loaded in <head>, not deferred: the "js" class must be
+// on <html> before the first paint, or the menu would show open and then jump shut.
+// Without JavaScript the button stays hidden and the menu stays open (preau.css).
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var header = document.querySelector(".site-header");
+    var button = header && header.querySelector(".menu-button");
+    var menu = document.getElementById("site-menu");
+    if (!button || !menu) return;
+
+    function setOpen(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      header.classList.toggle("menu-open", open);
+    }
+
+    button.hidden = false;
+    setOpen(false);
+    button.addEventListener("click", function () {
+      setOpen(button.getAttribute("aria-expanded") !== "true");
+    });
+    // Escape closes the open menu and gives the focus back to its button.
+    header.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("menu-open")) {
+        setOpen(false);
+        button.focus();
+      }
+    });
+  });
+})();
