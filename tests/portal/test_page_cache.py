@@ -118,7 +118,7 @@ def test_a_passed_deadline_shows_without_any_change_in_the_data(logged_dupont, d
     with time_machine.travel(datetime.datetime(2026, 9, 12, 10, 0, 1, tzinfo=PARIS), tick=False):
         html = get(logged_dupont, child_url(dupont["child"]))
     assert BOOK not in html
-    assert 'lundi 14 septembre</th><td class="st-deadline"' in html
+    assert f'<td class="st-deadline" id="c-{dupont["child"].pk}-{canteen.pk}-20260914"' in html
 
 
 def test_a_passed_cancellation_deadline_locks_the_booked_day(logged_dupont, dupont, canteen, meal):
