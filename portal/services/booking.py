@@ -26,7 +26,8 @@ def refusal_message(code, closure_reason=""):
         "not_validated": _("Le dossier de la famille n’est pas complet ou pas encore validé "
                            "(voir « Mon dossier »)."),
         "not_offered": _("Cette prestation n’a pas lieu ce jour-là pour cette école."),
-        "holiday": _("Jour férié : %(reason)s.") % {"reason": closure_reason},
+        # Public or school holidays, and other closures: the grid says « Fermé » for all.
+        "holiday": _("Fermé : %(reason)s.") % {"reason": closure_reason},
         "closed": _("Fermé : %(reason)s.") % {"reason": closure_reason},
         "deadline": _("La date limite de réservation est dépassée."),
         "already": _("Ce jour est déjà réservé."),
@@ -45,7 +46,7 @@ def _refuse(code, closure_reason=""):
 def _day_facts(child, service, day, capped):
     """What book_day reads from the database for one day, in one round trip taken under its
     locks: whether the family's file opens bookings, whether the service serves the child's
-    school, the reason of the first closure covering the day (or None), whether the day is
+    school, the first closure covering the day as "kind:reason" (or None), whether the day is
     already booked, and (capped) the active bookings of the service that day. Raw SQL for the
     reason given in portal.rawsql.RowLoader; plain EXISTS/LIMIT, so SQLite and PostgreSQL alike."""
     qn = connection.ops.quote_name
@@ -61,7 +62,7 @@ def _day_facts(child, service, day, capped):
     sql = (f"SELECT {open_sql}, "
            f"EXISTS (SELECT 1 FROM {links} l WHERE l.{qn('service_id')} = %s "
            f"AND l.{qn('school_id')} = {school}), "
-           f"(SELECT c.{qn('reason')} FROM {closures} c WHERE c.{qn('start')} <= %s "
+           f"(SELECT c.{qn('kind')} || ':' || c.{qn('reason')} FROM {closures} c WHERE c.{qn('start')} <= %s "
            f"AND c.{qn('end')} >= %s AND (c.{qn('school_id')} IS NULL OR c.{qn('school_id')} = {school}) "
            f"AND (c.{qn('service_id')} IS NULL OR c.{qn('service_id')} = %s) "
            f"ORDER BY c.{qn('start')}, c.{qn('id')} LIMIT 1), "
@@ -74,8 +75,8 @@ def _day_facts(child, service, day, capped):
         params += [service.pk, date, active]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        is_open, serves, closure_reason, already, taken = cursor.fetchone()
-    return bool(is_open), bool(serves), closure_reason, bool(already), taken
+        is_open, serves, closure, already, taken = cursor.fetchone()
+    return bool(is_open), bool(serves), closure, bool(already), taken
 
 
 def book_day(child, service, day, *, by, now=None):
@@ -97,24 +98,21 @@ def book_day(child, service, day, *, by, now=None):
                 service = Service.objects.select_for_update().get(pk=service.pk)
             # Every rule is checked after the locks: a concurrent request for this family and
             # ticket type waits above, then sees what the first one wrote.
-            is_open, serves, closure_reason, already, taken = _day_facts(child, service, day, capped)
-            if not is_open:
-                _refuse("not_validated")
-            if not service.runs_on(day) or not serves:
-                _refuse("not_offered")
-            holiday = deadlines.public_holiday_name(day)
-            if holiday:
-                _refuse("holiday", holiday)
-            if closure_reason is not None:
-                _refuse("closed", closure_reason)
-            if not deadlines.is_before(deadlines.booking_rule(service), day, now):
-                _refuse("deadline")
+            is_open, serves, closure, already, taken = _day_facts(child, service, day, capped)
             if already:
                 _refuse("already")
-            if service.capacity is not None and taken >= service.capacity:
-                _refuse("full")
-            if locked.balance < 1:
-                _refuse("no_ticket")
+            closure_kind, _sep, closure_reason = (closure or "").partition(":")
+            state, reason = planning_states.day_rules(planning_states.DayFacts(
+                service.runs_on(day) and serves,
+                deadlines.public_holiday_name(day),
+                closure_kind or None,
+                closure_reason,
+                not deadlines.is_before(deadlines.booking_rule(service), day, now),
+                is_open,
+                service.capacity is not None and taken >= service.capacity,
+                locked.balance >= 1))
+            if state != "available":
+                _refuse(state, reason)
             booking = Booking.objects.create(child=child, service=service, date=day, created_by=by)
             apply_entry(locked, -1, LedgerEntry.Kind.BOOKING, by=by, booking=booking,
                         reason=f"{service.name} {day:%d/%m/%Y} — {child.first_name}")

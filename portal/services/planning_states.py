@@ -82,6 +82,41 @@ STATE_LABELS = {
 }
 
 
+class DayFacts(NamedTuple):
+    """What decides whether a day may be booked: loaded in bulk by day_states for the grid, and
+    read by book_day from the database under its locks for the click."""
+
+    offered: bool  # the service runs that day (period, weekday) for the child's school
+    public_holiday: str | None  # its name
+    closure_kind: str | None  # of the first closure covering the day, school and service
+    closure_reason: str
+    deadline_passed: bool
+    bookings_open: bool  # the family's file opens bookings (dossier.bookings_open)
+    full: bool  # the service's daily capacity is reached
+    has_ticket: bool
+
+
+def day_rules(facts):
+    """(state, reason) of a day not booked yet. The one place the rules and their order are
+    written: the grid shows this state and a click on the day is refused with this state."""
+    if not facts.offered:
+        return "not_offered", ""
+    if facts.public_holiday is not None:
+        return "holiday", facts.public_holiday
+    if facts.closure_kind is not None:
+        kind = "holiday" if facts.closure_kind == Closure.Kind.SCHOOL_HOLIDAY else "closed"
+        return kind, facts.closure_reason
+    if facts.deadline_passed:
+        return "deadline", ""
+    if not facts.bookings_open:
+        return "not_validated", ""
+    if facts.full:
+        return "full", ""
+    if not facts.has_ticket:
+        return "no_ticket", ""
+    return "available", ""
+
+
 class BookedDay(NamedTuple):
     """An active booking as the planning shows it: a family month has hundreds, and model
     instances (with their init signals) cost ~30 µs each."""
@@ -243,8 +278,9 @@ def _bookings_counts_wallets(children, capped, start, end):
 def day_states(children, days, *, now, ignore_tickets=False):
     """The state of every child × service × day, loaded in a constant number of queries.
 
-    `children` should come with `family` and `school` selected. The same rules as
-    services.booking.book_day apply; book_day re-checks them under a lock, this is the display.
+    `children` should come with `family` and `school` selected. Each day not booked gets its
+    state from day_rules, like book_day's refusals; book_day reads the facts again under its
+    locks, this is the display.
     """
     tomorrow = now.astimezone(PARIS).date() + datetime.timedelta(days=1)
     stable_until = datetime.datetime.combine(tomorrow, datetime.time(), tzinfo=PARIS)
@@ -276,6 +312,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
         for service in services:
             # Plain locals: .pk is a property call, and this loop runs for every cell.
             weekdays, service_id = service.weekday_set, service.pk
+            capacity, ticket_type_id = service.capacity, service.ticket_type_id
             child_id, school_id = child.pk, child.school_id
             for day in days:
                 booking = bookings.get((child_id, service_id, day))
@@ -285,23 +322,18 @@ def day_states(children, days, *, now, ignore_tickets=False):
                     state = "booked" if now <= cancel_limit else "locked"
                     if state == "booked" and cancel_limit < stable_until:
                         stable_until = cancel_limit
-                elif not (service.start <= day <= service.end and day.weekday() in weekdays):
-                    state = "not_offered"
-                elif (holiday := public_holiday_name(day)) is not None:
-                    state, reason = "holiday", holiday
-                elif (closure := closure_for(closures, school_id, service_id, day)) is not None:
-                    state = "holiday" if closure.kind == Closure.Kind.SCHOOL_HOLIDAY else "closed"
-                    reason = closure.reason
-                elif now > (book_limit := limit(service, day, "book")):
-                    state = "deadline"
-                elif not validated:
-                    state = "not_validated"
-                elif service.capacity is not None and taken.get((service_id, day), 0) >= service.capacity:
-                    state = "full"
-                elif not ignore_tickets and balances.get((child.family_id, service.ticket_type_id), 0) < 1:
-                    state = "no_ticket"
                 else:
-                    state = "available"
+                    closure = closure_for(closures, school_id, service_id, day)
+                    book_limit = limit(service, day, "book")
+                    state, reason = day_rules(DayFacts(
+                        service.start <= day <= service.end and day.weekday() in weekdays,
+                        public_holiday_name(day),
+                        None if closure is None else closure.kind,
+                        "" if closure is None else closure.reason,
+                        now > book_limit,
+                        validated,
+                        capacity is not None and taken.get((service_id, day), 0) >= capacity,
+                        ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1))
                 if state in OPEN_STATES and book_limit < stable_until:
                     stable_until = book_limit
                 cells[(service_id, day)] = Cell(child, service, day, state, reason, booking)

@@ -335,19 +335,20 @@ def test_of_two_closures_the_one_starting_first_gives_the_reason(dupont, canteen
     assert exc.value.code == "closed" and "Travaux" in exc.value.message
 
 
-def test_refusals_keep_their_order_of_precedence(dupont, canteen, meal):
-    # Not validated wins over a closed, past-deadline, already booked day without tickets.
+def test_refusals_follow_the_order_the_grid_shows(dupont, canteen, meal):
+    # A booked day is "already" whatever else holds (the grid shows it booked); for a day not
+    # booked, day_rules' order: closed, then a passed deadline, then the file, then tickets.
     give_tickets(dupont["family"], meal, 1)
     book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
-    Closure.objects.create(reason="Grève", start=MONDAY, end=MONDAY)
-    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=deadlines.PARIS)
-    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "closed"
+    tuesday = MONDAY + datetime.timedelta(days=1)
+    Closure.objects.create(reason="Grève", start=MONDAY, end=tuesday)
     Family.objects.filter(pk=dupont["family"].pk).update(status=Family.Status.SUBMITTED)
-    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "not_validated"
-    Family.objects.filter(pk=dupont["family"].pk).update(status=Family.Status.VALIDATED)
+    late = datetime.datetime(2026, 9, 14, 12, 0, tzinfo=deadlines.PARIS)
+    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "already"
+    assert refused_code(dupont["child"], canteen, tuesday, dupont["user"], now=late) == "closed"
     Closure.objects.all().delete()
-    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"], now=late) == "deadline"
-    assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "already"
+    assert refused_code(dupont["child"], canteen, tuesday, dupont["user"], now=late) == "deadline"
+    assert refused_code(dupont["child"], canteen, tuesday, dupont["user"]) == "not_validated"
 
 
 def test_already_wins_over_full_and_full_over_no_ticket(dupont, martin, canteen, meal):
