@@ -46,6 +46,16 @@ class TownSettings(BaseSiteSetting):
         help_text=_("Appliquée aux familles dont la mairie n’a pas encore fixé la tranche. Vide : "
                     "ces familles ne peuvent pas acheter de tickets."),
     )
+    reminder_weekday = models.PositiveSmallIntegerField(
+        _("rappel : jour"), default=1,
+        choices=[(0, _("lundi")), (1, _("mardi")), (2, _("mercredi")), (3, _("jeudi")),
+                 (4, _("vendredi")), (5, _("samedi")), (6, _("dimanche"))],
+        help_text=_("Le jour de la semaine précédente où les familles qui n’ont rien réservé "
+                    "pour la semaine suivante reçoivent un rappel. Choisissez-le avant vos "
+                    "dates limites."))
+    reminder_hour = models.PositiveSmallIntegerField(
+        _("rappel : heure"), default=18, validators=[MaxValueValidator(23)],
+        help_text=_("Heure de Paris, de 0 à 23."))
 
     panels = [
         MultiFieldPanel([FieldPanel("town_name"), FieldPanel("town_hall_address"),
@@ -57,6 +67,8 @@ class TownSettings(BaseSiteSetting):
         FieldRowPanel([FieldPanel("purchase_min_quantity"), FieldPanel("purchase_max_quantity")],
                       heading=_("Achat de tickets en ligne")),
         FieldPanel("default_tariff_bracket"),
+        FieldRowPanel([FieldPanel("reminder_weekday"), FieldPanel("reminder_hour")],
+                      heading=_("Rappel avant la date limite de réservation")),
     ]
 
     class Meta:

@@ -34,12 +34,18 @@ class EmailAuthenticationForm(AuthenticationForm):
 class FamilyForm(forms.ModelForm):
     class Meta:
         model = Family
-        # No reminder preference: nothing sends reminders yet, so the form does not promise them.
+        # The e-mail notifications have their own page (NotificationPreferencesForm).
         fields = ["address", "postcode", "city", "phone", "phone_secondary", "email_news"]
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
                    "phone_secondary": forms.TextInput(attrs={"type": "tel"}),
                    "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
                    "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"})}
+
+
+class NotificationPreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Family
+        fields = ["email_reminders", "email_low_balance", "email_bookings", "email_file"]
 
 
 class ProfileForm(forms.ModelForm):

@@ -22,3 +22,19 @@ def reconcile_payments(days=3):
     return {"checked": report["checked"], "credited": report["credited"], "expired": report["expired"],
             "refunded": report["refunded"],
             "problems": [str(p) for p in report["problems"]]}
+
+
+@task()
+def send_deadline_reminders():
+    """Remind families who booked nothing for next week (portal/services/notify.py)."""
+    from portal.services import notify
+
+    return notify.send_deadline_reminders()
+
+
+@task()
+def send_low_balance_alerts():
+    """Alert families whose ticket balance is low (portal/services/notify.py)."""
+    from portal.services import notify
+
+    return notify.send_low_balance_alerts()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, dossier, family, payment, planning, security, wallet
+from .views import account, dossier, family, notifications, payment, planning, security, wallet
 
 app_name = "portal"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("compte/e-mail/<str:token>/", account.email_change_confirm, name="email_change_confirm"),
     path("compte/double-authentification/", security.otp_verify, name="otp_verify"),
     path("foyer/", family.family_edit, name="family"),
+    path("notifications/", notifications.preferences, name="notifications"),
     path("enfants/ajouter/", family.child_add, name="child_add"),
     path("enfants/<int:child_id>/", family.child_edit, name="child_edit"),
     path("enfants/<int:child_id>/pai/", family.child_pai, name="child_pai"),

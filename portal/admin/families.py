@@ -211,8 +211,10 @@ class FamilyViewSet(ModelViewSet):
                                                                  FieldPanel("city")])],
                         heading=_("Adresse")),
         FieldRowPanel([FieldPanel("phone"), FieldPanel("phone_secondary")]),
-        FieldPanel("email_news"),
         TARIFF_PANEL,
+        MultiFieldPanel([FieldPanel("email_reminders"), FieldPanel("email_low_balance"),
+                         FieldPanel("email_bookings"), FieldPanel("email_file"),
+                         FieldPanel("email_news")], heading=_("E-mails que la famille reçoit")),
     ]
 
     create_panels = [

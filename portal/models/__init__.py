@@ -4,6 +4,7 @@ from .audit import AppendOnlyError, AuditLog
 from .booking import Booking
 from .dossier import FileItem, FileRequirement, RegulationAcceptance
 from .family import AuthorisedPerson, Child, Family, School, SchoolYear
+from .notification import SentNotification
 from .payment import (
     DemoCheckoutSession,
     Dispute,
@@ -24,3 +25,4 @@ __all__ += ["Booking", "Closure", "LedgerEntry", "Price", "Service", "TariffBrac
 __all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCounter", "Refund",
             "StripeEvent"]
 __all__ += ["AttendanceMark", "RollCall", "StaffAssignment"]
+__all__ += ["SentNotification"]

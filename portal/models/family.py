@@ -63,9 +63,24 @@ class Family(models.Model):
     city = models.CharField(_("commune"), max_length=100, blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     phone_secondary = models.CharField(_("autre téléphone"), max_length=30, blank=True)
+    # What the family is told by e-mail (portal/services/notify.py); receipts always go.
     email_reminders = models.BooleanField(
-        _("recevoir les rappels par e-mail"), default=True,
-        help_text=_("Rappels avant la date limite de réservation, solde de tickets bas."))
+        _("rappel avant la date limite de réservation"), default=True,
+        help_text=_("Quand rien n’est réservé pour la semaine suivante pour une prestation que "
+                    "l’enfant utilise d’habitude."))
+    email_low_balance = models.BooleanField(
+        _("alerte de solde de tickets bas"), default=True,
+        help_text=_("Au plus une alerte tous les deux jours par type de ticket."))
+    email_bookings = models.BooleanField(
+        _("récapitulatif des réservations"), default=True,
+        help_text=_("Après une annulation ou un ajustement de tickets par la mairie, et après "
+                    "une semaine type."))
+    email_file = models.BooleanField(
+        _("suivi du dossier"), default=True,
+        help_text=_("Pièce acceptée ou refusée, dossier validé."))
+    # The private address of the family's calendar feed; a new one revokes the old.
+    calendar_token = models.CharField(_("jeton du calendrier"), max_length=64, unique=True,
+                                      null=True, blank=True, editable=False)
     email_news = models.BooleanField(_("recevoir les informations de la mairie par e-mail"),
                                      default=True)
     status = models.CharField(_("état"), max_length=20, choices=Status.choices,

@@ -19,6 +19,10 @@ class TicketType(models.Model):
     name = models.CharField(_("nom"), max_length=80, unique=True,
                             help_text=_("Ex. « Repas », « Garderie »"))
     description = models.CharField(_("description"), max_length=255, blank=True)
+    low_balance_threshold = models.PositiveSmallIntegerField(
+        _("alerte de solde bas : sous"), default=3, validators=[MaxValueValidator(100)],
+        help_text=_("Les familles qui utilisent ce ticket sont prévenues par e-mail quand leur "
+                    "solde passe sous ce nombre. 0 : pas d’alerte."))
 
     class Meta:
         verbose_name = _("type de ticket")

@@ -43,7 +43,8 @@ EXTENSIONS = {
 CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_class",
                 "allergies", "has_pai", "pai_document", "photo_consent")
 FAMILY_EDIT_FIELDS = ("name", "address", "postcode", "city", "phone", "phone_secondary",
-                      "email_reminders", "email_news")
+                      "email_reminders", "email_low_balance", "email_bookings", "email_file",
+                      "email_news")
 TARIFF_FIELDS = ("tariff_bracket", "quotient", "quotient_date", "quotient_document")
 
 

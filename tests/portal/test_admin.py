@@ -209,7 +209,7 @@ def test_the_family_listing_links_each_family_to_its_review_screen(agent_client,
     assert reverse("portal_families:review", args=[family_a.pk]) in page
 
 
-def test_the_admin_family_form_does_not_offer_reminders_that_nothing_sends(agent_client, family_a):
+def test_the_admin_family_form_shows_the_familys_email_choices(agent_client, family_a):
     page = agent_client.get(reverse("portal_families:edit", args=[family_a.pk])).content.decode()
-    assert 'name="email_news"' in page
-    assert 'name="email_reminders"' not in page
+    for name in ("email_reminders", "email_low_balance", "email_bookings", "email_file", "email_news"):
+        assert f'name="{name}"' in page

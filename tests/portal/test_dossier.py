@@ -385,9 +385,8 @@ def test_the_one_query_check_agrees_with_bookings_open(name, expected, family_a,
         assert dossier.bookings_open_fast(family_a) is expected
 
 
-def test_the_family_page_does_not_offer_reminders_that_nothing_sends(client, family_a, parent_a):
+def test_the_family_page_links_to_the_email_choices(client, family_a, parent_a):
     client.force_login(parent_a)
     page = client.get(reverse("portal:family")).content.decode()
     assert "recevoir les informations de la mairie par e-mail" in page.lower()
-    assert "rappels" not in page.lower()
-    assert 'name="email_reminders"' not in page
+    assert reverse("portal:notifications") in page

@@ -1,0 +1,269 @@
+"""What Préau tells families by e-mail, to whom and when. Sending itself is mail.py's one path.
+
+Every message is recorded (SentNotification) under a unique key in the transaction that queues
+it: a scheduled run that meets a key already taken sends nothing, so running the scheduled
+command twice, or two overlapping runs, never sends a reminder or an alert twice. Messages go
+out in French (the town's language) whatever language the page that caused them was in, and
+never carry health data.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from portal.models import Booking, Child, Family, SentNotification, Wallet
+
+from . import deadlines, planning_states
+from .mail import absolute_url, send_after_commit
+from .town import town_settings
+
+Kind = SentNotification.Kind
+
+# The family's switch for each kind; payment receipts and account e-mails have none.
+PREFERENCES = {
+    Kind.REMINDER: "email_reminders",
+    Kind.LOW_BALANCE: "email_low_balance",
+    Kind.BOOKINGS: "email_bookings",
+    Kind.FILE: "email_file",
+}
+# A service "usually used" by a child: booked for a day of the last four weeks.
+USUAL_PERIOD = datetime.timedelta(weeks=4)
+LOW_BALANCE_EVERY = datetime.timedelta(days=2)
+DEFAULT_REMINDER = (1, 18)  # Tuesday 18:00, when no town settings exist yet
+
+
+# Sending -------------------------------------------------------------------------------------
+
+def recipients(family):
+    return [g.email for g in family.guardians.all() if g.is_active and g.email]
+
+
+def wants(family, kind):
+    name = PREFERENCES.get(kind)
+    return name is None or getattr(family, name)
+
+
+def notify(family, kind, template, context, *, key=None, ticket_type=None, now=None):
+    """Queue portal/emails/<template>.txt to the family's guardians and record it, unless the
+    family switched this kind off or `key` was already used. Returns the record, or None when
+    nothing was sent."""
+    if not wants(family, kind):
+        return None
+    to = recipients(family)
+    if not to:
+        return None
+    town = town_settings()
+    context = {"family": family, "town": town,
+               "preferences_url": absolute_url(reverse("portal:notifications")), **context}
+    with translation.override(settings.LANGUAGE_CODE):
+        text = render_to_string(f"portal/emails/{template}.txt", context)
+        try:
+            with transaction.atomic():
+                record = SentNotification.objects.create(
+                    family=family, kind=kind, key=key or f"{kind}:{uuid.uuid4().hex}",
+                    ticket_type=ticket_type, subject=text.strip().partition("\n")[0].strip()[:255],
+                    recipients=", ".join(to)[:500], sent_at=now or timezone.now())
+                send_after_commit(template, context, to)
+        except IntegrityError:
+            # The key is taken: this message was sent already, maybe by a concurrent run.
+            return None
+    return record
+
+
+# French dates ------------------------------------------------------------------------------
+
+def _day_number(day):
+    return _("1er") if day.day == 1 else str(day.day)
+
+
+def day_label(day):
+    """« jeudi 3 décembre »."""
+    return f"{formats.date_format(day, 'l')} {_day_number(day)} {formats.date_format(day, 'F')}"
+
+
+def week_label(monday):
+    """« 7 décembre »."""
+    return f"{_day_number(monday)} {formats.date_format(monday, 'F')}"
+
+
+def moment_label(moment):
+    """« jeudi 3 décembre à 23 h 59 », in Paris time."""
+    local = moment.astimezone(deadlines.PARIS)
+    return _("%(day)s à %(hour)d h %(minute)02d") % {
+        "day": day_label(local.date()), "hour": local.hour, "minute": local.minute}
+
+
+def planning_url(child, service, day):
+    """The child's planning at that month, scrolled to the day's cell."""
+    path = reverse("portal:planning_child", args=[child.pk])
+    return absolute_url(f"{path}?mois={day:%Y-%m}#c-{child.pk}-{service.pk}-{day:%Y%m%d}")
+
+
+# Deadline reminders --------------------------------------------------------------------------
+
+def reminder_week(now, weekday, hour):
+    """The Monday of the week reminders are due for at `now`: the next week, once this week's
+    reminder time (weekday and hour, Paris time) has come; else None."""
+    local = timezone.localtime(now, deadlines.PARIS)
+    monday = local.date() - datetime.timedelta(days=local.weekday())
+    opens = datetime.datetime.combine(monday + datetime.timedelta(days=weekday),
+                                      datetime.time(hour), tzinfo=deadlines.PARIS)
+    return monday + datetime.timedelta(days=7) if now >= opens else None
+
+
+@dataclass
+class ReminderLine:
+    child: Child
+    services: list
+    first_day: datetime.date
+    deadline: datetime.datetime
+    monday: datetime.date
+
+    @property
+    def text(self):
+        return _("Rien n’est réservé pour %(child)s la semaine du %(week)s (%(services)s) ; "
+                 "date limite : %(deadline)s.") % {
+            "child": self.child.first_name, "week": week_label(self.monday),
+            "services": ", ".join(s.name for s in self.services),
+            "deadline": moment_label(self.deadline)}
+
+    @property
+    def url(self):
+        return planning_url(self.child, self.services[0], self.first_day)
+
+
+@dataclass
+class Reminders:
+    monday: datetime.date | None
+    families: dict = field(default_factory=dict)  # {Family: [ReminderLine]}
+
+
+def due_reminders(now=None):
+    """Who gets a reminder now: each validated family that did not switch reminders off, for
+    each child and service the child used in the last four weeks with nothing booked in the
+    coming week, while a day of that week can still be booked. Six queries, whatever the
+    number of families."""
+    now = now or timezone.now()
+    town = town_settings()
+    weekday, hour = (town.reminder_weekday, town.reminder_hour) if town else DEFAULT_REMINDER
+    monday = reminder_week(now, weekday, hour)
+    if monday is None:
+        return Reminders(None)
+    days = [monday + datetime.timedelta(days=i) for i in range(7)]
+    today = timezone.localtime(now, deadlines.PARIS).date()
+    reminded = {"family__status": Family.Status.VALIDATED, "family__email_reminders": True}
+    children = list(Child.objects.filter(**reminded).select_related("family")
+                    .prefetch_related("family__guardians").order_by("family__name", "family_id",
+                                                                    "first_name", "pk"))
+    if not children:
+        return Reminders(monday)
+    bookings = Booking.objects.filter(**{f"child__{k}": v for k, v in reminded.items()})
+    usual = set(bookings.filter(date__gte=today - USUAL_PERIOD, date__lt=monday)
+                .values_list("child_id", "service_id").distinct())
+    booked = set(bookings.filter(date__range=(days[0], days[-1]), status=Booking.Status.ACTIVE)
+                 .values_list("child_id", "service_id").distinct())
+    services = planning_states.services_for_schools(sorted({c.school_id for c in children}))
+    closures = deadlines.closures_between(days[0], days[-1])
+    result = Reminders(monday)
+    for child in children:
+        by_deadline = {}
+        for service in services[child.school_id]:
+            pair = (child.pk, service.pk)
+            if pair not in usual or pair in booked:
+                continue
+            rule = deadlines.booking_rule(service)
+            open_days = [(deadlines.deadline(rule, day), day) for day in days
+                         if service.runs_on(day) and not deadlines.public_holiday_name(day)
+                         and deadlines.closure_for(closures, child.school_id, service.pk, day) is None]
+            open_days = [(limit, day) for limit, day in open_days if limit >= now]
+            if not open_days:
+                continue  # holidays, a closed week, or every deadline already passed
+            limit, first = min(open_days)
+            line = by_deadline.setdefault(limit, ReminderLine(child, [], first, limit, monday))
+            line.services.append(service)
+            line.first_day = min(line.first_day, first)
+        if by_deadline:
+            result.families.setdefault(child.family, []).extend(
+                by_deadline[limit] for limit in sorted(by_deadline))
+    return result
+
+
+def reminder_key(family, monday):
+    return f"reminder:{family.pk}:{monday.isoformat()}"
+
+
+def send_deadline_reminders(now=None):
+    """Send the reminders due now; one e-mail per family and week, whatever the number of
+    children and however often this runs. Returns how many were sent."""
+    now = now or timezone.now()
+    due = due_reminders(now)
+    if not due.families:
+        return 0
+    keys = {reminder_key(f, due.monday) for f in due.families}
+    taken = set(SentNotification.objects.filter(key__in=keys).values_list("key", flat=True))
+    sent = 0
+    for family, lines in due.families.items():
+        key = reminder_key(family, due.monday)
+        if key in taken:
+            continue
+        context = {"lines": lines, "week": week_label(due.monday),
+                   "deadline": moment_label(min(line.deadline for line in lines))}
+        if notify(family, Kind.REMINDER, "reminder", context, key=key, now=now):
+            sent += 1
+    return sent
+
+
+# Low balance ---------------------------------------------------------------------------------
+
+def due_low_balances(now=None):
+    """Wallets under their ticket type's threshold, of validated families that use that ticket
+    (a booking of the last four weeks or to come) and were not alerted for it in the last two
+    days. Four queries."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, deadlines.PARIS).date()
+    wallets = list(Wallet.objects.filter(
+        family__status=Family.Status.VALIDATED, family__email_low_balance=True,
+        ticket_type__low_balance_threshold__gt=0,
+        balance__lt=F("ticket_type__low_balance_threshold"),
+    ).select_related("family", "ticket_type").prefetch_related("family__guardians").order_by("pk"))
+    if not wallets:
+        return []
+    families = {w.family_id for w in wallets}
+    used = set(Booking.objects.filter(child__family_id__in=families, date__gte=today - USUAL_PERIOD)
+               .values_list("child__family_id", "service__ticket_type_id").distinct())
+    recent = set(SentNotification.objects.filter(
+        kind=Kind.LOW_BALANCE, family_id__in=families, sent_at__gt=now - LOW_BALANCE_EVERY,
+    ).values_list("family_id", "ticket_type_id"))
+    return [w for w in wallets
+            if (w.family_id, w.ticket_type_id) in used and (w.family_id, w.ticket_type_id) not in recent]
+
+
+def send_low_balance_alerts(now=None):
+    """Alert the families whose balance is low (due_low_balances). Each alert's key counts the
+    alerts before it: two overlapping runs compute the same key and only one sends."""
+    now = now or timezone.now()
+    wallets = due_low_balances(now)
+    if not wallets:
+        return 0
+    counts = {(r["family_id"], r["ticket_type_id"]): r["n"] for r in SentNotification.objects.filter(
+        kind=Kind.LOW_BALANCE, family_id__in={w.family_id for w in wallets},
+    ).values("family_id", "ticket_type_id").annotate(n=Count("pk")).order_by()}
+    sent = 0
+    for wallet in wallets:
+        n = counts.get((wallet.family_id, wallet.ticket_type_id), 0) + 1
+        context = {"wallet": wallet, "ticket_type": wallet.ticket_type,
+                   "buy_url": absolute_url(reverse("portal:payment_buy")),
+                   "planning_url": absolute_url(reverse("portal:planning"))}
+        if notify(wallet.family, Kind.LOW_BALANCE, "low_balance", context,
+                  key=f"low_balance:{wallet.family_id}:{wallet.ticket_type_id}:{n}",
+                  ticket_type=wallet.ticket_type, now=now):
+            sent += 1
+    return sent

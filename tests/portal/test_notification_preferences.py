@@ -1,0 +1,40 @@
+"""The family's e-mail choices page (/famille/notifications/)."""
+
+import pytest
+from django.urls import reverse
+
+from portal.models import Family, SentNotification
+from tests.portal.fixtures_planning import *  # noqa: F403
+
+URL = reverse("portal:notifications")
+
+
+def test_a_family_switches_reminders_and_alerts_off_but_not_receipts(logged_dupont, dupont):
+    page = logged_dupont.get(URL).content.decode()
+    for name in ("email_reminders", "email_low_balance", "email_bookings", "email_file"):
+        assert f'name="{name}"' in page and f'for="id_{name}"' in page
+    assert "reçus de paiement" in page and "toujours envoyés" in page
+
+    response = logged_dupont.post(URL, {"email_bookings": "on", "email_file": "on"}, follow=True)
+
+    assert "Vos choix d’e-mails sont enregistrés." in response.content.decode()
+    family = Family.objects.get(pk=dupont["family"].pk)
+    assert (family.email_reminders, family.email_low_balance, family.email_bookings,
+            family.email_file) == (False, False, True, True)
+
+
+def test_the_page_lists_what_was_sent_to_this_family_only(logged_dupont, dupont, martin):
+    SentNotification.objects.create(family=dupont["family"], kind="reminder", key="a",
+                                    subject="Rappel Dupont", recipients="dupont@example.org")
+    SentNotification.objects.create(family=martin["family"], kind="reminder", key="b",
+                                    subject="Rappel Martin", recipients="martin@example.org")
+
+    page = logged_dupont.get(URL).content.decode()
+
+    assert "Rappel Dupont" in page and "Rappel Martin" not in page
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_is_sent_to_the_login_page(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and reverse("portal:login") in response["Location"]
