@@ -183,7 +183,8 @@ def test_the_family_edit_in_the_admin_is_audited(agent_client, agent, family_a):
     url = reverse("portal_families:edit", args=[family_a.pk])
     agent_client.post(url, {"name": family_a.name, "address": "2 rue Neuve", "postcode": "99999",
                             "city": "Saint-Exemple", "phone": "", "phone_secondary": "",
-                            "email_reminders": "on"})
+                            "email_reminders": "on", "email_low_balance": "on",
+                            "email_bookings": "on", "email_file": "on"})
     entry = AuditLog.objects.get(action="family.edit")
     assert entry.actor == agent
     assert entry.before == {"address": "1 rue des Écoles", "email_news": True}
