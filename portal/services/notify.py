@@ -102,9 +102,9 @@ def moment_label(moment):
 
 
 def planning_url(child, service, day):
-    """The child's planning at that month, scrolled to the day's cell."""
+    """The child's planning at that day's week, scrolled to the day's cell."""
     path = reverse("portal:planning_child", args=[child.pk])
-    return absolute_url(f"{path}?mois={day:%Y-%m}#c-{child.pk}-{service.pk}-{day:%Y%m%d}")
+    return absolute_url(f"{path}?semaine={day.isoformat()}#c-{child.pk}-{service.pk}-{day:%Y%m%d}")
 
 
 # Deadline reminders --------------------------------------------------------------------------

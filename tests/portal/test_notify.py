@@ -62,7 +62,7 @@ def test_a_child_who_usually_eats_at_the_canteen_is_reminded_of_the_coming_week(
     assert ("Rien n’est réservé pour Léa la semaine du 7 décembre (Cantine) ; "
             "date limite : jeudi 3 décembre à 23 h 59.") in body
     child, service = dupont["child"], weekly_canteen
-    assert (f"{BASE}/famille/planning/enfant/{child.pk}/?mois=2026-12"
+    assert (f"{BASE}/famille/planning/enfant/{child.pk}/?semaine=2026-12-07"
             f"#c-{child.pk}-{service.pk}-20261207") in body
     assert "Ville de Saint-Exemple" in body
     assert f"{BASE}{reverse('portal:notifications')}" in body
@@ -349,3 +349,18 @@ def test_the_queries_of_a_reminder_run_do_not_grow_with_the_families(weekly_cant
         _user, _family, kids = make_family(f"F{i}", f"f{i}@example.org", school)
         used(kids[0], weekly_canteen)
     assert count() == (one[0], 7)
+
+
+def test_the_reminder_link_opens_the_planning_at_that_week_and_day(
+        weekly_canteen, dupont, logged_dupont, django_capture_on_commit_callbacks):
+    import re
+
+    used(dupont["child"], weekly_canteen)
+    run_reminders(django_capture_on_commit_callbacks)
+    url = re.search(rf"{BASE}(/famille/planning/\S+)", mail.outbox[0].body).group(1)
+    path, anchor = url.split("#")
+
+    page = logged_dupont.get(path).content.decode()
+
+    assert f'id="{anchor}"' in page
+    assert "7 décembre" in page
