@@ -11,4 +11,8 @@ urlpatterns = [
     path("<str:day>/<int:school_id>/<int:service_id>/appel/", staff.roll_call, name="roll_call"),
     path("<str:day>/<int:school_id>/<int:service_id>/appel/pointer/", staff.roll_call_mark,
          name="roll_call_mark"),
+    path("<str:day>/<int:school_id>/<int:service_id>/appel/clore/", staff.roll_call_close,
+         name="roll_call_close"),
+    path("<str:day>/<int:school_id>/<int:service_id>/appel/excuser/", staff.roll_call_excuse,
+         name="roll_call_excuse"),
 ]

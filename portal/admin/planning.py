@@ -28,7 +28,7 @@ from portal.models.service import WEEKDAY_CHOICES
 from portal.services import audit, deadlines
 from portal.services.booking import BookingRefused, cancel_booking
 from portal.services.town import town_settings
-from portal.services.wallet import WalletError, credit_tickets, debit_tickets
+from portal.services.wallet import WalletError, credit_tickets, debit_tickets, wallet_debt
 
 
 class ServiceForm(WagtailAdminModelForm):
@@ -67,7 +67,7 @@ class ServiceViewSet(ModelViewSet):
         FieldPanel("weekday_choices"), FieldPanel("weekdays"),
         FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
         FieldRowPanel([FieldPanel("capacity"), FieldPanel("order")]),
-        FieldRowPanel([FieldPanel("is_meal"), FieldPanel("shows_pickup")]),
+        FieldRowPanel([FieldPanel("is_meal"), FieldPanel("shows_pickup"), FieldPanel("unbooked_penalty")]),
         MultiFieldPanel([FieldPanel("booking_rule"), FieldPanel("booking_days"),
                          FieldPanel("booking_working_days"), FieldPanel("booking_weekday"),
                          FieldPanel("booking_time")], heading=gettext_lazy("Date limite de réservation")),
@@ -227,7 +227,9 @@ class WalletViewSet(ModelViewSet):
         entries = LedgerEntry.objects.filter(wallet=wallet).select_related("by", "agent")[:100]
         return TemplateResponse(request, "portal/admin/form.html", {
             "page_title": _("Porte-monnaie %(w)s") % {"w": wallet},
-            "intro": _("Solde : %(n)d ticket(s).") % {"n": wallet.balance},
+            "intro": _("Solde : %(n)d ticket(s).") % {"n": wallet.balance} + (
+                " " + _("Pénalités dues (dette, retenue sur le prochain achat) : %(n)d ticket(s).")
+                % {"n": owed} if (owed := wallet_debt(wallet)) else ""),
             "header_icon": "tag", "form": form, "entries": entries, "submit": _("Enregistrer"),
         })
 

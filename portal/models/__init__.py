@@ -16,7 +16,7 @@ from .payment import (
 )
 from .service import Closure, Price, Service, TariffBracket, TicketType
 from .user import User
-from .wallet import LedgerEntry, Wallet
+from .wallet import LedgerEntry, TicketDebt, Wallet
 
 __all__ = ["Child", "Family", "School", "SchoolYear", "User"]
 __all__ += ["AppendOnlyError", "AuditLog", "AuthorisedPerson", "FileItem", "FileRequirement",
@@ -24,5 +24,3 @@ __all__ += ["AppendOnlyError", "AuditLog", "AuthorisedPerson", "FileItem", "File
 __all__ += ["Booking", "Closure", "LedgerEntry", "Price", "Service", "TariffBracket", "TicketType", "Wallet"]
 __all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCounter", "Refund",
             "StripeEvent"]
-__all__ += ["AttendanceMark", "RollCall", "StaffAssignment"]
-__all__ += ["SentNotification"]

@@ -84,6 +84,13 @@ class AttendanceMark(models.Model):
     changed_at = models.DateTimeField(_("modifié le"))
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("modifié par"))
+    # Set when the roll-call is closed: tickets charged for a presence without booking (ledger
+    # entries now, plus a debt for what the wallet lacked).
+    penalty = models.PositiveSmallIntegerField(_("pénalité (tickets)"), default=0)
+    excused_at = models.DateTimeField(_("excusé le"), null=True, blank=True)
+    excused_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("excusé par"))
+    excuse_reason = models.CharField(_("motif de l’excuse"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("pointage")
@@ -91,6 +98,11 @@ class AttendanceMark(models.Model):
         ordering = ["roll_call", "child"]
         constraints = [
             models.UniqueConstraint(fields=["roll_call", "child"], name="attendancemark_one_per_child"),
+            # Only a booked child's absence can be excused (its ticket is given back).
+            models.CheckConstraint(
+                condition=models.Q(excused_at__isnull=True)
+                | models.Q(present=False, booking__isnull=False),
+                name="attendancemark_excuse_only_booked_absence"),
         ]
 
     def __str__(self):

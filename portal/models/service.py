@@ -90,6 +90,10 @@ class Service(models.Model):
     order = models.PositiveSmallIntegerField(_("ordre d’affichage"), default=0)
     is_meal = models.BooleanField(_("repas"), default=False,
                                   help_text=_("Compté dans la commande au traiteur."))
+    unbooked_penalty = models.PositiveSmallIntegerField(
+        _("pénalité sans réservation (tickets)"), default=1, validators=[MaxValueValidator(20)],
+        help_text=_("Tickets retenus, à la clôture de l’appel, pour un enfant présent sans "
+                    "réservation. 0 : pas de pénalité."))
     shows_pickup = models.BooleanField(
         _("liste avec les personnes autorisées"), default=False,
         help_text=_("Pour la garderie du soir : la liste du jour donne les personnes autorisées à "

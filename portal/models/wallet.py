@@ -49,6 +49,7 @@ class LedgerEntry(models.Model):
         BOOKING = "booking", _("Réservation")
         CANCELLATION = "cancellation", _("Annulation")
         PENALTY = "penalty", _("Pénalité")
+        EXCUSE = "excuse", _("Absence excusée")
         ADJUSTMENT = "adjustment", _("Ajustement par la mairie")
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries",
@@ -62,6 +63,9 @@ class LedgerEntry(models.Model):
                               related_name="+", verbose_name=_("agent"))
     booking = models.ForeignKey("portal.Booking", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="entries", verbose_name=_("réservation"))
+    # The roll-call mark a penalty or an excused absence comes from.
+    attendance = models.ForeignKey("portal.AttendanceMark", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="entries", verbose_name=_("pointage"))
     created_at = models.DateTimeField(_("le"), auto_now_add=True, db_index=True)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -72,6 +76,9 @@ class LedgerEntry(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(quantity=0), name="ledger_quantity_not_zero"),
+            # One ticket given back per excused absence, whatever the retries.
+            models.UniqueConstraint(fields=["attendance"], condition=models.Q(kind="excuse"),
+                                    name="ledger_one_excuse_per_mark"),
         ]
 
     def __str__(self):
@@ -84,3 +91,30 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ledger entries are append-only: add a correcting entry instead.")
+
+
+class TicketDebt(models.Model):
+    """Penalty tickets a wallet lacked when the roll-call was closed. The wallet never goes below
+    zero: the debt waits here and the next purchase pays it back first (ledger entries linked to
+    the same roll-call mark), `remaining` going down to zero."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="debts",
+                               verbose_name=_("porte-monnaie"))
+    attendance = models.OneToOneField("portal.AttendanceMark", on_delete=models.PROTECT,
+                                      related_name="debt", verbose_name=_("pointage"))
+    quantity = models.PositiveSmallIntegerField(_("tickets dus"))
+    remaining = models.PositiveSmallIntegerField(_("reste à payer"))
+    created_at = models.DateTimeField(_("le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dette de tickets")
+        verbose_name_plural = _("dettes de tickets")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="ticketdebt_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(remaining__lte=models.F("quantity")),
+                                   name="ticketdebt_remaining_within_quantity"),
+        ]
+
+    def __str__(self):
+        return f"{self.wallet} : {self.remaining}/{self.quantity}"

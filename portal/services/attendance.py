@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, Sum, prefetch_related_objects
 from django.utils import timezone
@@ -20,15 +21,18 @@ from portal.models import (
     Child,
     Family,
     FileItem,
+    LedgerEntry,
     Purchase,
     RollCall,
     School,
     Service,
+    TicketDebt,
     Wallet,
 )
 from portal.money import euros
 
 from . import audit, deadlines, planning_states
+from .wallet import apply_entry, lock_wallet
 
 # Animateurs see today's lists and the next two days' (to prepare them), no further.
 STAFF_DAYS_AHEAD = 2
@@ -270,6 +274,8 @@ def mark_child(school, service, day, child, *, present, by, now=None):
             return AttendanceMark.objects.create(roll_call=roll_call, child=child, booking=booking,
                                                  present=present, created_at=now, created_by=by,
                                                  changed_at=now, changed_by=by)
+        if mark.excused_at is not None and present:
+            raise RollCallError(_("Absence excusée par la mairie : demandez-lui de la corriger."))
         if mark.present != present:
             before = {"present": mark.present, "by": str(mark.changed_by), "at": mark.changed_at}
             mark.present, mark.changed_at, mark.changed_by = present, now, by
@@ -277,6 +283,95 @@ def mark_child(school, service, day, child, *, present, by, now=None):
             audit.record_action(by, "attendance.correct", child.family,
                                 target=mark, before=before, after={"present": present})
         return mark
+
+
+def _day_label(service, day):
+    return _("%(service)s du %(day)s") % {"service": service.name, "day": f"{day:%d/%m/%Y}"}
+
+
+def _charge_penalty(mark, service, day, tickets, *, by):
+    """Debit the penalty, as much as the wallet holds; the rest becomes a debt that the next
+    purchase pays back first (wallet.settle_debts)."""
+    child = mark.child
+    wallet = lock_wallet(child.family_id, service.ticket_type_id)
+    taken = min(tickets, wallet.balance)
+    if taken:
+        apply_entry(wallet, -taken, LedgerEntry.Kind.PENALTY, by=by, attendance=mark,
+                    reason=_("Pénalité : %(child)s présent(e) sans réservation, %(what)s")
+                    % {"child": child.first_name, "what": _day_label(service, day)})
+    owed = tickets - taken
+    if owed:
+        TicketDebt.objects.create(wallet_id=wallet.pk, attendance=mark, quantity=owed, remaining=owed)
+    mark.penalty = tickets
+    mark.save(update_fields=["penalty"])
+    audit.record_action(by, "attendance.penalty", child.family, target=mark,
+                        after={"tickets": tickets, "taken": taken, "debt": owed})
+
+
+def close_roll_call(school, service, day, *, by, now=None):
+    """Close a day's roll-call and apply the regulation: each child present without a booking
+    is charged the service's penalty (a debt for what the wallet lacks); a booked child absent
+    keeps the ticket spent; excused absences already had their ticket back."""
+    now = now or timezone.now()
+    if not may_mark(by, day, now):
+        raise RollCallError(_("L’appel se clôt le jour même."))
+    if closed_reason(school, service, day) is not None:
+        raise RollCallError(_("Pas d’appel ce jour-là : la prestation n’a pas lieu."))
+    with transaction.atomic():
+        roll_call = _locked_roll_call(school, service, day)
+        if roll_call.is_closed:
+            raise RollCallError(_("L’appel est déjà clos."))
+        # Wallets are then locked in family order: two closings never wait on each other.
+        unbooked = list(AttendanceMark.objects.filter(roll_call=roll_call, present=True, booking=None)
+                        .select_related("child__family").order_by("child__family_id", "pk"))
+        # A booking an agent added after the mark counts: no penalty then.
+        booked_since = set(Booking.objects.filter(
+            child__in=[m.child_id for m in unbooked], service=service, date=day,
+            status=Booking.Status.ACTIVE).values_list("child_id", flat=True))
+        charged = 0
+        for mark in unbooked:
+            if mark.child_id in booked_since or not service.unbooked_penalty:
+                continue
+            _charge_penalty(mark, service, day, service.unbooked_penalty, by=by)
+            charged += 1
+        roll_call.closed_at, roll_call.closed_by = now, by
+        roll_call.save(update_fields=["closed_at", "closed_by"])
+        audit.record_action(by, "rollcall.close", None, target=roll_call, after={"penalties": charged})
+    return roll_call, charged
+
+
+def excuse_absence(child, service, day, *, by, reason, now=None):
+    """An agent excuses a booked child's absence (e.g. a medical certificate): the ticket is
+    given back, once, linked to the roll-call mark. Allowed before or after the closing."""
+    now = now or timezone.now()
+    if not sees_all_schools(by):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise RollCallError(_("Indiquez le motif (ex. certificat médical)."))
+    with transaction.atomic():
+        roll_call = _locked_roll_call(child.school, service, day)
+        booking = Booking.objects.filter(child=child, service=service, date=day,
+                                         status=Booking.Status.ACTIVE).first()
+        mark = AttendanceMark.objects.filter(roll_call=roll_call, child=child).first()
+        if mark is not None and mark.excused_at is not None:
+            return mark  # already excused: the same request again changes nothing
+        if booking is None:
+            raise RollCallError(_("Cet enfant n’était pas inscrit ce jour-là : pas de ticket à rendre."))
+        if mark is not None and mark.present:
+            raise RollCallError(_("Cet enfant est pointé présent : corrigez d’abord le pointage."))
+        if mark is None:
+            mark = AttendanceMark(roll_call=roll_call, child=child, booking=booking, present=False,
+                                  created_at=now, created_by=by, changed_at=now, changed_by=by)
+        mark.excused_at, mark.excused_by, mark.excuse_reason = now, by, reason[:255]
+        mark.save()
+        wallet = lock_wallet(child.family_id, service.ticket_type_id)
+        apply_entry(wallet, 1, LedgerEntry.Kind.EXCUSE, by=by, agent=by, attendance=mark,
+                    reason=_("Absence excusée : %(child)s, %(what)s (%(reason)s)")
+                    % {"child": child.first_name, "what": _day_label(service, day), "reason": reason})
+        audit.record_action(by, "attendance.excuse", child.family, target=mark,
+                            after={"reason": reason, "tickets": 1})
+    return mark
 
 
 def day_list_table(dl):

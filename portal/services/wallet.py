@@ -33,7 +33,8 @@ def lock_wallet(family_id, ticket_type_id):
         return wallets.get(family_id=family_id, ticket_type_id=ticket_type_id)
 
 
-def apply_entry(locked_wallet, quantity, kind, *, reason="", by=None, agent=None, booking=None):
+def apply_entry(locked_wallet, quantity, kind, *, reason="", by=None, agent=None, booking=None,
+                attendance=None):
     """Append one entry to a wallet the caller has locked (lock_wallet), and move the cached
     balance by the same quantity. The balance is changed in the database (balance + quantity),
     never written from what was read: if a path ever forgot the lock, the CHECK (balance >= 0)
@@ -41,10 +42,41 @@ def apply_entry(locked_wallet, quantity, kind, *, reason="", by=None, agent=None
     if locked_wallet.balance + quantity < 0:
         raise WalletError(_("Solde insuffisant : il reste %(n)d ticket(s).") % {"n": locked_wallet.balance})
     entry = LedgerEntry.objects.create(wallet=locked_wallet, kind=kind, quantity=quantity, reason=reason,
-                                       by=by, agent=agent, booking=booking)
+                                       by=by, agent=agent, booking=booking, attendance=attendance)
     Wallet.objects.filter(pk=locked_wallet.pk).update(balance=F("balance") + quantity)
     locked_wallet.balance += quantity
     return entry
+
+
+def wallet_debt(wallet):
+    """Penalty tickets the wallet still owes (paid back by the next purchase)."""
+    from django.db.models import Sum
+
+    return wallet.debts.filter(remaining__gt=0).aggregate(n=Sum("remaining"))["n"] or 0
+
+
+def settle_debts(locked_wallet, *, by=None):
+    """A purchase first pays back the penalty tickets the wallet lacked (oldest debt first), each
+    as a penalty entry linked to the same roll-call mark. Call it under the wallet's lock, right
+    after crediting the purchase."""
+    from portal.models import TicketDebt
+
+    paid = 0
+    for debt in (TicketDebt.objects.select_for_update().filter(wallet=locked_wallet, remaining__gt=0)
+                 .select_related("attendance__roll_call__service", "attendance__child")
+                 .order_by("created_at", "pk")):
+        take = min(debt.remaining, locked_wallet.balance)
+        if take <= 0:
+            break
+        mark = debt.attendance
+        apply_entry(locked_wallet, -take, LedgerEntry.Kind.PENALTY, by=by, attendance=mark,
+                    reason=_("Pénalité due du %(day)s (%(child)s, %(service)s), retenue sur l’achat")
+                    % {"day": f"{mark.roll_call.date:%d/%m/%Y}", "child": mark.child.first_name,
+                       "service": mark.roll_call.service.name})
+        debt.remaining -= take
+        debt.save(update_fields=["remaining"])
+        paid += take
+    return paid
 
 
 def _check_quantity(quantity):
@@ -61,6 +93,8 @@ def credit_tickets(wallet, quantity, reason, *, by, kind=LedgerEntry.Kind.ADJUST
         locked = lock_wallet(wallet.family_id, wallet.ticket_type_id)
         agent = by if kind == LedgerEntry.Kind.ADJUSTMENT else None
         entry = apply_entry(locked, quantity, kind, reason=reason.strip(), by=by, agent=agent)
+        if kind == LedgerEntry.Kind.PURCHASE:
+            settle_debts(locked, by=by)
     wallet.balance = locked.balance
     return entry
 
@@ -101,4 +135,32 @@ def find_inconsistencies():
         if b.debits != 1 or b.refunds != expected_refunds or b.others:
             problems.append(_("Réservation %(pk)d : %(d)d débit(s), %(r)d remboursement(s), état %(s)s.")
                             % {"pk": b.pk, "d": b.debits, "r": b.refunds, "s": b.status})
+    return problems + _attendance_inconsistencies()
+
+
+def _attendance_inconsistencies():
+    """A roll-call mark's penalty is what its penalty entries took plus what its debt still
+    waits for; an excused absence has exactly one ticket given back."""
+    from django.db.models import Count, Q, Sum
+
+    from portal.models import AttendanceMark
+
+    problems = []
+    marks = (AttendanceMark.objects
+             .filter(Q(penalty__gt=0) | Q(excused_at__isnull=False)
+                     | Q(pk__in=LedgerEntry.objects.filter(attendance__isnull=False).values("attendance")))
+             .annotate(taken=Sum("entries__quantity", filter=Q(entries__kind=LedgerEntry.Kind.PENALTY)),
+                       excuses=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.EXCUSE,
+                                                         entries__quantity=1)),
+                       others=Count("entries", filter=~Q(entries__kind__in=[LedgerEntry.Kind.PENALTY,
+                                                                            LedgerEntry.Kind.EXCUSE])))
+             .select_related("debt").order_by("pk"))
+    for m in marks:
+        owed = m.debt.remaining if hasattr(m, "debt") else 0
+        expected_excuses = 1 if m.excused_at else 0
+        if -(m.taken or 0) + owed != m.penalty or m.excuses != expected_excuses or m.others:
+            problems.append(_("Pointage %(pk)d : pénalité %(p)d, retenu %(t)d, dette %(d)d, "
+                              "%(e)d ticket(s) rendu(s).")
+                            % {"pk": m.pk, "p": m.penalty, "t": -(m.taken or 0), "d": owed,
+                               "e": m.excuses})
     return problems

@@ -124,6 +124,7 @@ def roll_call(request, day, school_id, service_id):
         "list": dl, "query": query, "found": attendance.search_children(school, query),
         "may_mark": dl.closed is None and attendance.may_mark(request.user, day)
         and not (dl.roll_call and dl.roll_call.is_closed),
+        "may_excuse": dl.closed is None and attendance.sees_all_schools(request.user),
     })
 
 
@@ -147,4 +148,41 @@ def roll_call_mark(request, day, school_id, service_id):
         text = (_("%(name)s : présence enregistrée.") if status == "present"
                 else _("%(name)s : absence enregistrée."))
         messages.success(request, text % {"name": child})
+    return redirect(f"{url}#enfant-{child.pk}")
+
+
+@login_required
+@require_POST
+def roll_call_close(request, day, school_id, service_id):
+    day = parse_day(day)
+    school, service = get_list_target(request.user, day, school_id, service_id)
+    try:
+        _roll_call, charged = attendance.close_roll_call(school, service, day, by=request.user)
+    except attendance.RollCallError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Appel clos. Pénalités appliquées : %(n)d.") % {"n": charged})
+    return redirect("staff:roll_call", day.isoformat(), school.pk, service.pk)
+
+
+@login_required
+@require_POST
+def roll_call_excuse(request, day, school_id, service_id):
+    day = parse_day(day)
+    school, service = get_list_target(request.user, day, school_id, service_id)
+    if not attendance.sees_all_schools(request.user):
+        raise Http404("Agents only.")
+    url = reverse("staff:roll_call", args=[day.isoformat(), school.pk, service.pk])
+    child_id = request.POST.get("enfant", "")
+    if not child_id.isdigit():
+        messages.error(request, _("Choisissez un enfant."))
+        return redirect(url)
+    child = get_object_or_404(Child.objects.select_related("family", "school"), pk=child_id, school=school)
+    try:
+        attendance.excuse_absence(child, service, day, by=request.user, reason=request.POST.get("motif", ""))
+    except attendance.RollCallError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(name)s : absence excusée, ticket rendu à la famille.")
+                         % {"name": child})
     return redirect(f"{url}#enfant-{child.pk}")

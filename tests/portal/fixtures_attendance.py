@@ -41,7 +41,8 @@ def meals(canteen, evening, other_school):
 @pytest.fixture
 def animateur(school):
     user = User.objects.create_user(email="animateur@example.org", password="x" * 12, first_name="Anna")
-    user.groups.add(Group.objects.get(name="Animateurs"))
+    # get_or_create: a transaction=True test starts from a flushed database, without the group.
+    user.groups.add(Group.objects.get_or_create(name="Animateurs")[0])
     StaffAssignment.objects.create(user=user, school=school)
     return user
 

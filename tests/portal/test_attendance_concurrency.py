@@ -1,12 +1,13 @@
 """The roll-call under real concurrent posts (threads, one connection each, PostgreSQL)."""
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
-from portal.models import AttendanceMark, Child, RollCall, School, Service, User
+from portal.models import AttendanceMark, Child, LedgerEntry, RollCall, School, Service, TicketDebt, User
 from portal.services import attendance
 from tests.portal.fixtures_attendance import *  # noqa: F403
-from tests.portal.fixtures_attendance import MONDAY_MORNING, book
+from tests.portal.fixtures_attendance import MONDAY_MORNING, book, give_tickets
 from tests.portal.test_concurrency import run_concurrently
 
 pytestmark = [
@@ -36,3 +37,25 @@ def test_thirty_identical_concurrent_marks_make_one_record(meals, school, dupont
     assert RollCall.objects.count() == 1
     assert AttendanceMark.objects.filter(child=dupont["child"]).count() == 1
     assert AttendanceMark.objects.filter(child=martin["child"], booking=None).count() == 1
+
+
+def close(school_pk, service_pk, user_pk):
+    try:
+        attendance.close_roll_call(School.objects.get(pk=school_pk), Service.objects.get(pk=service_pk),
+                                   MONDAY_MORNING.date(), by=User.objects.get(pk=user_pk), now=MONDAY_MORNING)
+        return "closed"
+    except attendance.RollCallError:
+        return "refused"
+
+
+def test_twenty_concurrent_closings_charge_each_penalty_once(meals, school, dupont, martin, animateur, meal):
+    give_tickets(martin["family"], meal, 1)  # Tom pays his penalty; Léa has no ticket
+    for kid in (dupont["child"], martin["child"]):
+        post_mark(school.pk, meals["canteen"].pk, kid.pk, animateur.pk, True)
+
+    results = run_concurrently(close, [(school.pk, meals["canteen"].pk, animateur.pk)] * 20)
+
+    assert sorted(results) == ["closed"] + ["refused"] * 19
+    assert LedgerEntry.objects.filter(kind="penalty").count() == 1
+    assert TicketDebt.objects.get().attendance.child == dupont["child"]  # no ticket at all: a debt
+    call_command("check_wallets")

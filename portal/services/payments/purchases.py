@@ -22,7 +22,7 @@ from portal.models import (
 from portal.payments import ProviderError, get_provider
 from portal.services import audit, deadlines, planning_states
 from portal.services.town import town_settings
-from portal.services.wallet import apply_entry, lock_wallet
+from portal.services.wallet import apply_entry, lock_wallet, settle_debts
 
 from . import AmountMismatch, PaymentError
 from .receipts import allocate_receipt, send_receipt_after_commit
@@ -243,6 +243,7 @@ def credit(locked_purchase, *, payment_id, by, notify=True):
     wallet = lock_wallet(p.family_id, p.ticket_type_id)
     reason = _("Achat de %(n)d ticket(s) — %(method)s") % {"n": p.quantity, "method": p.get_method_display()}
     p.ledger_entry = apply_entry(wallet, p.quantity, LedgerEntry.Kind.PURCHASE, reason=reason, by=by)
+    settle_debts(wallet, by=by)
     p.state = Purchase.State.PAID
     p.paid_at = timezone.now()
     p.payment_id = payment_id or None
