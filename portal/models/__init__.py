@@ -24,3 +24,5 @@ __all__ += ["AppendOnlyError", "AuditLog", "AuthorisedPerson", "FileItem", "File
 __all__ += ["Booking", "Closure", "LedgerEntry", "Price", "Service", "TariffBracket", "TicketType", "Wallet"]
 __all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCounter", "Refund",
             "StripeEvent"]
+__all__ += ["AttendanceMark", "RollCall", "StaffAssignment", "TicketDebt"]
+__all__ += ["SentNotification"]
