@@ -6,8 +6,15 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from home import views as home_views
 
+from . import pwa
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    # The web app: the worker at the root so its scope is the whole site.
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("icons/icon-<int:size>.png", pwa.icon, name="app_icon"),
+    path("hors-ligne/", pwa.offline, name="offline"),
     path("documents/", include(wagtaildocs_urls)),
     path("recherche/", home_views.search, name="search"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -34,7 +34,11 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # The pages kept on this device for reading offline belonged to this user.
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -30,3 +30,27 @@
     });
   });
 })();
+
+// The installable web app: its service worker (sw.js) keeps the last seen planning, wallet and
+// menu for reading offline. A page it serves from that copy shows when it was saved, and its
+// booking buttons are disabled: nothing is queued while offline.
+(function () {
+  "use strict";
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js").catch(function () {});
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var banner = document.getElementById("offline-banner");
+    if (!banner || !banner.dataset.savedAt) return;
+    var saved = new Date(banner.dataset.savedAt);
+    var when = saved.toLocaleString(document.documentElement.lang || "fr",
+                                    {dateStyle: "full", timeStyle: "short"});
+    banner.textContent = banner.dataset.text.replace("{date}", when);
+    banner.hidden = false;
+    // Logging out stays possible: the worker then empties the kept pages even offline.
+    document.querySelectorAll("form[method=post]:not([action$='/deconnexion/']) button")
+      .forEach(function (button) { button.disabled = true; });
+  });
+})();
