@@ -12,9 +12,6 @@ from portal.models import FileItem, FileRequirement
 
 from . import deadlines, planning_states
 
-# Fewer tickets than this left of a type: the parent is told to buy some (a school week of
-# canteen is four or five).
-LOW_BALANCE = 3
 # A booking deadline closer than this with nothing booked that week is worth a reminder.
 DEADLINE_NOTICE = datetime.timedelta(days=7)
 BOOKED = frozenset({"booked", "locked"})
@@ -108,8 +105,9 @@ def family_todo(lines, planning, now):
                                   "limit": formats.date_format(limit, "l j F à H:i")},
                 child_id=row.child.pk, week=week[0]))
     for ticket_type in planning.ticket_types:
+        # Under the ticket type's alert threshold (the one of the e-mail alerts), or none left.
         n = planning.balances.get(ticket_type.pk, 0)
-        if n >= LOW_BALANCE:
+        if n and n >= ticket_type.low_balance_threshold:
             continue
         if n == 0:
             text = _("Aucun ticket %(type)s : achetez-en pour réserver.") % {"type": ticket_type.name}
