@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test venv dev-deps chromium gettext messages makemessages lint clean
+.PHONY: run test venv dev-deps chromium java gettext messages makemessages lint clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,11 @@ run: venv messages
 chromium:
 	@bash scripts/install-chromium.sh
 
-test: dev-deps messages chromium
+# Installs Debian's Java runtime for the W3C HTML checker (`pytest -m html`); it skips otherwise.
+java:
+	@bash scripts/install-java.sh
+
+test: dev-deps messages chromium java
 	DJANGO_SETTINGS_MODULE=website.settings.test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=website.settings.test $(PY) manage.py makemigrations --check --dry-run -v1
 	$(VENV)/bin/ruff check .

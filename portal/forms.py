@@ -38,7 +38,7 @@ class FamilyForm(forms.ModelForm):
         fields = ["address", "postcode", "city", "phone", "phone_secondary", "email_news"]
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
                    "phone_secondary": forms.TextInput(attrs={"type": "tel"}),
-                   "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+                   "address": forms.TextInput(attrs={"autocomplete": "address-line1"}),
                    "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"})}
 
 

@@ -115,7 +115,7 @@ def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label
     cid = cell_id(child_pk, service_pk, day)
     state = cell.state
     icon, text = ICONS[state], texts["labels"][state]
-    swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    swap = ' data-hx-swap-oob="outerHTML"' if oob else ""
     # The service's name, shown in the cell on phones where the column headers are hidden.
     service = f'<span class="cell-service">{escape(service_name)}</span>'
     if state == "available":

