@@ -16,10 +16,9 @@ import subprocess
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.views.defaults import server_error
 
 from portal.models import (
     Booking,
@@ -34,7 +33,8 @@ from portal.models import (
 )
 from portal.services import accounts, payment
 
-pytestmark = pytest.mark.html
+# The site's URLs plus /test-erreur/, a view that fails: the 500 page as a visitor gets it.
+pytestmark = [pytest.mark.html, pytest.mark.urls("tests.website.urls")]
 
 FAMILY_EMAIL = "famille.demo@example.org"
 AGENT_EMAIL = "agent.demo@example.org"
@@ -109,6 +109,7 @@ STATES = [
     "not_found",
     "server_error",
     "invitation",
+    "invitation_with_a_weak_password",
     "invitation_unknown",
     "password_reset_link",
     "otp_enrolment",
@@ -179,9 +180,10 @@ def _state_not_found(ids, settings, capture):
 
 
 def _state_server_error(ids, settings, capture):
-    response = server_error(RequestFactory().get("/"))
+    client = Client(raise_request_exception=False)
+    response = client.get("/test-erreur/")
     assert response.status_code == 500
-    return "server error (500)", response
+    return "/test-erreur/ (500)", response
 
 
 def _state_invitation(ids, settings, capture):
@@ -190,8 +192,14 @@ def _state_invitation(ids, settings, capture):
     with capture(execute=True):
         accounts.create_family(name="Famille Invitée", by=agent,
                                guardians=[{"email": "invitee@example.org"}])
-    path = re.search(r"https?://[^/\s]+(/famille/invitation/[^\s]+/)", mail.outbox[-1].body).group(1)
-    return _response(Client(), path)
+    ids["invitation"] = re.search(r"https?://[^/\s]+(/famille/invitation/[^\s]+/)",
+                                  mail.outbox[-1].body).group(1)
+    return _response(Client(), ids["invitation"])
+
+
+def _state_invitation_with_a_weak_password(ids, settings, capture):
+    # Several errors on one field (too short, too common, only digits).
+    return _response(Client(), ids["invitation"], data={"new_password1": "1234", "new_password2": "1234"})
 
 
 def _state_invitation_unknown(ids, settings, capture):

@@ -74,3 +74,27 @@ def test_server_error_page_follows_the_visitor_language(client, demo_site):
 def test_not_found_page_follows_the_visitor_language(client, demo_site):
     html = client.get("/nulle-part/", headers={"accept-language": "en"}).content.decode()
     assert "Page not found" in html and "Back to the home page" in html
+
+
+def test_a_form_sent_without_the_csrf_cookie_gets_a_french_page_saying_what_to_do(demo_site):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/famille/connexion/", {"username": "parent@example.org", "password": "x"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'lang="fr"' in html and "preau.css" in html
+    assert "Le formulaire n’a pas pu être envoyé" in html
+    assert "Rien n’a été enregistré" in html
+    assert "01 23 45 67 89" in html  # the site's layout, with the town's contacts
+    assert "CSRF" not in html and "DEBUG" not in html
+
+
+def test_the_csrf_page_follows_the_visitor_language(demo_site):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/famille/connexion/", {"username": "x"}, headers={"accept-language": "en"})
+    html = response.content.decode()
+    assert 'lang="en"' in html and "The form could not be sent" in html
+
