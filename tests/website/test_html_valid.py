@@ -31,7 +31,8 @@ from portal.models import (
     User,
     Wallet,
 )
-from portal.services import accounts, payment
+from portal.services import accounts
+from portal.services.payments import purchases
 
 # The site's URLs plus /test-erreur/, a view that fails: the 500 page as a visitor gets it.
 pytestmark = [pytest.mark.html, pytest.mark.urls("tests.website.urls")]
@@ -292,8 +293,8 @@ def _demo_ids():
     guardian = family.guardians.get(email=FAMILY_EMAIL)
     purchase = Purchase.objects.filter(family=family, state=Purchase.State.PAID).order_by("pk").first()
     # A purchase left at the payment page: the demo "bank" page and its cancellation.
-    pending = payment.start_purchase(family, purchase.ticket_type, 2, by=guardian)
-    payment.open_checkout(pending, success_url="/famille/paiement/retour/?session_id={CHECKOUT_SESSION_ID}",
+    pending = purchases.start_purchase(family, purchase.ticket_type, 2, by=guardian)
+    purchases.open_checkout(pending, success_url="/famille/paiement/retour/?session_id={CHECKOUT_SESSION_ID}",
                           cancel_url="/famille/porte-monnaie/")
     pending.refresh_from_db()
     today = datetime.date.today()
