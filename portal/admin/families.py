@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
@@ -274,7 +275,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "folder-open-inverse"
     viewset = None
     ACTIONS = ("accept", "refuse", "validate", "suspend", "reactivate", "invite", "reset",
-               "add_guardian", "tariff")
+               "add_guardian", "tariff", "review_child")
 
     def dispatch(self, request, pk):
         if not request.user.has_perm(REVIEW_PERMISSION):
@@ -370,6 +371,12 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
         family = dossier.update_family(self.family, form.cleaned_data, by=request.user,
                                        fields=list(TARIFF_FIELDS), by_agent=True)
         return _t("Tarif enregistré : %(bracket)s.") % {"bracket": family.tariff_bracket}
+
+    def do_review_child(self, request):
+        child = get_object_or_404(Child, pk=request.POST.get("child") or 0, family=self.family)
+        dossier.review_child(child, by=request.user)
+        return gettext("Fiche de %(name)s vérifiée : ses jours sont réservables.") % {
+            "name": child.first_name}
 
     def do_reset(self, request):
         user = get_object_or_404(self.family.guardians, pk=request.POST.get("user") or 0)

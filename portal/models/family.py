@@ -147,6 +147,11 @@ class Child(models.Model):
                             default=Diet.STANDARD)
     photo_consent = models.BooleanField(_("autorise les photos"), default=False)
     created_at = models.DateTimeField(_("ajouté le"), default=timezone.now, editable=False)
+    # Empty while an agent has not checked the sheet (health data, PAI) of a child a validated
+    # family added (services.dossier.save_child): not bookable until then. Any other child is
+    # covered by the family's own review.
+    reviewed_at = models.DateTimeField(_("fiche vérifiée le"), null=True, blank=True,
+                                       default=timezone.now, editable=False)
 
     HEALTH_FIELDS = ("allergies", "has_pai", "pai_document")
 

@@ -25,6 +25,8 @@ def refusal_message(code, closure_reason=""):
     messages = {
         "not_validated": _("Le dossier de la famille n’est pas complet ou pas encore validé "
                            "(voir « Mon dossier »)."),
+        "child_review": _("La fiche de l’enfant, ajouté après la validation du dossier, attend "
+                          "la vérification de la mairie (santé, PAI)."),
         "not_offered": _("Cette prestation n’a pas lieu ce jour-là pour cette école."),
         # Public or school holidays, and other closures: the grid says « Fermé » for all.
         "holiday": _("Fermé : %(reason)s.") % {"reason": closure_reason},
@@ -45,8 +47,9 @@ def _refuse(code, closure_reason=""):
 
 def _day_facts(child, service, day, capped):
     """What book_day reads from the database for one day, in one round trip taken under its
-    locks: whether the family's file opens bookings, whether the service serves the child's
-    school, the first closure covering the day as "kind:reason" (or None), whether the day is
+    locks: whether the family's file opens bookings, whether the child's sheet still awaits an
+    agent's review, whether the service serves the child's school, the first closure covering
+    the day as "kind:reason" (or None), whether the day is
     already booked, and (capped) the active bookings of the service that day. Raw SQL for the
     reason given in portal.rawsql.RowLoader; plain EXISTS/LIMIT, so SQLite and PostgreSQL alike."""
     qn = connection.ops.quote_name
@@ -59,7 +62,10 @@ def _day_facts(child, service, day, capped):
     active = Booking.Status.ACTIVE.value
     count = (f"(SELECT COUNT(*) FROM {bookings} b WHERE b.{qn('service_id')} = %s "
              f"AND b.{qn('date')} = %s AND b.{qn('status')} = %s)") if capped else "NULL"
+    children = qn(Child._meta.db_table)
     sql = (f"SELECT {open_sql}, "
+           f"EXISTS (SELECT 1 FROM {children} r WHERE r.{qn('id')} = %s "
+           f"AND r.{qn('reviewed_at')} IS NULL), "
            f"EXISTS (SELECT 1 FROM {links} l WHERE l.{qn('service_id')} = %s "
            f"AND l.{qn('school_id')} = {school}), "
            f"(SELECT c.{qn('kind')} || ':' || c.{qn('reason')} FROM {closures} c WHERE c.{qn('start')} <= %s "
@@ -69,14 +75,14 @@ def _day_facts(child, service, day, capped):
            f"EXISTS (SELECT 1 FROM {bookings} b WHERE b.{qn('child_id')} = %s "
            f"AND b.{qn('service_id')} = %s AND b.{qn('date')} = %s AND b.{qn('status')} = %s), "
            f"{count}")
-    params = [*open_params, service.pk, child.pk, date, date, child.pk, service.pk,
+    params = [*open_params, child.pk, service.pk, child.pk, date, date, child.pk, service.pk,
               child.pk, service.pk, date, active]
     if capped:
         params += [service.pk, date, active]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        is_open, serves, closure, already, taken = cursor.fetchone()
-    return bool(is_open), bool(serves), closure, bool(already), taken
+        is_open, unreviewed, serves, closure, already, taken = cursor.fetchone()
+    return bool(is_open), bool(unreviewed), bool(serves), closure, bool(already), taken
 
 
 def book_day(child, service, day, *, by, now=None):
@@ -98,7 +104,8 @@ def book_day(child, service, day, *, by, now=None):
                 service = Service.objects.select_for_update().get(pk=service.pk)
             # Every rule is checked after the locks: a concurrent request for this family and
             # ticket type waits above, then sees what the first one wrote.
-            is_open, serves, closure, already, taken = _day_facts(child, service, day, capped)
+            is_open, unreviewed, serves, closure, already, taken = _day_facts(
+                child, service, day, capped)
             if already:
                 _refuse("already")
             closure_kind, _sep, closure_reason = (closure or "").partition(":")
@@ -109,6 +116,7 @@ def book_day(child, service, day, *, by, now=None):
                 closure_reason,
                 not deadlines.is_before(deadlines.booking_rule(service), day, now),
                 is_open,
+                not unreviewed,
                 service.capacity is not None and taken >= service.capacity,
                 locked.balance >= 1))
             if state != "available":

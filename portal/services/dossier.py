@@ -337,6 +337,8 @@ def validate_family(family, *, by):
     before = family.status
     family.status = Family.Status.VALIDATED
     family.save(update_fields=["status", "updated_at"])
+    # Validating the file reviews every child's sheet in it.
+    family.children.filter(reviewed_at__isnull=True).update(reviewed_at=timezone.now())
     record_action(by, "family.validate", family, target=family,
                   before={"status": before}, after={"status": family.status})
     _notify_family(family, "family_validated", {})
@@ -423,6 +425,10 @@ def save_child(child, *, by, pai_upload=None, by_agent=False):
     if pai_upload is not None:
         extension = os.path.splitext(pai_upload.name)[1].lower()
         child.pai_document.save(f"pai-famille-{family.pk}{extension}", pai_upload, save=False)
+    if creating and not by_agent and family.status == Family.Status.VALIDATED:
+        # Added after the family's review: waits for an agent (health data, PAI) before any
+        # booking; the family's other children stay bookable.
+        child.reviewed_at = None
     child.full_clean()
     child.save()
     old, new = changed(before, snapshot(child, CHILD_FIELDS))
@@ -431,6 +437,18 @@ def save_child(child, *, by, pai_upload=None, by_agent=False):
                       before=old, after=new)
     if creating:
         refresh_status(family)
+    return child
+
+
+@transaction.atomic
+def review_child(child, *, by):
+    """An agent has checked the sheet of a child added after the family's validation."""
+    child = Child.objects.select_for_update().get(pk=child.pk)
+    if child.reviewed_at is not None:
+        raise DossierError(_("La fiche de %(name)s est déjà vérifiée.") % {"name": child.first_name})
+    child.reviewed_at = timezone.now()
+    child.save(update_fields=["reviewed_at"])
+    record_action(by, "child.review", child.family, target=child)
     return child
 
 

@@ -73,6 +73,7 @@ STATE_LABELS = {
     "closed": _("Fermé"),
     "deadline": _("Délai dépassé"),
     "not_validated": _("Dossier non validé"),
+    "child_review": _("Fiche de l’enfant en cours de vérification par la mairie"),
     "full": _("Complet"),
     "no_ticket": _("Pas de ticket"),
     "available": _("Disponible"),
@@ -92,6 +93,7 @@ class DayFacts(NamedTuple):
     closure_reason: str
     deadline_passed: bool
     bookings_open: bool  # the family's file opens bookings (dossier.bookings_open)
+    child_reviewed: bool  # an agent checked the sheet of a child added after validation
     full: bool  # the service's daily capacity is reached
     has_ticket: bool
 
@@ -110,6 +112,8 @@ def day_rules(facts):
         return "deadline", ""
     if not facts.bookings_open:
         return "not_validated", ""
+    if not facts.child_reviewed:
+        return "child_review", ""
     if facts.full:
         return "full", ""
     if not facts.has_ticket:
@@ -128,7 +132,7 @@ class BookedDay(NamedTuple):
 
 
 # States that turn into "deadline" when the booking deadline passes.
-OPEN_STATES = frozenset({"not_validated", "full", "no_ticket", "available"})
+OPEN_STATES = frozenset({"not_validated", "child_review", "full", "no_ticket", "available"})
 
 
 @dataclass
@@ -332,6 +336,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
                         "" if closure is None else closure.reason,
                         now > book_limit,
                         validated,
+                        child.reviewed_at is not None,
                         capacity is not None and taken.get((service_id, day), 0) >= capacity,
                         ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1))
                 if state in OPEN_STATES and book_limit < stable_until:

@@ -16,11 +16,12 @@ from portal.services.planning_states import STATE_LABELS
 # showed empty boxes. Decorative: the state is always said in text beside it.
 ICON_NAMES = {
     "not_offered": "none", "holiday": "sun", "closed": "cross", "deadline": "clock",
-    "not_validated": "alert", "full": "full", "no_ticket": "empty", "available": "free",
+    "not_validated": "alert", "child_review": "alert", "full": "full", "no_ticket": "empty",
+    "available": "free",
     "booked": "check", "locked": "lock",
 }
 # A day whose services are all in one of these states has nothing to book or cancel.
-IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "full"})
+IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "child_review", "full"})
 ICONS = {state: f'<svg class="i" aria-hidden="true" focusable="false"><use href="#i-{name}"></use></svg>'
          for state, name in ICON_NAMES.items()}
 
