@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0012_notifications")]
+    dependencies = [("portal", "0013_penalties")]
 
     # Children already in the database were reviewed under the family-wide rule: the default
     # fills them with the migration's time.
