@@ -130,7 +130,8 @@ def start_redis():
               "locmem cache and database sessions.")
         return None
     port = int(os.environ.get("BENCH_REDIS_PORT", "6391"))
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                              "--appendonly", "no"],
                              stdout=subprocess.DEVNULL)
     time.sleep(0.5)
     os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
