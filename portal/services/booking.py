@@ -85,6 +85,12 @@ def _day_facts(child, service, day, capped):
     return bool(is_open), bool(unreviewed), bool(serves), closure, bool(already), taken
 
 
+def final_once_booked(service, day, now=None):
+    """True when a booking made now could not be cancelled by the family (its cancellation
+    deadline has passed while booking is still open): the family confirms such a click."""
+    return not deadlines.is_before(deadlines.cancel_rule(service), day, now or timezone.now())
+
+
 def book_day(child, service, day, *, by, now=None):
     """Book one day for a child, paying with one ticket of the service's type.
 

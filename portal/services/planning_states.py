@@ -77,6 +77,8 @@ STATE_LABELS = {
     "full": _("Complet"),
     "no_ticket": _("Pas de ticket"),
     "available": _("Disponible"),
+    "final": _("Disponible, non annulable une fois réservé"),
+    "confirm": _("À confirmer"),
     # « Réservé » also labels family-only menus (restricted): a context keeps them apart.
     "booked": pgettext_lazy("planning day", "Réservé"),
     "locked": _("Réservé, non annulable"),
@@ -132,7 +134,7 @@ class BookedDay(NamedTuple):
 
 
 # States that turn into "deadline" when the booking deadline passes.
-OPEN_STATES = frozenset({"not_validated", "child_review", "full", "no_ticket", "available"})
+OPEN_STATES = frozenset({"not_validated", "child_review", "full", "no_ticket", "available", "final"})
 
 
 @dataclass
@@ -339,6 +341,13 @@ def day_states(children, days, *, now, ignore_tickets=False):
                         child.reviewed_at is not None,
                         capacity is not None and taken.get((service_id, day), 0) >= capacity,
                         ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1))
+                    if state == "available":
+                        cancel_limit = limit(service, day, "cancel")
+                        if now > cancel_limit:
+                            # Booked now, the day could not be cancelled: said before the click.
+                            state = "final"
+                        elif cancel_limit < stable_until:
+                            stable_until = cancel_limit
                 if state in OPEN_STATES and book_limit < stable_until:
                     stable_until = book_limit
                 cells[(service_id, day)] = Cell(child, service, day, state, reason, booking)

@@ -18,7 +18,14 @@ from portal.forms import IsoDateInput
 from portal.models import Child, Service
 from portal.services import deadlines, planning_states
 from portal.services.access import access_booking, access_child, access_children, access_family
-from portal.services.booking import BookingRefused, book_day, book_pattern, cancel_booking, pattern_preview
+from portal.services.booking import (
+    BookingRefused,
+    book_day,
+    book_pattern,
+    cancel_booking,
+    final_once_booked,
+    pattern_preview,
+)
 
 from .planning_grid import cell_id, grid_texts, render_cell, render_planning
 
@@ -242,6 +249,7 @@ class Click:
     anchor: str  # the cell's id, where the page without JavaScript comes back to
     cell: tuple = None  # (child, service, day) of a click that changed something
     cancelled: bool = False
+    confirm: bool = False  # nothing done yet: the booking would be final, the family confirms
 
 
 @login_required
@@ -252,6 +260,8 @@ def act(request):
     view = (requested_view(request.POST, request)
             or View("week", planning_states.monday_of(timezone.localdate())))
     click = _act(request)
+    if click.confirm:
+        return _ask_confirmation(request, click, scope, year, month)
     if request.htmx:
         if click.ok and (response := _answer_in_place(request, click)) is not None:
             return response
@@ -289,6 +299,25 @@ def _answer_in_place(request, click):
     return reswap(response, "none")
 
 
+def _ask_confirmation(request, click, scope, year, month):
+    """A booking that could not be undone waits for a second, explicit click: in place with
+    htmx (the cell turns into a confirm button), on a page of its own without JavaScript."""
+    child, service, day = click.cell
+    if request.htmx:
+        cell = planning_states.Cell(child, service, day, "confirm")
+        response = render(request, "portal/planning_confirm_htmx.html",
+                          {"status": click.message, "cell": render_cell(cell)})
+        return reswap(response, "none")
+    if scope.startswith("child:"):
+        back = reverse("portal:planning_child", args=[child.pk])
+    else:
+        back = reverse("portal:planning")
+    return render(request, "portal/planning_confirm.html", {
+        "message": click.message, "value": f"{child.pk}:{service.pk}:{day.isoformat()}",
+        "scope": scope, "mois": f"{year:04d}-{month:02d}",
+        "back": f"{back}?mois={year:04d}-{month:02d}#{click.anchor}"})
+
+
 def _act(request):
     if "cancel" in request.POST:
         try:
@@ -303,7 +332,9 @@ def _act(request):
         message = _("Réservation annulée : %(what)s. Le ticket est rendu.") % {
             "what": f"{booking.service.name}, {booking.date:%d/%m/%Y}, {booking.child.first_name}"}
         return Click(True, message, anchor, (booking.child, booking.service, booking.date), cancelled=True)
-    parsed = _parse_cell(request.POST.get("book"))
+    confirmed = "book_confirmed" in request.POST
+    parsed = _parse_cell(request.POST.get("book_confirmed") or request.POST.get("book")
+                         or request.POST.get("book_final"))
     if parsed is None:
         return Click(False, _("Demande incomplète : choisissez un jour dans le planning."), "planning-region")
     child_id, service_id, day = parsed
@@ -312,6 +343,11 @@ def _act(request):
     if service is None:
         raise Http404
     anchor = cell_id(child.pk, service.pk, day)
+    if not confirmed and final_once_booked(service, day):
+        message = _("Non annulable une fois réservé : confirmez-vous %(what)s ? Le ticket ne "
+                    "pourra pas être rendu.") % {
+            "what": f"{service.name}, {day:%d/%m/%Y}, {child.first_name}"}
+        return Click(False, message, anchor, (child, service, day), confirm=True)
     try:
         book_day(child, service, day, by=request.user)
     except BookingRefused as exc:

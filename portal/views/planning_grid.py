@@ -17,7 +17,7 @@ from portal.services.planning_states import STATE_LABELS
 ICON_NAMES = {
     "not_offered": "none", "holiday": "sun", "closed": "cross", "deadline": "clock",
     "not_validated": "alert", "child_review": "alert", "full": "full", "no_ticket": "empty",
-    "available": "free",
+    "available": "free", "final": "free", "confirm": "alert",
     "booked": "check", "locked": "lock",
 }
 # A day whose services are all in one of these states has nothing to book or cancel.
@@ -48,6 +48,12 @@ def grid_texts():
             "labels": {state: escape(str(label)) for state, label in STATE_LABELS.items()},
             "book": _("Réserver %(service)s le %(day)s pour %(child)s"),
             "cancel": _("Annuler %(service)s le %(day)s pour %(child)s"),
+            "book_final": _("Réserver %(service)s le %(day)s pour %(child)s (non annulable une fois "
+                            "réservé)"),
+            "confirm": _("Confirmer : réserver %(service)s le %(day)s pour %(child)s, sans annulation "
+                         "possible"),
+            "confirm_text": escape(_("Non annulable une fois réservé.")),
+            "confirm_button": escape(_("Confirmer la réservation")),
             "day": escape(_("Jour")), "cancel_hint": escape(_("annuler")),
             "no_service": escape(_("Aucune prestation n’est proposée à cette école.")),
         }
@@ -124,6 +130,17 @@ def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="book" '
                 f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
                 f'aria-label="{aria}">{service}{icon} {text}</button></td>')
+    if state == "final":
+        aria = escape(texts["book_final"] % {"service": service_name, "day": label, "child": child_name})
+        return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="book_final" '
+                f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
+                f'aria-label="{aria}">{service}{icon} {text}</button></td>')
+    if state == "confirm":
+        aria = escape(texts["confirm"] % {"service": service_name, "day": label, "child": child_name})
+        return (f'<td class="st-{state}" id="t-{cid}"{swap}>{service}<span class="cell-reason">'
+                f'{texts["confirm_text"]}</span><button type="submit" name="book_confirmed" '
+                f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
+                f'aria-label="{aria}">{ICONS["booked"]} {texts["confirm_button"]}</button></td>')
     if state == "booked":
         aria = escape(texts["cancel"] % {"service": service_name, "day": label, "child": child_name})
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="cancel" '
