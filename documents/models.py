@@ -67,9 +67,15 @@ class PreauDocument(AbstractDocument):
                                            "demande une nouvelle acceptation aux familles."))
     publication_date = models.DateField(_("date de publication"), default=timezone.localdate)
     description = models.TextField(_("description"), blank=True)
+    acceptance_grace_until = models.DateField(
+        _("règlement : réservations possibles sans l’accepter jusqu’au"), null=True, blank=True,
+        help_text=_("Attention : publier un nouveau règlement demande à chaque famille de l’accepter "
+                    "à nouveau, et ses réservations sont bloquées jusque-là. Les familles sont "
+                    "prévenues par e-mail. Indiquez une date pour leur laisser le temps : jusqu’à "
+                    "elle, celles qui avaient accepté la version précédente réservent encore."))
 
     admin_form_fields = Document.admin_form_fields + (
-        "kind", "version", "publication_date", "description",
+        "kind", "version", "publication_date", "acceptance_grace_until", "description",
     )
 
     class Meta(AbstractDocument.Meta):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from documents.models import PreauDocument
 from documents.pdf import simple_pdf
 from portal.models import (
+    AuditLog,
     Child,
     Family,
     FileItem,
@@ -80,6 +81,54 @@ def current_regulation():
             .order_by("-publication_date", "-pk").first())
 
 
+class Reason(str):
+    """A sentence for the family, with the page where it can act on it ("" if none)."""
+
+    url = ""
+
+    def __new__(cls, text, url=""):
+        reason = super().__new__(cls, text)
+        reason.url = url
+        return reason
+
+
+def regulation_grace(family, regulation=None, today=None):
+    """The date until which this family may still book without accepting the current
+    regulation (it accepted an earlier version and the editor gave a grace period), or None."""
+    regulation = regulation or current_regulation()
+    today = today or timezone.localdate()
+    if regulation is None or regulation.acceptance_grace_until is None:
+        return None
+    if regulation.acceptance_grace_until < today:
+        return None
+    accepted = set(family.regulation_acceptances.values_list("document_id", flat=True))
+    if regulation.pk in accepted or not accepted:
+        return None
+    return regulation.acceptance_grace_until
+
+
+def announce_regulation(regulation):
+    """Tell the families who accepted an earlier version that a new one awaits them (once)."""
+    if current_regulation() != regulation:  # an older version filed for the record
+        return 0
+    if AuditLog.objects.filter(action="regulation.announce", target=str(regulation.pk)).exists():
+        return 0
+    families = (Family.objects.filter(regulation_acceptances__isnull=False)
+                .exclude(regulation_acceptances__document=regulation)
+                .exclude(status=Family.Status.SUSPENDED).distinct().prefetch_related("guardians"))
+    context = {"regulation": regulation, "until": regulation.acceptance_grace_until,
+               "regulation_url": absolute_url(reverse("portal:regulation"))}
+    count = 0
+    for family in families:
+        emails = [g.email for g in family.guardians.all() if g.is_active]
+        if emails:
+            send_after_commit("regulation_new", {"family": family, **context}, emails)
+            count += 1
+    record_action(None, "regulation.announce", target=str(regulation.pk),
+                  after={"version": regulation.version, "families": count})
+    return count
+
+
 def regulation_acceptance(family, regulation=None):
     regulation = regulation or current_regulation()
     if regulation is None:
@@ -128,25 +177,40 @@ def dossier_lines(family, school_year=None):
     return lines
 
 
-def missing_for_bookings(family, lines=None):
-    """What still stands between this family and bookings, as sentences for the banner.
-    `lines`: the family's dossier_lines when the caller has them already."""
-    reasons = []
+def file_check(family, lines=None):
+    """(what still stands between this family and bookings, as sentences for the banners;
+    the reminder shown during a new regulation's grace period, or None). `lines`: the family's
+    dossier_lines when the caller has them already."""
+    reasons, notice = [], None
     if family.status == Family.Status.SUSPENDED:
-        return [_("Votre compte est suspendu : contactez la mairie.")]
+        return [Reason(_("Votre compte est suspendu : contactez la mairie."))], None
     if not family.children.exists():
-        reasons.append(_("Ajoutez vos enfants."))
+        reasons.append(Reason(_("Ajoutez vos enfants.")))
     for line in dossier_lines(family) if lines is None else lines:
         if line.requirement.kind == FileRequirement.Kind.REGULATION and not line.is_done:
-            reasons.append(_("Acceptez le règlement en vigueur."))
+            url = reverse("portal:regulation")
+            if (until := regulation_grace(family)) is not None:
+                notice = Reason(_("Un nouveau règlement est publié : acceptez-le avant le %(date)s "
+                                  "pour continuer à réserver.") % {"date": date_format(until, "j F Y")},
+                                url)
+            elif family.regulation_acceptances.exists():
+                reasons.append(Reason(_("Acceptez le nouveau règlement : vos réservations reprendront "
+                                        "aussitôt."), url))
+            else:
+                reasons.append(Reason(_("Acceptez le règlement en vigueur."), url))
         elif line.state == FileItem.State.MISSING:
-            reasons.append(_("Envoyez : %(name)s.") % {"name": line.requirement.name})
+            reasons.append(Reason(_("Envoyez : %(name)s.") % {"name": line.requirement.name}))
         elif line.state == FileItem.State.REFUSED:
-            reasons.append(_("Renvoyez : %(name)s (refusé : %(reason)s).")
-                           % {"name": line.requirement.name, "reason": line.item.refusal_reason})
+            reasons.append(Reason(_("Renvoyez : %(name)s (refusé : %(reason)s).")
+                                  % {"name": line.requirement.name,
+                                     "reason": line.item.refusal_reason}))
     if not reasons and family.status != Family.Status.VALIDATED:
-        reasons.append(_("La mairie doit encore vérifier et valider votre dossier."))
-    return reasons
+        reasons.append(Reason(_("La mairie doit encore vérifier et valider votre dossier.")))
+    return reasons, notice
+
+
+def missing_for_bookings(family, lines=None):
+    return file_check(family, lines)[0]
 
 
 def bookings_open(family):
@@ -173,7 +237,11 @@ def bookings_open_sql(family_id, today=None):
     # an upload has no item, or an item still missing or refused (missing_for_bookings).
     blocking = (f"SELECT 1 FROM {table(FileRequirement)} r WHERE r.{qn('school_year_id')} = {year} AND ("
                 f"(r.{qn('kind')} = %s AND NOT EXISTS (SELECT 1 FROM {table(RegulationAcceptance)} a "
-                f"WHERE a.{qn('family_id')} = %s AND a.{qn('document_id')} = {regulation})) "
+                f"WHERE a.{qn('family_id')} = %s AND a.{qn('document_id')} = {regulation}) "
+                # regulation_grace: an earlier version accepted, the grace date not passed.
+                f"AND NOT EXISTS (SELECT 1 FROM {table(RegulationAcceptance)} a2, "
+                f"{table(PreauDocument)} g WHERE a2.{qn('family_id')} = %s AND g.{qn('id')} = "
+                f"{regulation} AND g.{qn('acceptance_grace_until')} >= %s)) "
                 f"OR (r.{qn('kind')} <> %s AND NOT EXISTS (SELECT 1 FROM {table(FileItem)} i "
                 f"WHERE i.{qn('family_id')} = %s AND i.{qn('requirement_id')} = r.{qn('id')} "
                 f"AND i.{qn('state')} NOT IN (%s, %s))))")
@@ -184,6 +252,7 @@ def bookings_open_sql(family_id, today=None):
     params = [family_id, Family.Status.VALIDATED.value, family_id,
               connection.ops.adapt_datefield_value(today),
               regulation_kind, family_id, PreauDocument.Kind.REGULATION.value,
+              family_id, PreauDocument.Kind.REGULATION.value, connection.ops.adapt_datefield_value(today),
               regulation_kind, family_id, FileItem.State.MISSING.value, FileItem.State.REFUSED.value]
     return sql, params
 

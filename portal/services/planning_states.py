@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from portal.cache import display_cache
 from portal.models import Closure, Family, Service
@@ -57,14 +58,32 @@ def planning_config(school_ids, start, end):
         lambda: (services_for_schools(ids), closures_between(start, end)))
 
 
-def family_bookings_open(family):
-    """dossier.bookings_open for display, cached until the family's file or the year's
-    requirements change (it depends on the date through the current school year)."""
+def family_file_status(family):
+    """Whether the family may book and, when not, why, for the grid and the planning's banner:
+    cached until the family's file or the year's requirements change (it depends on the date
+    through the current school year and a new regulation's grace period)."""
+
+    def compute():
+        # From the family's row, read after the counters: the caller's instance may be older.
+        fresh = Family.objects.get(pk=family.pk)
+        missing, notice = dossier.file_check(fresh)
+        open_ = fresh.status == Family.Status.VALIDATED and not missing
+        regulation = any(r.url == reverse("portal:regulation") for r in missing)
+        return {"open": open_,
+                # A validated family stopped by its file: the cells say why, not "not validated".
+                "cell": str(_("acceptez le nouveau règlement")) if regulation and
+                fresh.status == Family.Status.VALIDATED else "",
+                "reasons": [(str(r), r.url) for r in missing],
+                "notice": (str(notice), notice.url) if notice else None}
+
     return display_cache.cached(
         (display_cache.PLANNING, display_cache.family_namespace(family.pk)),
-        f"open:{family.pk}:{timezone.localdate()}",
-        # From the family's row, read after the counters: the caller's instance may be older.
-        lambda: dossier.bookings_open(Family.objects.get(pk=family.pk)))
+        f"file:{family.pk}:{timezone.localdate()}:{get_language()}", compute)
+
+
+def family_bookings_open(family):
+    """dossier.bookings_open for display (family_file_status)."""
+    return family_file_status(family)["open"]
 
 
 STATE_LABELS = {
@@ -312,8 +331,9 @@ def day_states(children, days, *, now, ignore_tickets=False):
     for child in children:
         services = by_school.get(child.school_id, [])
         if child.family_id not in open_families:
-            open_families[child.family_id] = family_bookings_open(child.family)
-        validated = open_families[child.family_id]
+            open_families[child.family_id] = family_file_status(child.family)
+        validated = open_families[child.family_id]["open"]
+        closed_reason = open_families[child.family_id]["cell"]
         cells = {}
         for service in services:
             # Plain locals: .pk is a property call, and this loop runs for every cell.
@@ -341,7 +361,9 @@ def day_states(children, days, *, now, ignore_tickets=False):
                         child.reviewed_at is not None,
                         capacity is not None and taken.get((service_id, day), 0) >= capacity,
                         ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1))
-                    if state == "available":
+                    if state == "not_validated":
+                        reason = closed_reason
+                    elif state == "available":
                         cancel_limit = limit(service, day, "cancel")
                         if now > cancel_limit:
                             # Booked now, the day could not be cancelled: said before the click.

@@ -18,10 +18,11 @@ from .forms_input import posted, posted_files
 @login_required
 def dossier_view(request):
     family = access_family(request.user)
+    missing, notice = dossier.file_check(family)
     return render(request, "portal/dossier/dossier.html", {
         "family": family, "lines": dossier.dossier_lines(family),
         "school_year": SchoolYear.current(),
-        "missing": dossier.missing_for_bookings(family),
+        "missing": missing, "notice": notice,
         "acceptances": family.regulation_acceptances.select_related("accepted_by"),
     })
 

@@ -31,7 +31,7 @@ def dashboard(request):
         lines = dossier.dossier_lines(family)
         children = list(family.children.all())
         weeks = family_home.family_weeks(children, timezone.localdate(), timezone.now())
-        context["missing"] = dossier.missing_for_bookings(family, lines)
+        context["missing"], context["notice"] = dossier.file_check(family, lines)
         context["bookings_open"] = not context["missing"]
         context["wallets"] = family.wallets.select_related("ticket_type").order_by("ticket_type__name")
         context["todo"] = family_home.family_todo(lines, weeks, timezone.now())

@@ -143,6 +143,7 @@ def planning_context(request, children, view, scope, status="", planning=None):
         "current_child_id": children[0].pk if scope.startswith("child:") else None,
         "status": status,
         "family": children[0].family if children else None,
+        "file_status": planning_states.family_file_status(children[0].family) if children else None,
     }
 
 
@@ -261,7 +262,7 @@ def act(request):
             or View("week", planning_states.monday_of(timezone.localdate())))
     click = _act(request)
     if click.confirm:
-        return _ask_confirmation(request, click, scope, year, month)
+        return _ask_confirmation(request, click, scope, view)
     if request.htmx:
         if click.ok and (response := _answer_in_place(request, click)) is not None:
             return response
@@ -299,7 +300,7 @@ def _answer_in_place(request, click):
     return reswap(response, "none")
 
 
-def _ask_confirmation(request, click, scope, year, month):
+def _ask_confirmation(request, click, scope, view):
     """A booking that could not be undone waits for a second, explicit click: in place with
     htmx (the cell turns into a confirm button), on a page of its own without JavaScript."""
     child, service, day = click.cell
@@ -314,8 +315,7 @@ def _ask_confirmation(request, click, scope, year, month):
         back = reverse("portal:planning")
     return render(request, "portal/planning_confirm.html", {
         "message": click.message, "value": f"{child.pk}:{service.pk}:{day.isoformat()}",
-        "scope": scope, "mois": f"{year:04d}-{month:02d}",
-        "back": f"{back}?mois={year:04d}-{month:02d}#{click.anchor}"})
+        "scope": scope, "view": view, "back": f"{back}?{view.param}#{click.anchor}"})
 
 
 def _act(request):

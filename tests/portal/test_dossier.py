@@ -104,7 +104,9 @@ def test_a_new_regulation_version_asks_for_a_new_acceptance(family_a, parent_a, 
     add_document("Règlement 2026 modifié", "reglement-2.pdf", PDF_BYTES,
                  kind=PreauDocument.Kind.REGULATION, version="2026-2")
     assert not dossier.bookings_open(family_a)
-    assert "Acceptez le règlement en vigueur." in dossier.missing_for_bookings(family_a)
+    # A family that accepted the previous version is told it is a new one.
+    assert "Acceptez le nouveau règlement : vos réservations reprendront aussitôt." in \
+        dossier.missing_for_bookings(family_a)
     acceptance = dossier.accept_regulation(family_a, by=parent_a)
     assert acceptance.version == "2026-2"
     assert family_a.regulation_acceptances.count() == 2
