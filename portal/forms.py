@@ -116,3 +116,18 @@ class OTPTokenForm(forms.Form):
                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
                                                           "inputmode": "numeric",
                                                           "autofocus": True}))
+
+
+class AbsenceReportForm(forms.Form):
+    child = forms.ModelChoiceField(label=_("Enfant"), queryset=Child.objects.none(), empty_label=None)
+    service = forms.ModelChoiceField(label=_("Prestation"), queryset=None, empty_label=None)
+    date = forms.DateField(label=_("Jour"), widget=IsoDateInput())
+    reason = forms.CharField(label=_("Motif"), max_length=255,
+                             help_text=_("Ex. fièvre, gastro-entérite. Pas de détail médical nécessaire."))
+    certificate = forms.FileField(label=_("Certificat médical (facultatif : PDF, JPEG ou PNG)"),
+                                  required=False)
+
+    def __init__(self, *args, children, services, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["child"].queryset = children
+        self.fields["service"].queryset = services

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, dossier, family, notifications, payment, planning, security, wallet
+from .views import absence, account, dossier, family, notifications, payment, planning, security, wallet
 
 app_name = "portal"
 
@@ -38,6 +38,8 @@ urlpatterns = [
     path("planning/clic/", planning.act, name="planning_act"),
     path("planning/semaine-type/", planning.pattern, name="planning_pattern"),
     path("porte-monnaie/", wallet.wallet_page, name="wallet"),
+    path("absences/", absence.absences, name="absences"),
+    path("absences/<int:report_id>/certificat/", absence.absence_certificate, name="absence_certificate"),
     # Payments (issue 5)
     path("porte-monnaie/acheter/", payment.buy, name="payment_buy"),
     path("porte-monnaie/achats/", payment.purchase_list, name="payment_list"),

@@ -40,7 +40,8 @@ class DayDashboardPanel(Component):
         self.data = data
 
     def get_context_data(self, parent_context):
-        return {"d": self.data, "lists_url": reverse("staff:home"), "caterer_url": reverse("staff:caterer")}
+        return {"d": self.data, "lists_url": reverse("staff:home"), "caterer_url": reverse("staff:caterer"),
+                "absences_url": reverse("staff:absences")}
 
 
 @hooks.register("construct_homepage_panels")

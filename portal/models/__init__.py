@@ -1,5 +1,5 @@
 from .account import Invitation
-from .attendance import AttendanceMark, RollCall, StaffAssignment
+from .attendance import AbsenceReport, AttendanceMark, RollCall, StaffAssignment
 from .audit import AppendOnlyError, AuditLog
 from .booking import Booking
 from .dossier import FileItem, FileRequirement, RegulationAcceptance
@@ -24,5 +24,5 @@ __all__ += ["AppendOnlyError", "AuditLog", "AuthorisedPerson", "FileItem", "File
 __all__ += ["Booking", "Closure", "LedgerEntry", "Price", "Service", "TariffBracket", "TicketType", "Wallet"]
 __all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCounter", "Refund",
             "StripeEvent"]
-__all__ += ["AttendanceMark", "RollCall", "StaffAssignment", "TicketDebt"]
+__all__ += ["AbsenceReport", "AttendanceMark", "RollCall", "StaffAssignment", "TicketDebt"]
 __all__ += ["SentNotification"]

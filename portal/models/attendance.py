@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from documents.models import private_storage
+
 from .booking import Booking
 from .family import Child, School
 from .service import Service
@@ -107,3 +109,46 @@ class AttendanceMark(models.Model):
 
     def __str__(self):
         return f"{self.child} — {self.roll_call}"
+
+
+class AbsenceReport(models.Model):
+    """A family reports a booked child absent (sick the same morning, or past the cancellation
+    deadline); an agent accepts it (ticket back, per the service's rule) or refuses it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        ACCEPTED = "accepted", _("Acceptée")
+        REFUSED = "refused", _("Refusée")
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="absence_reports",
+                              verbose_name=_("enfant"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="absence_reports",
+                                verbose_name=_("prestation"))
+    date = models.DateField(_("jour"))
+    reason = models.CharField(_("motif"), max_length=255)
+    certificate = models.FileField(_("certificat"), upload_to="absences/%Y", storage=private_storage,
+                                   blank=True, max_length=255)
+    certificate_type = models.CharField(_("type de fichier"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("signalée le"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("signalée par"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.PENDING,
+                             db_index=True)
+    reviewed_at = models.DateTimeField(_("traitée le"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+", verbose_name=_("traitée par"))
+    response = models.TextField(_("réponse de la mairie"), blank=True)
+    refunded = models.BooleanField(_("ticket rendu"), default=False)
+
+    class Meta:
+        verbose_name = _("absence signalée")
+        verbose_name_plural = _("absences signalées")
+        ordering = ["-date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "service", "date"], name="absencereport_one_per_day"),
+            models.CheckConstraint(condition=~models.Q(state="refused") | ~models.Q(response=""),
+                                   name="absencereport_refusal_has_message"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"

@@ -94,6 +94,14 @@ class Service(models.Model):
         _("pénalité sans réservation (tickets)"), default=1, validators=[MaxValueValidator(20)],
         help_text=_("Tickets retenus, à la clôture de l’appel, pour un enfant présent sans "
                     "réservation. 0 : pas de pénalité."))
+    class SickRule(models.TextChoices):
+        FIRST_DAY = "first_day", _("Ticket rendu dès le premier jour d’absence signalée")
+        SECOND_DAY_CERTIFICATE = "second_day_certificate", _(
+            "Ticket rendu à partir du 2e jour d’absence, avec un certificat médical")
+
+    sick_rule = models.CharField(_("absence pour maladie"), max_length=30, choices=SickRule.choices,
+                                 default=SickRule.FIRST_DAY,
+                                 help_text=_("Quand une absence signalée et acceptée rend le ticket."))
     shows_pickup = models.BooleanField(
         _("liste avec les personnes autorisées"), default=False,
         help_text=_("Pour la garderie du soir : la liste du jour donne les personnes autorisées à "

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from portal.models import Booking, Child, Family, FileItem, Purchase, RegulationAcceptance
+from portal.models import AbsenceReport, Booking, Child, Family, FileItem, Purchase, RegulationAcceptance
 
 from . import planning_states
 
@@ -90,6 +90,17 @@ def access_child_health(user, child_id):
 
 def access_file_item(user, item_id):
     return _own_or_staff(FileItem.objects.exclude(file=""), item_id, user, REVIEW_PERMISSION)
+
+
+def access_absence_report(user, report_id):
+    """A sick-day report: the child's own family, or an agent who reviews them."""
+    reports = AbsenceReport.objects.select_related("child")
+    own = reports.filter(pk=report_id, child__family__guardians=user).first()
+    if own is not None:
+        return own
+    if staff_may_read(user, "portal.change_absencereport"):
+        return get_object_or_404(reports, pk=report_id)
+    raise Http404
 
 
 def access_acceptance(user, acceptance_id):

@@ -8,13 +8,14 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Prefetch, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.models import (
+    AbsenceReport,
     AttendanceMark,
     AuthorisedPerson,
     Booking,
@@ -31,7 +32,7 @@ from portal.models import (
 )
 from portal.money import euros
 
-from . import audit, deadlines, planning_states
+from . import audit, deadlines, dossier, planning_states
 from .wallet import apply_entry, lock_wallet
 
 # Animateurs see today's lists and the next two days' (to prepare them), no further.
@@ -374,6 +375,92 @@ def excuse_absence(child, service, day, *, by, reason, now=None):
     return mark
 
 
+# Sick child, same morning ---------------------------------------------------------------------
+
+def report_absence(child, service, day, reason, *, by, certificate=None, now=None):
+    """A family says a booked child will be (or was) absent today or on a day it can no longer
+    cancel; an agent then accepts or refuses. One report per child, service and day."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise RollCallError(_("Indiquez le motif de l’absence."))
+    if day < today:
+        raise RollCallError(_("Une absence se signale au plus tard le jour même."))
+    if deadlines.is_before(deadlines.cancel_rule(service), day, now):
+        raise RollCallError(_("Ce jour peut encore être annulé dans le planning : le ticket vous "
+                              "est alors rendu sans démarche."))
+    if not Booking.objects.filter(child=child, service=service, date=day,
+                                  status=Booking.Status.ACTIVE).exists():
+        raise RollCallError(_("Ce jour n’est pas réservé pour cet enfant."))
+    content_type = ""
+    if certificate is not None:
+        try:
+            content_type = dossier.validate_upload(certificate)
+        except ValidationError as exc:
+            raise RollCallError(exc.messages[0]) from None
+    try:
+        with transaction.atomic():
+            report = AbsenceReport.objects.create(child=child, service=service, date=day, reason=reason[:255],
+                                                  created_by=by, certificate_type=content_type)
+            if certificate is not None:
+                report.certificate.save(certificate.name, certificate, save=True)
+            audit.record_action(by, "absence.report", child.family, target=report,
+                                after={"reason": reason, "certificate": bool(certificate)})
+    except IntegrityError:
+        raise RollCallError(_("Une absence est déjà signalée pour cet enfant ce jour-là.")) from None
+    return report
+
+
+def _previous_service_day(service, day):
+    """The service day before `day` (skipping the days it does not run and public holidays)."""
+    previous = day - datetime.timedelta(days=1)
+    for _i in range(14):
+        if service.runs_on(previous) and not deadlines.public_holiday_name(previous):
+            return previous
+        previous -= datetime.timedelta(days=1)
+    return None
+
+
+def refund_due(report):
+    """Whether accepting this report gives the ticket back, per the service's rule."""
+    if report.service.sick_rule == Service.SickRule.FIRST_DAY:
+        return True
+    # « From the 2nd day with a certificate »: the service day before was reported absent too.
+    previous = _previous_service_day(report.service, report.date)
+    earlier = AbsenceReport.objects.filter(child=report.child, service=report.service, date=previous).exclude(
+        state=AbsenceReport.State.REFUSED).first()
+    return earlier is not None and bool(report.certificate or earlier.certificate)
+
+
+def review_absence(report, *, accept, by, message="", now=None):
+    """An agent accepts (ticket back when the rule says so) or refuses (a message is required)."""
+    now = now or timezone.now()
+    if not sees_all_schools(by):
+        raise PermissionDenied
+    message = (message or "").strip()
+    if not accept and not message:
+        raise RollCallError(_("Expliquez le refus à la famille."))
+    with transaction.atomic():
+        report = AbsenceReport.objects.select_for_update().select_related("child__family", "child__school",
+                                                                          "service").get(pk=report.pk)
+        if report.state != AbsenceReport.State.PENDING:
+            raise RollCallError(_("Cette absence a déjà été traitée."))
+        refund = accept and refund_due(report)
+        if refund:
+            excuse_absence(report.child, report.service, report.date, by=by, now=now,
+                           reason=_("absence signalée : %(reason)s") % {"reason": report.reason})
+        elif accept and not message:
+            message = _("Absence enregistrée ; selon le règlement, le ticket n’est rendu qu’à partir "
+                        "du 2e jour d’absence avec un certificat médical.")
+        report.state = AbsenceReport.State.ACCEPTED if accept else AbsenceReport.State.REFUSED
+        report.reviewed_at, report.reviewed_by, report.response, report.refunded = now, by, message, refund
+        report.save(update_fields=["state", "reviewed_at", "reviewed_by", "response", "refunded"])
+        audit.record_action(by, "absence.review", report.child.family, target=report,
+                            after={"state": report.state, "refunded": refund, "message": message})
+    return report
+
+
 def day_list_table(dl):
     """The day list as a header and rows of plain values, for CSV and XLSX exports."""
     header = [_("Classe"), _("Nom"), _("Prénom"), _("PAI"), _("Repas servi")]
@@ -530,6 +617,7 @@ class Dashboard:
     week_cents: int
     low_families: list  # [(family, [(ticket type name, balance)])]
     low_count: int
+    absences_waiting: int
 
     @property
     def week_euros(self):
@@ -567,6 +655,7 @@ def dashboard(today=None):
         families_waiting=Family.objects.filter(status=Family.Status.SUBMITTED).count(),
         week_payments=week["n"] or 0, week_cents=week["cents"] or 0,
         low_families=_with_balances(list(low[:10])), low_count=low.count(),
+        absences_waiting=AbsenceReport.objects.filter(state=AbsenceReport.State.PENDING).count(),
     )
 
 

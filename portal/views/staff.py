@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import Child, School, Service
+from portal.models import AbsenceReport, Child, School, Service
 from portal.services import attendance
 from portal.services.access import require_second_factor
 
@@ -186,3 +186,34 @@ def roll_call_excuse(request, day, school_id, service_id):
         messages.success(request, _("%(name)s : absence excusée, ticket rendu à la famille.")
                          % {"name": child})
     return redirect(f"{url}#enfant-{child.pk}")
+
+
+@login_required
+def absence_queue(request):
+    _agent(request.user)
+    pending = (AbsenceReport.objects.filter(state=AbsenceReport.State.PENDING)
+               .select_related("child__family", "child__school", "service", "created_by")
+               .order_by("date", "created_at"))
+    recent = (AbsenceReport.objects.exclude(state=AbsenceReport.State.PENDING)
+              .select_related("child", "service", "reviewed_by").order_by("-reviewed_at")[:20])
+    return render(request, "portal/staff/absences.html", {"pending": pending, "recent": recent})
+
+
+@login_required
+@require_POST
+def absence_review(request, report_id):
+    _agent(request.user)
+    report = get_object_or_404(AbsenceReport, pk=report_id)
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "refuse"):
+        messages.error(request, _("Choisissez d’accepter ou de refuser."))
+        return redirect("staff:absences")
+    try:
+        report = attendance.review_absence(report, accept=decision == "accept", by=request.user,
+                                           message=request.POST.get("message", ""))
+    except attendance.RollCallError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(report)s : %(state)s.") % {"report": report,
+                                                                   "state": report.get_state_display()})
+    return redirect("staff:absences")

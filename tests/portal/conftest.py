@@ -1,8 +1,10 @@
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from documents.models import PreauDocument
-from portal.models import AuthorisedPerson, FileRequirement, TicketType
+from portal.models import AbsenceReport, AuthorisedPerson, FileRequirement, Service, TicketType
 from portal.services import dossier
 from portal.services.payments.purchases import record_town_hall_payment
 from tests.factories import (
@@ -90,4 +92,9 @@ def family_a_objects(family_a, parent_a, requirements):
     acceptance = dossier.accept_regulation(family_a, by=parent_a)
     ticket_type = TicketType.objects.create(name="Repas")
     purchase = record_town_hall_payment(family_a, ticket_type, 2, "cash", by=None, unit_cents=300)
-    return {"child": child, "item": item, "acceptance": acceptance, "purchase": purchase}
+    # A sick-day report with its certificate (made directly: the rules are tested elsewhere).
+    report = AbsenceReport(child=child, service=Service.objects.create(
+        name="Cantine", start=datetime.date(2026, 9, 1), end=datetime.date(2027, 7, 3),
+        ticket_type=ticket_type), date=datetime.date(2026, 9, 14), reason="Fièvre", created_by=parent_a)
+    report.certificate.save("certificat.pdf", pdf_upload("certificat.pdf"), save=True)
+    return {"child": child, "item": item, "acceptance": acceptance, "purchase": purchase, "report": report}

@@ -14,6 +14,7 @@ OBJECT_URLS = [
     ("portal:planning_child", lambda objs: objs["child"].pk),
     ("portal:payment_receipt", lambda objs: objs["purchase"].pk),
     ("portal:payment_receipt_pdf", lambda objs: objs["purchase"].pk),
+    ("portal:absence_certificate", lambda objs: objs["report"].pk),
 ]
 
 

@@ -19,7 +19,8 @@ from tests.portal.test_two_factor import current_code
 
 # The staff-visible URLs the walk must find (it finds them itself; this keeps it honest).
 KNOWN_STAFF_VISIBLE = {"portal:file_download", "portal:receipt", "portal:child_pai",
-                       "staff:home", "staff:day_list", "staff:caterer", "staff:roll_call"}
+                       "staff:home", "staff:day_list", "staff:caterer", "staff:roll_call",
+                       "staff:absences", "portal:absence_certificate"}
 
 
 def walk_arguments(objects, requirements):
@@ -35,7 +36,7 @@ def walk_arguments(objects, requirements):
         "service_id": service.pk,
         "child_id": objects["child"].pk, "item_id": objects["item"].pk,
         "acceptance_id": objects["acceptance"].pk, "purchase_id": objects["purchase"].pk,
-        "requirement_id": requirements["insurance"].pk,
+        "requirement_id": requirements["insurance"].pk, "report_id": objects["report"].pk,
         "token": "inconnu", "uidb64": "MQ", "session_id": "inconnu",
     }
 
