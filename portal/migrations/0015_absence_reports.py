@@ -23,7 +23,7 @@ def grant_agents(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0013_penalties'),
+        ('portal', '0014_child_reviewed_at'),
     ]
 
     operations = [
