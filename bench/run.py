@@ -3,6 +3,9 @@ the floor view, one child's month, a family month (3 children × 4 services) and
 
     python bench/run.py            # DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/preau_bench
 
+With Redis (REDIS_URL, or a throw-away redis-server it starts), the pages are measured again
+with REDIS_URL at a closed port: Préau with Redis down.
+
 The database named in DATABASE_URL is dropped and recreated. Prints req/s, p50/p95 and ratios.
 """
 
@@ -53,7 +56,7 @@ def recreate_database():
 def prepare():
     """Demo town plus two families with 3 children at a school with 4 services, and a session
     each: the pages and the 4-connection clicks use the first, the one-connection clicks the
-    second (one family would run out of days to book)."""
+    second, the clicks with Redis down the third (one family would run out of days to book)."""
     import django
 
     django.setup()
@@ -66,8 +69,8 @@ def prepare():
     call_command("load_demo", stdout=open(os.devnull, "w"))
     school = School.objects.get(name="École Jules-Ferry")
     first = (timezone.localdate().replace(day=1) + datetime.timedelta(days=40)).replace(day=1)
-    main, solo = (bench_family(name, school) for name in ("bench", "solo"))
-    return {**main, "month": first.strftime("%Y-%m"), "solo": solo}
+    main, solo, down = (bench_family(name, school) for name in ("bench", "solo", "down"))
+    return {**main, "month": first.strftime("%Y-%m"), "solo": solo, "down": down}
 
 
 def bench_family(name, school):
@@ -138,6 +141,30 @@ def start_redis():
     return redis
 
 
+def closed_port():
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now
+    return port
+
+
+def serve(env_overrides):
+    """gunicorn with 2 sync workers, once it answers."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_overrides}
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{PORT}",
+                               "--log-level", "warning", "website.wsgi"], cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/floor/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server
+
+
 def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS).")
@@ -155,17 +182,9 @@ def run_all():
     data = prepare()
     csrf = secrets.token_hex(16)  # an unmasked 32-character secret is a valid token
     cookie = f"sessionid={data['cookie']}; csrftoken={csrf}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{PORT}",
-                               "--log-level", "warning", "website.wsgi"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{PORT}"
+    server = serve({})
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/bench/floor/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         get = f'wrk.headers["Cookie"] = "{cookie}"\n'
         # Every request a URL of its own, so the planning is computed and rendered each time:
         # what a parent's first view after a change costs (the page cache cannot answer it).
@@ -213,6 +232,19 @@ end
                     f"{base}/famille/planning/clic/", post(data["solo"], 1), tmp, "post1",
                     connections="1"),
             }
+            if os.environ.get("REDIS_URL"):
+                # The same pages with Redis not answering (a closed port): every page computed,
+                # sessions from the database (issue 16).
+                server.terminate()
+                server.wait()
+                server = serve({"REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+                results.update({
+                    "Redis down: one child, month": wrk(child_url, get, tmp, "child-down"),
+                    "Redis down: family 3 children × 4 services": wrk(
+                        f"{base}/famille/planning/?mois={data['month']}", get, tmp, "family-down"),
+                    "Redis down: booking click": wrk(
+                        f"{base}/famille/planning/clic/", post(data["down"], 2), tmp, "post-down"),
+                })
     finally:
         server.terminate()
         server.wait()
@@ -238,7 +270,12 @@ end
                   "some clicks hit a day booked already (a cheaper refusal); shorten BENCH_DURATION.")
     print(f"{len(data['cells'])} open cells per family were available to book; cache: "
           f"{'Redis' if os.environ.get('REDIS_URL') else 'locmem per worker'}.")
-
+    if "Redis down: one child, month" in results:
+        pairs = (("one child", "one child, month, 4 services", "Redis down: one child, month"),
+                 ("family", "family 3 children × 4 services", "Redis down: family 3 children × 4 services"),
+                 ("click", "booking click (htmx POST, cell or grid back)", "Redis down: booking click"))
+        print("Redis down vs up: " + ", ".join(
+            f"{label} {results[down]['rps'] / results[up]['rps']:.2f}×" for label, up, down in pairs))
 
 if __name__ == "__main__":
     main()

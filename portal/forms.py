@@ -1,10 +1,13 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms import inlineformset_factory
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuthorisedPerson, Child, Family, School
+from .services import mail
 
 
 class IsoDateInput(forms.DateInput):
@@ -131,3 +134,12 @@ class AbsenceReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["child"].queryset = children
         self.fields["service"].queryset = services
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's "forgotten password" form, its e-mail queued like every other message."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        mail.queue_message("password_reset", render_to_string(subject_template_name, context),
+                           render_to_string(email_template_name, context), to_email)

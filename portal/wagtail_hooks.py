@@ -2,7 +2,7 @@
 
 from wagtail import hooks
 
-from portal.admin import attendance, payments, planning  # noqa: F401  (register their back office)
+from portal.admin import attendance, mail, payments, planning  # noqa: F401  (register their back office)
 from portal.admin.families import FamiliesGroup
 
 

@@ -4,6 +4,7 @@ from .audit import AppendOnlyError, AuditLog
 from .booking import Booking
 from .dossier import FileItem, FileRequirement, RegulationAcceptance
 from .family import AuthorisedPerson, Child, Family, School, SchoolYear
+from .mail import OutgoingEmail
 from .notification import SentNotification
 from .payment import (
     DemoCheckoutSession,
@@ -26,3 +27,4 @@ __all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCou
             "StripeEvent"]
 __all__ += ["AbsenceReport", "AttendanceMark", "RollCall", "StaffAssignment", "TicketDebt"]
 __all__ += ["SentNotification"]
+__all__ += ["OutgoingEmail"]

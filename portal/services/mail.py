@@ -1,22 +1,117 @@
-"""E-mails leave only once the transaction that caused them has committed."""
+"""The one way Préau sends e-mail: queued with the action, sent by the task worker.
+
+`send_after_commit` renders the message and stores it (OutgoingEmail) in the transaction of
+the action that causes it, then, once that commits, enqueues the `send_email` task. No web
+request talks to the mail server: a mail outage or a slow server cannot turn a saved action
+into an error page or keep it waiting. The worker sends, retries after RETRY_DELAYS, and
+marks the message failed after the last try; agents see waiting and failed messages in the
+admin (E-mails) and can send them again.
+"""
+
+import base64
+import datetime
+import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django_tasks import task
+
+from portal.models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+# After the first try: 1 min, 5 min, 15 min, 1 h, 3 h, 6 h (about 10 h in all), then failed.
+RETRY_DELAYS = [datetime.timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360)]
 
 
 def absolute_url(path):
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
-def send_after_commit(template, context, to):
-    """Render portal/emails/<template>.txt (first line is the subject) and send it on commit."""
+def send_after_commit(template, context, to, *, attachments=()):
+    """Render portal/emails/<template>.txt (first line is the subject) and queue it."""
     text = render_to_string(f"portal/emails/{template}.txt", context)
-    subject, _, body = text.strip().partition("\n")
-    recipients = [to] if isinstance(to, str) else list(to)
+    subject, _sep, body = text.strip().partition("\n")
+    return queue_message(template, subject, body, to, attachments=attachments)
 
-    def send():
-        send_mail(subject.strip(), body.strip() + "\n", None, recipients)
 
-    transaction.on_commit(send)
+def queue_message(template, subject, body, to, *, attachments=()):
+    """Store a message with the current transaction and have the worker send it once that
+    commits. `template` names the kind of message; `attachments`: (filename, bytes, mimetype).
+    Returns the OutgoingEmail, or None without a recipient."""
+    recipients = [to] if isinstance(to, str) else [r for r in to if r]
+    if not recipients:
+        return None
+    email = OutgoingEmail.objects.create(
+        template=template, recipients=recipients, subject=" ".join(subject.split()),
+        body=body.strip() + "\n",
+        attachments=[{"filename": name, "mimetype": mimetype,
+                      "content": base64.b64encode(content).decode("ascii")}
+                     for name, content, mimetype in attachments])
+    # robust: if the queue cannot be reached the action stays saved; the message waits in the
+    # admin's list, from where an agent sends it again.
+    transaction.on_commit(lambda: enqueue(email), robust=True)
+    return email
+
+
+def enqueue(email, run_after=None):
+    """Hand the message to the worker (again). A backend without deferred tasks (the
+    immediate one of `make run` and the tests) runs it at once and cannot schedule a retry."""
+    if run_after is not None and not send_email.get_backend().supports_defer:
+        return
+    send = send_email if run_after is None else send_email.using(run_after=run_after)
+    send.enqueue(email.pk)
+
+
+def send_again(email):
+    """An agent's "send again": a new series of tries for a waiting or failed message."""
+    with transaction.atomic():
+        email = OutgoingEmail.objects.select_for_update().get(pk=email.pk)
+        if email.status == OutgoingEmail.Status.SENT:
+            return email
+        email.status = OutgoingEmail.Status.PENDING
+        email.attempts = 0
+        email.next_attempt_at = None
+        email.save(update_fields=["status", "attempts", "next_attempt_at"])
+        transaction.on_commit(lambda: enqueue(email), robust=True)
+    return email
+
+
+@task()
+def send_email(email_id):
+    """Send one queued message (the worker runs this). The row stays locked while the mail
+    server is talked to, so two workers never send the same message twice."""
+    with transaction.atomic():
+        email = OutgoingEmail.objects.select_for_update().filter(pk=email_id).first()
+        if email is None or email.status != OutgoingEmail.Status.PENDING:
+            return "skipped"
+        message = EmailMessage(email.subject, email.body, None, email.recipients)
+        for item in email.attachments:
+            message.attach(item["filename"], base64.b64decode(item["content"]), item["mimetype"])
+        email.attempts += 1
+        try:
+            message.send()
+        except Exception as exc:  # noqa: BLE001 - any failure of the mail server or provider
+            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if email.attempts <= len(RETRY_DELAYS):
+                email.next_attempt_at = timezone.now() + RETRY_DELAYS[email.attempts - 1]
+                transaction.on_commit(lambda: enqueue(email, run_after=email.next_attempt_at))
+                logger.warning("E-mail %s not sent (try %d): %s; next try at %s.", email.pk,
+                               email.attempts, email.last_error, email.next_attempt_at)
+            else:
+                email.status = OutgoingEmail.Status.FAILED
+                email.next_attempt_at = None
+                logger.error("E-mail %s not sent after %d tries: %s.", email.pk, email.attempts,
+                             email.last_error)
+            email.save()
+            return "retry" if email.status == OutgoingEmail.Status.PENDING else "failed"
+        email.status = OutgoingEmail.Status.SENT
+        email.sent_at = timezone.now()
+        email.next_attempt_at = None
+        email.body = ""
+        email.attachments = []
+        email.save()
+        return "sent"

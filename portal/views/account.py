@@ -9,7 +9,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from portal.forms import EmailAuthenticationForm, EmailChangeForm, ProfileForm, SignupForm
+from portal.forms import EmailAuthenticationForm, EmailChangeForm, PasswordResetForm, ProfileForm, SignupForm
 from portal.lockout import forget_failures
 from portal.services import accounts
 
@@ -42,6 +42,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "portal/account/password_reset.html"
     email_template_name = "portal/emails/password_reset_body.txt"
     subject_template_name = "portal/emails/password_reset_subject.txt"

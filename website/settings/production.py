@@ -68,3 +68,6 @@ else:
     EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Only the task worker talks to the mail server (portal/services/mail.py); a server that does
+# not answer fails the try after this many seconds and the message is retried later.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)

@@ -1,9 +1,7 @@
 """Receipts: gap-free numbers per year, the PDF, the e-mail after commit."""
 
 
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +12,7 @@ from portal.models import (
     ReceiptCounter,
 )
 from portal.money import euros
-from portal.services import deadlines
+from portal.services import deadlines, mail
 from portal.services.mail import absolute_url
 from portal.services.town import town_settings
 
@@ -86,20 +84,11 @@ def receipt_pdf(receipt):
 
 
 def send_receipt_after_commit(purchase, receipt):
+    """The receipt, with its PDF, to the family's guardians (queued: services/mail.py)."""
     recipients = [g.email for g in purchase.family.guardians.all() if g.email]
     if not recipients:
         return
-    text = render_to_string("portal/emails/payment_receipt.txt", {
+    mail.send_after_commit("payment_receipt", {
         "purchase": purchase, "receipt": receipt, "amount": euros(purchase.amount_cents),
-        "wallet_url": absolute_url(reverse("portal:payment_list"))})
-    subject, _sep, body = text.strip().partition("\n")
-    receipt_id = receipt.pk
-
-    def send():
-        # Rendered after commit, from the committed rows.
-        fresh = Receipt.objects.select_related("purchase__family", "purchase__ticket_type").get(pk=receipt_id)
-        message = EmailMessage(subject.strip(), body.strip() + "\n", None, recipients)
-        message.attach(f"recu-{fresh.label}.pdf", receipt_pdf(fresh), "application/pdf")
-        message.send()
-
-    transaction.on_commit(send)
+        "wallet_url": absolute_url(reverse("portal:payment_list"))}, recipients,
+        attachments=[(f"recu-{receipt.label}.pdf", receipt_pdf(receipt), "application/pdf")])

@@ -4,10 +4,8 @@ import datetime
 import traceback
 
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +16,7 @@ from portal.models import (
 )
 from portal.money import euros
 from portal.payments import get_provider
-from portal.services import audit
+from portal.services import audit, mail
 from portal.services.mail import absolute_url
 
 from . import AmountMismatch
@@ -113,11 +111,9 @@ def _alert_agents(dispute):
                         .values_list("email", flat=True)))
     if not emails:
         return
-    text = render_to_string("portal/emails/payment_dispute.txt", {
+    mail.send_after_commit("payment_dispute", {
         "dispute": dispute, "purchase": dispute.purchase, "amount": euros(dispute.amount_cents),
-        "admin_url": absolute_url("/admin/")})
-    subject, _sep, body = text.strip().partition("\n")
-    transaction.on_commit(lambda: EmailMessage(subject.strip(), body.strip() + "\n", None, emails).send())
+        "admin_url": absolute_url("/admin/")}, emails)
 
 
 # ---------------------------------------------------------------------------------------------
