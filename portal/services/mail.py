@@ -13,7 +13,7 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -88,7 +88,7 @@ def send_email(email_id):
         email = OutgoingEmail.objects.select_for_update().filter(pk=email_id).first()
         if email is None or email.status != OutgoingEmail.Status.PENDING:
             return "skipped"
-        message = EmailMessage(email.subject, email.body, None, email.recipients)
+        message = EmailMultiAlternatives(email.subject, email.body, None, email.recipients)
         for item in email.attachments:
             message.attach(item["filename"], base64.b64decode(item["content"]), item["mimetype"])
         email.attempts += 1
