@@ -142,6 +142,7 @@ STATES = [
     "planning_without_javascript_after_a_click",
     "planning_on_a_phone",
     "roll_call_after_a_mark",
+    "failed_email_for_agents",
 ]
 
 
@@ -284,6 +285,19 @@ def _state_roll_call_after_a_mark(ids, settings, capture):
                                             follow=True)
     assert response.status_code == 200
     return f"{url} after a mark", response
+
+
+def _state_failed_email_for_agents(ids, settings, capture):
+    from portal.models import OutgoingEmail
+    from portal.services import mail
+
+    settings.PREAU_ADMIN_REQUIRE_2FA = False  # an earlier state turned it on
+    email = mail.queue_message("invitation", "Invitation", "Texte", FAMILY_EMAIL)
+    OutgoingEmail.objects.filter(pk=email.pk).update(status=OutgoingEmail.Status.FAILED, attempts=7,
+                                                     last_error="ConnectionRefusedError: refused")
+    response = _logged_in(AGENT_EMAIL).get(f"/admin/emails/edit/{email.pk}/")
+    assert response.status_code == 200
+    return "/admin/emails/edit/ (a failed e-mail)", response
 
 
 # -- helpers --------------------------------------------------------------------------------------
