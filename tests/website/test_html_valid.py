@@ -37,6 +37,7 @@ from portal.models import (
 )
 from portal.services import accounts
 from portal.services.payments import purchases
+from portal.views.security import MAILBOX_PROVEN
 
 # The site's URLs plus /test-erreur/, a view that fails: the 500 page as a visitor gets it.
 pytestmark = [pytest.mark.html, pytest.mark.urls("tests.website.urls")]
@@ -134,7 +135,9 @@ STATES = [
     "invitation_with_a_weak_password",
     "invitation_unknown",
     "password_reset_link",
-    "otp_enrolment",
+    "signup_done",
+    "otp_code_by_email",
+    "otp_authenticator_enrolment",
     "family_form_with_errors",
     "child_form_with_errors",
     "pattern_form_with_errors",
@@ -244,9 +247,33 @@ def _state_password_reset_link(ids, settings, capture):
     return "password reset link (new password form)", response
 
 
-def _state_otp_enrolment(ids, settings, capture):
+def _state_signup_done(ids, settings, capture):
+    data = {"town_code": settings.PREAU_SIGNUP_TOWN_CODE, "family_name": "Famille Nouvelle",
+            "first_name": "Nina", "last_name": "Nouvelle", "email": "nina.nouvelle@example.org"}
+    with capture(execute=True):
+        label, response = _response(Client(), "/famille/inscription/", data=data)
+    assert "portal/account/signup_done.html" in _templates(response)
+    return label, response
+
+
+def _state_otp_code_by_email(ids, settings, capture):
+    # With 2FA on, an agent's first enrolment starts with a code sent to their mailbox.
     settings.PREAU_ADMIN_REQUIRE_2FA = True
-    return _response(_logged_in(AGENT_EMAIL), "/famille/compte/double-authentification/")
+    label, response = _response(_logged_in(AGENT_EMAIL), "/famille/compte/double-authentification/")
+    assert "portal/account/otp_mailbox.html" in _templates(response)
+    return label, response
+
+
+def _state_otp_authenticator_enrolment(ids, settings, capture):
+    # The mailbox proven: the QR code (inline SVG) and the secret for the authenticator app.
+    settings.PREAU_ADMIN_REQUIRE_2FA = True
+    client = _logged_in(AGENT_EMAIL)
+    session = client.session
+    session[MAILBOX_PROVEN] = User.objects.get(email=AGENT_EMAIL).pk
+    session.save()
+    label, response = _response(client, "/famille/compte/double-authentification/")
+    assert "portal/account/otp_verify.html" in _templates(response)
+    return f"{label} (authenticator enrolment)", response
 
 
 def _state_family_form_with_errors(ids, settings, capture):
@@ -382,6 +409,10 @@ def _demo_ids():
     }
 
 
+def _templates(response):
+    return [template.name for template in response.templates]
+
+
 def _logged_in(email):
     client = Client()
     client.force_login(User.objects.get(email=email))
@@ -397,4 +428,4 @@ def _response(client, url, *, data=None, status=200):
     response = client.get(url) if data is None else client.post(url, data)
     expected = status if isinstance(status, tuple) else (status,)
     assert response.status_code in expected, f"{url}: HTTP {response.status_code}"
-    return url if data is None else f"{url} (sent with errors)", response
+    return url if data is None else f"{url} (sent)", response
