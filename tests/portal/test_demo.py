@@ -4,7 +4,7 @@ from home.demo import DEMO_PASSWORD
 from portal.models import AuditLog, Child, Family, FileItem, FileRequirement, RegulationAcceptance, User
 from portal.services import dossier
 
-COUNTED = [Family, Child, FileItem, FileRequirement, RegulationAcceptance, User]
+COUNTED = [Family, Child, FileItem, FileRequirement, RegulationAcceptance, User, AuditLog]
 
 
 def test_the_demo_family_is_validated_with_two_children_in_two_schools(demo_site):
@@ -32,5 +32,6 @@ def test_demo_accounts_log_in_with_the_demo_password(demo_site, client):
 def test_loading_the_demo_twice_creates_nothing_new(demo_site):
     before = {model: model.objects.count() for model in COUNTED}
     call_command("load_demo", stdout=open("/dev/null", "w"))
+    # The demo's roll-call and sick-day report are made through the services, which log them
+    # once; a second load logs nothing more.
     assert {model: model.objects.count() for model in COUNTED} == before
-    assert not AuditLog.objects.exists()
