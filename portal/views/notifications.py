@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.forms import NotificationPreferencesForm
-from portal.services import dossier
+from portal.services import dossier, ical
 from portal.services.access import access_family
 
 from .forms_input import posted
@@ -29,4 +30,34 @@ def preferences(request):
     return render(request, "portal/family/notifications.html", {
         "form": form, "family": family,
         "recent": family.notifications.all()[:10],
+        "feed_url": ical.feed_url(family),
     })
+
+
+@login_required
+@require_POST
+def calendar_token(request):
+    """Create or change the feed's address (the old one stops working), or delete it."""
+    family = access_family(request.user)
+    if request.POST.get("action") == "revoke":
+        ical.revoke_token(family, by=request.user)
+        messages.success(request, _("L’adresse de votre agenda est supprimée : il ne se met "
+                                    "plus à jour."))
+    else:
+        ical.renew_token(family, by=request.user)
+        messages.success(request, _("Nouvelle adresse créée ; l’ancienne ne fonctionne plus. "
+                                    "Ajoutez-la à votre agenda."))
+    return redirect("portal:notifications")
+
+
+@require_GET
+def calendar_feed(request, token):
+    """The feed itself, read by calendar apps without a session: the token is the access."""
+    family = ical.family_for_token(token)
+    if family is None:
+        raise Http404("Unknown or revoked calendar address.")
+    response = HttpResponse(ical.family_calendar(family), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="planning.ics"'
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -45,7 +45,8 @@ def family_pages():
             f"/famille/planning/enfant/{child.pk}/", f"/famille/planning/enfant/{child.pk}/?mois=2026-10",
             "/famille/planning/semaine-type/", "/famille/porte-monnaie/", "/famille/porte-monnaie/acheter/",
             "/famille/porte-monnaie/achats/", "/famille/dossier/", "/famille/dossier/reglement/",
-            "/famille/foyer/", f"/famille/enfants/{child.pk}/", "/famille/compte/"]
+            "/famille/foyer/", f"/famille/enfants/{child.pk}/", "/famille/compte/",
+            "/famille/notifications/"]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["360x740", "390x844"])
