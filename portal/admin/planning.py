@@ -25,7 +25,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from portal.forms import IsoDateInput
 from portal.models import Booking, Closure, LedgerEntry, Price, Service, TariffBracket, TicketType, Wallet
 from portal.models.service import WEEKDAY_CHOICES
-from portal.services import audit, deadlines
+from portal.services import audit, deadlines, notify
 from portal.services.booking import BookingRefused, cancel_booking
 from portal.services.town import town_settings
 from portal.services.wallet import WalletError, credit_tickets, debit_tickets, wallet_debt
@@ -219,6 +219,7 @@ class WalletViewSet(ModelViewSet):
                                         target=wallet, after={"tickets": entry.quantity,
                                                               "reason": d["reason"],
                                                               "balance": wallet.balance})
+                    notify.tickets_changed_by_town(entry, wallet)
             except WalletError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -286,6 +287,7 @@ class BookingViewSet(ModelViewSet):
                                         target=booking,
                                         after={"refunded": booking.refunded,
                                                "reason": form.cleaned_data["reason"]})
+                    notify.booking_cancelled_by_town(booking, form.cleaned_data["reason"])
             except BookingRefused as exc:
                 form.add_error(None, exc.message)
             else:

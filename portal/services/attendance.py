@@ -32,7 +32,7 @@ from portal.models import (
 )
 from portal.money import euros
 
-from . import audit, deadlines, dossier, planning_states
+from . import audit, deadlines, dossier, notify, planning_states
 from .wallet import apply_entry, lock_wallet
 
 # Animateurs see today's lists and the next two days' (to prepare them), no further.
@@ -307,6 +307,7 @@ def _charge_penalty(mark, service, day, tickets, *, by):
     mark.save(update_fields=["penalty"])
     audit.record_action(by, "attendance.penalty", child.family, target=mark,
                         after={"tickets": tickets, "taken": taken, "debt": owed})
+    notify.penalty_charged(mark, service, day, tickets, taken)
 
 
 def close_roll_call(school, service, day, *, by, now=None):
@@ -341,7 +342,7 @@ def close_roll_call(school, service, day, *, by, now=None):
     return roll_call, charged
 
 
-def excuse_absence(child, service, day, *, by, reason, now=None):
+def excuse_absence(child, service, day, *, by, reason, now=None, tell=True):
     """An agent excuses a booked child's absence (e.g. a medical certificate): the ticket is
     given back, once, linked to the roll-call mark. Allowed before or after the closing."""
     now = now or timezone.now()
@@ -372,6 +373,8 @@ def excuse_absence(child, service, day, *, by, reason, now=None):
                     % {"child": child.first_name, "what": _day_label(service, day), "reason": reason})
         audit.record_action(by, "attendance.excuse", child.family, target=mark,
                             after={"reason": reason, "tickets": 1})
+        if tell:  # a reviewed absence report is told once, by review_absence
+            notify.absence_excused(mark, service, day)
     return mark
 
 
@@ -448,7 +451,7 @@ def review_absence(report, *, accept, by, message="", now=None):
             raise RollCallError(_("Cette absence a déjà été traitée."))
         refund = accept and refund_due(report)
         if refund:
-            excuse_absence(report.child, report.service, report.date, by=by, now=now,
+            excuse_absence(report.child, report.service, report.date, by=by, now=now, tell=False,
                            reason=_("absence signalée : %(reason)s") % {"reason": report.reason})
         elif accept and not message:
             message = _("Absence enregistrée ; selon le règlement, le ticket n’est rendu qu’à partir "
@@ -458,6 +461,7 @@ def review_absence(report, *, accept, by, message="", now=None):
         report.save(update_fields=["state", "reviewed_at", "reviewed_by", "response", "refunded"])
         audit.record_action(by, "absence.review", report.child.family, target=report,
                             after={"state": report.state, "refunded": refund, "message": message})
+        notify.absence_reviewed(report)
     return report
 
 

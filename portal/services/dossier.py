@@ -26,6 +26,7 @@ from portal.models import (
     TariffBracket,
 )
 
+from . import notify
 from .audit import changed, record_action, snapshot
 from .mail import absolute_url, send_after_commit
 from .town import town_settings
@@ -385,10 +386,8 @@ def refuse_item(item, reason, *, by):
 
 
 def _notify_family(family, template, context):
-    emails = [g.email for g in family.guardians.filter(is_active=True)]
-    if emails:
-        send_after_commit(template, {"family": family, "url": absolute_url(
-            reverse("portal:dossier")), **context}, emails)
+    notify.notify(family, notify.Kind.FILE, template,
+                  {"url": absolute_url(reverse("portal:dossier")), **context})
 
 
 @transaction.atomic

@@ -18,10 +18,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from portal.models import Booking, Child, Family, SentNotification, Wallet
+from portal.models import Booking, Child, Family, SentNotification, Service, Wallet
 
-from . import deadlines, planning_states
+from . import deadlines
 from .mail import absolute_url, send_after_commit
 from .town import town_settings
 
@@ -109,6 +110,19 @@ def planning_url(child, service, day):
 
 # Deadline reminders --------------------------------------------------------------------------
 
+def services_by_school(school_ids):
+    """{school_id: [services]} in display order, in one query. (Not planning_states': the file
+    service, which that module reads, sends its e-mails through this one.)"""
+    out = {school_id: [] for school_id in school_ids}
+    links = (Service.schools.through.objects.filter(school_id__in=school_ids)
+             .select_related("service__ticket_type"))
+    for link in links:
+        out[link.school_id].append(link.service)
+    for services in out.values():
+        services.sort(key=lambda s: (s.order, s.name, s.pk))
+    return out
+
+
 def reminder_week(now, weekday, hour):
     """The Monday of the week reminders are due for at `now`: the next week, once this week's
     reminder time (weekday and hour, Paris time) has come; else None."""
@@ -170,7 +184,7 @@ def due_reminders(now=None):
                 .values_list("child_id", "service_id").distinct())
     booked = set(bookings.filter(date__range=(days[0], days[-1]), status=Booking.Status.ACTIVE)
                  .values_list("child_id", "service_id").distinct())
-    services = planning_states.services_for_schools(sorted({c.school_id for c in children}))
+    services = services_by_school(sorted({c.school_id for c in children}))
     closures = deadlines.closures_between(days[0], days[-1])
     result = Reminders(monday)
     for child in children:
@@ -267,3 +281,114 @@ def send_low_balance_alerts(now=None):
                   ticket_type=wallet.ticket_type, now=now):
             sent += 1
     return sent
+
+
+# Booking summaries: what changed without the family doing it, and a weekly pattern's result ---
+
+def bookings_changed(family, subject, lines, *, key):
+    """Tell the family what the town hall (or a roll-call) changed in its bookings or wallet."""
+    return notify(family, Kind.BOOKINGS, "bookings_changed", {
+        "subject": subject, "lines": lines,
+        "planning_url": absolute_url(reverse("portal:planning")),
+        "wallet_url": absolute_url(reverse("portal:wallet")),
+    }, key=key)
+
+
+def _what(service, day, child):
+    return _("%(service)s du %(day)s pour %(child)s") % {
+        "service": service.name, "day": day_label(day), "child": child.first_name}
+
+
+def booking_cancelled_by_town(booking, reason):
+    child, service = booking.child, booking.service
+    given = (_("Le ticket « %(type)s » vous est rendu.") if booking.refunded
+             else _("Le ticket « %(type)s » n’est pas rendu.")) % {"type": service.ticket_type.name}
+    line = _("La mairie a annulé la réservation : %(what)s. %(given)s") % {
+        "what": _what(service, booking.date, child), "given": given}
+    if reason:
+        line += " " + _("Motif : %(reason)s.") % {"reason": reason}
+    return bookings_changed(child.family, _("Réservation annulée par la mairie"), [line],
+                            key=f"booking_cancelled:{booking.pk}")
+
+
+def tickets_changed_by_town(entry, wallet):
+    n = abs(entry.quantity)
+    values = {"n": n, "type": wallet.ticket_type.name, "reason": entry.reason, "balance": wallet.balance}
+    if entry.quantity > 0:
+        subject = _("Tickets ajoutés par la mairie")
+        line = ngettext("La mairie a ajouté %(n)d ticket « %(type)s » à votre porte-monnaie "
+                        "(motif : %(reason)s).", "La mairie a ajouté %(n)d tickets « %(type)s » à "
+                        "votre porte-monnaie (motif : %(reason)s).", n) % values
+    else:
+        subject = _("Tickets retirés par la mairie")
+        line = ngettext("La mairie a retiré %(n)d ticket « %(type)s » de votre porte-monnaie "
+                        "(motif : %(reason)s).", "La mairie a retiré %(n)d tickets « %(type)s » de "
+                        "votre porte-monnaie (motif : %(reason)s).", n) % values
+    balance = _("Solde : %(balance)d.") % values
+    return bookings_changed(wallet.family, subject, [f"{line} {balance}"], key=f"ledger:{entry.pk}")
+
+
+def penalty_charged(mark, service, day, tickets, taken):
+    child = mark.child
+    line = ngettext(
+        "%(child)s était présent(e) sans réservation : %(what)s. Pénalité : %(n)d ticket « %(type)s ».",
+        "%(child)s était présent(e) sans réservation : %(what)s. Pénalité : %(n)d tickets « %(type)s ».",
+        tickets) % {"child": child.first_name, "what": _what(service, day, child), "n": tickets,
+                    "type": service.ticket_type.name}
+    if tickets > taken:
+        line += " " + ngettext("%(n)d ticket manquant sera retenu sur votre prochain achat.",
+                               "%(n)d tickets manquants seront retenus sur votre prochain achat.",
+                               tickets - taken) % {"n": tickets - taken}
+    return bookings_changed(child.family, _("Présence sans réservation"), [line],
+                            key=f"penalty:{mark.pk}")
+
+
+def absence_excused(mark, service, day):
+    """No reason in the e-mail: an excuse is often medical."""
+    child = mark.child
+    line = _("La mairie a excusé l’absence : %(what)s. Le ticket « %(type)s » vous est rendu.") % {
+        "what": _what(service, day, child), "type": service.ticket_type.name}
+    return bookings_changed(child.family, _("Absence excusée"), [line], key=f"excuse:{mark.pk}")
+
+
+def absence_reviewed(report):
+    """The agent's answer to a family's absence report (the family's own reason, often medical,
+    is not repeated)."""
+    child, service = report.child, report.service
+    what = _what(service, report.date, child)
+    if report.state == report.State.ACCEPTED:
+        subject = _("Absence signalée : acceptée")
+        line = _("La mairie a accepté l’absence signalée : %(what)s.") % {"what": what}
+        line += " " + (_("Le ticket « %(type)s » vous est rendu.") if report.refunded
+                       else _("Le ticket « %(type)s » n’est pas rendu.")) % {"type": service.ticket_type.name}
+    else:
+        subject = _("Absence signalée : refusée")
+        line = _("La mairie a refusé l’absence signalée : %(what)s.") % {"what": what}
+    if report.response:
+        line += " " + _("Message de la mairie : %(message)s") % {"message": report.response}
+    return bookings_changed(child.family, subject, [line], key=f"absence_report:{report.pk}")
+
+
+def pattern_booked(family, result):
+    """A weekly pattern's result: days booked per child, and each day not booked with why."""
+    booked = {}
+    for booking in result.booked:
+        booked.setdefault(booking.child, []).append(booking)
+    refused = {}
+    for child, service, day, message in result.refused:
+        refused.setdefault(child, []).append((service, day, message))
+    lines = []
+    for child in sorted(set(booked) | set(refused), key=lambda c: (c.first_name, c.pk)):
+        values = {"child": child.first_name, "n": len(booked.get(child, [])),
+                  "m": len(refused.get(child, []))}
+        line = ngettext("%(n)d jour réservé pour %(child)s", "%(n)d jours réservés pour %(child)s",
+                        values["n"]) % values
+        if values["m"]:
+            line += ngettext(", %(m)d non réservé :", ", %(m)d non réservés :", values["m"]) % values
+            line += "".join(f"\n  – {day_label(day)} ({service.name}) : {message}"
+                            for service, day, message in refused[child])
+        lines.append(line)
+    if not lines:
+        return None
+    return bookings_changed(family, _("Semaine type : le résultat de vos réservations"), lines,
+                            key=None)

@@ -16,7 +16,7 @@ from django_htmx.http import reswap
 from portal.cache import display_cache, page_cache
 from portal.forms import IsoDateInput
 from portal.models import Child, Service
-from portal.services import deadlines, planning_states
+from portal.services import deadlines, notify, planning_states
 from portal.services.access import access_booking, access_child, access_children, access_family
 from portal.services.booking import (
     BookingRefused,
@@ -405,6 +405,7 @@ def pattern(request):
         args = (children, list(data["services"]), data["weekdays"], data["start"], data["end"])
         if "confirm" in request.POST:
             context["result"] = book_pattern(*args, by=request.user)
+            notify.pattern_booked(family, context["result"])
         else:
             context["preview"] = pattern_preview(*args)
     return render(request, "portal/planning_pattern.html", context)
