@@ -10,9 +10,8 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from portal import rawsql
 from portal.models import AbsenceReport, Booking, Child, Family, FileItem, Purchase, RegulationAcceptance
-
-from . import planning_states
 
 REVIEW_PERMISSION = "portal.review_family"
 HEALTH_PERMISSION = "portal.view_health_data"
@@ -69,7 +68,7 @@ def access_family(user):
 def access_children(user):
     """The children of the user's family (like access_family), family and school selected, in
     one query; a family without children costs a second query, and no family is a 404."""
-    children = planning_states.children_of_guardian(user.pk)
+    children = rawsql.children_of_guardian(user.pk)
     if not children:
         access_family(user)
     return children
@@ -77,7 +76,7 @@ def access_children(user):
 
 def access_child(user, child_id):
     """A child of the user's family, family and school selected, in one query."""
-    child = planning_states.child_of_guardian(user.pk, child_id)
+    child = rawsql.child_of_guardian(user.pk, child_id)
     if child is None:
         raise Http404
     return child

@@ -4,13 +4,14 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.models import Booking, Child, Closure, LedgerEntry, Service
+from portal import rawsql
+from portal.models import Booking, LedgerEntry, Service
 
-from . import deadlines, dossier, planning_states
+from . import deadlines, planning_states
 from .wallet import apply_entry, lock_wallet
 
 
@@ -45,46 +46,6 @@ def _refuse(code, closure_reason=""):
     raise BookingRefused(code, refusal_message(code, closure_reason))
 
 
-def _day_facts(child, service, day, capped):
-    """What book_day reads from the database for one day, in one round trip taken under its
-    locks: whether the family's file opens bookings, whether the child's sheet still awaits an
-    agent's review, whether the service serves the child's school, the first closure covering
-    the day as "kind:reason" (or None), whether the day is
-    already booked, and (capped) the active bookings of the service that day. Raw SQL for the
-    reason given in portal.rawsql.RowLoader; plain EXISTS/LIMIT, so SQLite and PostgreSQL alike."""
-    qn = connection.ops.quote_name
-    open_sql, open_params = dossier.bookings_open_sql(child.family_id)
-    # The child's school as stored, like every other fact here.
-    school = f"(SELECT s.{qn('school_id')} FROM {qn(Child._meta.db_table)} s WHERE s.{qn('id')} = %s)"
-    links = qn(Service.schools.through._meta.db_table)
-    closures, bookings = qn(Closure._meta.db_table), qn(Booking._meta.db_table)
-    date = connection.ops.adapt_datefield_value(day)
-    active = Booking.Status.ACTIVE.value
-    count = (f"(SELECT COUNT(*) FROM {bookings} b WHERE b.{qn('service_id')} = %s "
-             f"AND b.{qn('date')} = %s AND b.{qn('status')} = %s)") if capped else "NULL"
-    children = qn(Child._meta.db_table)
-    sql = (f"SELECT {open_sql}, "
-           f"EXISTS (SELECT 1 FROM {children} r WHERE r.{qn('id')} = %s "
-           f"AND r.{qn('reviewed_at')} IS NULL), "
-           f"EXISTS (SELECT 1 FROM {links} l WHERE l.{qn('service_id')} = %s "
-           f"AND l.{qn('school_id')} = {school}), "
-           f"(SELECT c.{qn('kind')} || ':' || c.{qn('reason')} FROM {closures} c WHERE c.{qn('start')} <= %s "
-           f"AND c.{qn('end')} >= %s AND (c.{qn('school_id')} IS NULL OR c.{qn('school_id')} = {school}) "
-           f"AND (c.{qn('service_id')} IS NULL OR c.{qn('service_id')} = %s) "
-           f"ORDER BY c.{qn('start')}, c.{qn('id')} LIMIT 1), "
-           f"EXISTS (SELECT 1 FROM {bookings} b WHERE b.{qn('child_id')} = %s "
-           f"AND b.{qn('service_id')} = %s AND b.{qn('date')} = %s AND b.{qn('status')} = %s), "
-           f"{count}")
-    params = [*open_params, child.pk, service.pk, child.pk, date, date, child.pk, service.pk,
-              child.pk, service.pk, date, active]
-    if capped:
-        params += [service.pk, date, active]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        is_open, unreviewed, serves, closure, already, taken = cursor.fetchone()
-    return bool(is_open), bool(unreviewed), bool(serves), closure, bool(already), taken
-
-
 def final_once_booked(service, day, now=None):
     """True when a booking made now could not be cancelled by the family (its cancellation
     deadline has passed while booking is still open): the family confirms such a click."""
@@ -110,7 +71,7 @@ def book_day(child, service, day, *, by, now=None):
                 service = Service.objects.select_for_update().get(pk=service.pk)
             # Every rule is checked after the locks: a concurrent request for this family and
             # ticket type waits above, then sees what the first one wrote.
-            is_open, unreviewed, serves, closure, already, taken = _day_facts(
+            is_open, unreviewed, serves, closure, already, taken = rawsql.day_facts(
                 child, service, day, capped)
             if already:
                 _refuse("already")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from documents.models import PreauDocument
 from documents.pdf import simple_pdf
+from portal import rawsql
 from portal.models import (
     AuditLog,
     Child,
@@ -218,49 +219,9 @@ def bookings_open(family):
     return family.status == Family.Status.VALIDATED and not missing_for_bookings(family)
 
 
-def bookings_open_sql(family_id, today=None):
-    """bookings_open as one SQL expression (1 or 0) with its parameters, so book_day can read it
-    under its wallet lock in the same round trip as its other rules (raw SQL for the reason given
-    in portal.rawsql.RowLoader). The family's status is read from its row, not from an instance."""
-    today = today or timezone.localdate()
-    qn = connection.ops.quote_name
-
-    def table(model):
-        return qn(model._meta.db_table)
-
-    # SchoolYear.current(): the running or next year, else the latest one.
-    year = (f"COALESCE((SELECT y.{qn('id')} FROM {table(SchoolYear)} y WHERE y.{qn('end')} >= %s "
-            f"ORDER BY y.{qn('start')} LIMIT 1), (SELECT y.{qn('id')} FROM {table(SchoolYear)} y "
-            f"ORDER BY y.{qn('start')} DESC LIMIT 1))")
-    regulation = (f"(SELECT d.{qn('id')} FROM {table(PreauDocument)} d WHERE d.{qn('kind')} = %s "
-                  f"ORDER BY d.{qn('publication_date')} DESC, d.{qn('id')} DESC LIMIT 1)")
-    # A requirement blocks when the regulation is not accepted in its current version, or when
-    # an upload has no item, or an item still missing or refused (missing_for_bookings).
-    blocking = (f"SELECT 1 FROM {table(FileRequirement)} r WHERE r.{qn('school_year_id')} = {year} AND ("
-                f"(r.{qn('kind')} = %s AND NOT EXISTS (SELECT 1 FROM {table(RegulationAcceptance)} a "
-                f"WHERE a.{qn('family_id')} = %s AND a.{qn('document_id')} = {regulation}) "
-                # regulation_grace: an earlier version accepted, the grace date not passed.
-                f"AND NOT EXISTS (SELECT 1 FROM {table(RegulationAcceptance)} a2, "
-                f"{table(PreauDocument)} g WHERE a2.{qn('family_id')} = %s AND g.{qn('id')} = "
-                f"{regulation} AND g.{qn('acceptance_grace_until')} >= %s)) "
-                f"OR (r.{qn('kind')} <> %s AND NOT EXISTS (SELECT 1 FROM {table(FileItem)} i "
-                f"WHERE i.{qn('family_id')} = %s AND i.{qn('requirement_id')} = r.{qn('id')} "
-                f"AND i.{qn('state')} NOT IN (%s, %s))))")
-    sql = (f"CASE WHEN (SELECT f.{qn('status')} FROM {table(Family)} f WHERE f.{qn('id')} = %s) = %s "
-           f"AND EXISTS (SELECT 1 FROM {table(Child)} c WHERE c.{qn('family_id')} = %s) "
-           f"AND NOT EXISTS ({blocking}) THEN 1 ELSE 0 END")
-    regulation_kind = FileRequirement.Kind.REGULATION.value
-    params = [family_id, Family.Status.VALIDATED.value, family_id,
-              connection.ops.adapt_datefield_value(today),
-              regulation_kind, family_id, PreauDocument.Kind.REGULATION.value,
-              family_id, PreauDocument.Kind.REGULATION.value, connection.ops.adapt_datefield_value(today),
-              regulation_kind, family_id, FileItem.State.MISSING.value, FileItem.State.REFUSED.value]
-    return sql, params
-
-
 def bookings_open_fast(family):
     """The same answer as bookings_open (for the family as stored) in one query instead of ~6."""
-    sql, params = bookings_open_sql(family.pk)
+    sql, params = rawsql.bookings_open_sql(family.pk)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {sql}", params)
         return bool(cursor.fetchone()[0])

@@ -4,15 +4,14 @@ import datetime
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal import rawsql
 from portal.cache import display_cache
 from portal.models import Closure, Family, Service
-from portal.rawsql import RowLoader
 
 from . import dossier
 from .deadlines import (
@@ -142,16 +141,6 @@ def day_rules(facts):
     return "available", ""
 
 
-class BookedDay(NamedTuple):
-    """An active booking as the planning shows it: a family month has hundreds, and model
-    instances (with their init signals) cost ~30 µs each."""
-
-    pk: int
-    child_id: int
-    service_id: int
-    date: datetime.date
-
-
 # States that turn into "deadline" when the booking deadline passes.
 OPEN_STATES = frozenset({"not_validated", "child_review", "full", "no_ticket", "available", "final"})
 
@@ -163,7 +152,7 @@ class Cell:
     day: datetime.date
     state: str
     reason: str = ""
-    booking: "BookedDay" = None
+    booking: rawsql.BookedDay = None
 
     @property
     def label(self):
@@ -199,107 +188,6 @@ class Planning:
         return Planning(list(days), rows, self.balances, self.ticket_types, self.stable_until, self.capped)
 
 
-def _children(where, params):
-    """Children with their family and school selected, in one query (see RowLoader for why it
-    is raw SQL); `where` may use the aliases c (child) and g (the family's guardians)."""
-    from portal.models import Child, Family, School
-
-    loaders = [RowLoader.get(Child, "c"), RowLoader.get(Family, "f"), RowLoader.get(School, "s")]
-    qn = connection.ops.quote_name
-    sql = (f"SELECT {', '.join(loader.columns for loader in loaders)} "
-           f"FROM {qn(Child._meta.db_table)} c "
-           f"INNER JOIN {qn(Family._meta.db_table)} f ON f.{qn('id')} = c.{qn('family_id')} "
-           f"INNER JOIN {qn(School._meta.db_table)} s ON s.{qn('id')} = c.{qn('school_id')} "
-           f"WHERE {where} ORDER BY c.{qn('first_name')}, c.{qn('id')}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    children = []
-    for row in rows:
-        parts, start = [], 0
-        for loader in loaders:
-            parts.append(loader.build(row[start:start + len(loader)]))
-            start += len(loader)
-        child, family, school = parts
-        Child._meta.get_field("family").set_cached_value(child, family)
-        Child._meta.get_field("school").set_cached_value(child, school)
-        children.append(child)
-    return children
-
-
-def _guardians_table():
-    from portal.models import Family
-
-    return connection.ops.quote_name(Family.guardians.through._meta.db_table)
-
-
-def child_of_guardian(user_id, child_id):
-    """The child `child_id` (family and school selected) if `user_id` is one of the family's
-    guardians, else None."""
-    if not (isinstance(child_id, int) and 0 < child_id < 2**63):  # SQLite overflows past 64 bits
-        return None
-    qn = connection.ops.quote_name
-    children = _children(f"c.{qn('id')} = %s AND EXISTS (SELECT 1 FROM {_guardians_table()} g "
-                         f"WHERE g.{qn('family_id')} = c.{qn('family_id')} AND g.{qn('user_id')} = %s)",
-                         [child_id, user_id])
-    return children[0] if children else None
-
-
-def children_of_guardian(user_id):
-    """The children (family and school selected, by first name) of the first family, by primary
-    key, that `user_id` is a guardian of."""
-    qn = connection.ops.quote_name
-    return _children(f"c.{qn('family_id')} = (SELECT g.{qn('family_id')} FROM {_guardians_table()} g "
-                     f"WHERE g.{qn('user_id')} = %s ORDER BY g.{qn('family_id')} LIMIT 1)", [user_id])
-
-
-def _placeholders(values):
-    return ", ".join(["%s"] * len(values))
-
-
-def _bookings_counts_wallets(children, capped, start, end):
-    """The children's active bookings, the day counts of capacity-limited services and the
-    families' balances, in one round trip (UNION ALL of three selects, told apart by the first
-    column); raw SQL for the reason given in RowLoader."""
-    from portal.models import Booking, Wallet
-
-    qn = connection.ops.quote_name
-    booking, wallet = qn(Booking._meta.db_table), qn(Wallet._meta.db_table)
-    child_ids = [c.pk for c in children]
-    family_ids = sorted({c.family_id for c in children})
-    active = Booking.Status.ACTIVE.value
-    # kind, booking id, child or family id, service or ticket type id, date, count or balance
-    parts = [f"SELECT 1, {qn('id')}, {qn('child_id')}, {qn('service_id')}, {qn('date')}, NULL "
-             f"FROM {booking} WHERE {qn('child_id')} IN ({_placeholders(child_ids)}) "
-             f"AND {qn('date')} BETWEEN %s AND %s AND {qn('status')} = %s",
-             f"SELECT 3, {qn('id')}, {qn('family_id')}, {qn('ticket_type_id')}, NULL, {qn('balance')} "
-             f"FROM {wallet} WHERE {qn('family_id')} IN ({_placeholders(family_ids)})"]
-    params = [*child_ids, start, end, active, *family_ids]
-    if capped:
-        parts.append(f"SELECT 2, NULL, NULL, {qn('service_id')}, {qn('date')}, COUNT(*) FROM {booking} "
-                     f"WHERE {qn('service_id')} IN ({_placeholders(capped)}) "
-                     f"AND {qn('date')} BETWEEN %s AND %s AND {qn('status')} = %s "
-                     f"GROUP BY {qn('service_id')}, {qn('date')}")
-        params += [*capped, start, end, active]
-    date_field = Booking._meta.get_field("date")
-    date_col = date_field.get_col(booking)
-    to_date = connection.ops.get_db_converters(date_col) + date_col.get_db_converters(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
-    bookings, taken, balances = {}, {}, {}
-    for kind, pk, owner_id, service_id, day, number in rows:
-        for func in to_date:
-            day = func(day, date_col, connection)
-        if kind == 1:
-            bookings[(owner_id, service_id, day)] = BookedDay(pk, owner_id, service_id, day)
-        elif kind == 2:
-            taken[(service_id, day)] = number
-        else:
-            balances[(owner_id, service_id)] = number
-    return bookings, taken, balances
-
-
 def day_states(children, days, *, now, ignore_tickets=False):
     """The state of every child × service × day, loaded in a constant number of queries.
 
@@ -315,7 +203,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
     by_school, closures = planning_config({c.school_id for c in children}, start, end)
     all_services = {s.pk: s for lst in by_school.values() for s in lst}
     capped = [pk for pk, s in all_services.items() if s.capacity is not None]
-    bookings, taken, balances = _bookings_counts_wallets(children, capped, start, end)
+    bookings, taken, balances = rawsql.bookings_counts_wallets(children, capped, start, end)
     deadlines = {}
 
     def limit(service, day, kind):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap
 
+from portal import rawsql
 from portal.cache import display_cache, page_cache
 from portal.forms import IsoDateInput
 from portal.models import Child, Service
@@ -216,7 +217,7 @@ def child_month(request, child_id):
 
     def load():
         # The family's children, for the switcher, are also the access check: one query.
-        children = planning_states.children_of_guardian(request.user.pk)
+        children = rawsql.children_of_guardian(request.user.pk)
         child = next((c for c in children if c.pk == child_id), None)
         if child is None:  # a guardian of a second family, or another family's child (404)
             child = access_child(request.user, child_id)

@@ -6,9 +6,10 @@ import datetime
 import pytest
 
 from portal.models import Closure, Family
+from portal.rawsql import children_of_guardian
 from portal.services.booking import BookingRefused, book_day, refusal_message
 from portal.services.deadlines import PARIS
-from portal.services.planning_states import children_of_guardian, day_states
+from portal.services.planning_states import day_states
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
 

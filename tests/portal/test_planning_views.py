@@ -176,7 +176,7 @@ def test_bad_input_never_gives_a_500(logged_dupont, dupont, canteen, data):
 
 def test_the_raw_sql_child_lookup_gives_the_same_objects_as_the_orm(dupont, martin):
     from portal.models import Child
-    from portal.services.planning_states import child_of_guardian
+    from portal.rawsql import child_of_guardian
 
     child = child_of_guardian(dupont["user"].pk, dupont["child"].pk)
     expected = Child.objects.select_related("family", "school").get(pk=dupont["child"].pk)
