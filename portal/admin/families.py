@@ -304,6 +304,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
             guardians=family.guardians.all(),
             invitations=family.invitations.select_related("user", "created_by")[:10],
             audit=family.audit_entries.select_related("actor")[:50],
+            notifications=family.notifications.all()[:30],
             can_see_health=self.request.user.has_perm(HEALTH_PERMISSION),
             reason_form=kwargs.get("reason_form") or ReasonForm(),
             tariff_form=TariffForm(instance=family),

@@ -38,3 +38,22 @@ def test_the_page_lists_what_was_sent_to_this_family_only(logged_dupont, dupont,
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client):
     response = client.get(URL)
     assert response.status_code == 302 and reverse("portal:login") in response["Location"]
+
+
+def test_an_agent_sees_what_was_sent_to_a_family_on_its_file_screen(dupont, martin, agent, client):
+    SentNotification.objects.create(family=dupont["family"], kind="low_balance", key="a",
+                                    subject="Plus que 2 tickets « Repas »", recipients="dupont@example.org")
+    SentNotification.objects.create(family=martin["family"], kind="reminder", key="b",
+                                    subject="Rappel Martin", recipients="martin@example.org")
+    client.force_login(agent)
+
+    page = client.get(reverse("portal_families:review", args=[dupont["family"].pk])).content.decode()
+
+    assert "E-mails envoyés à la famille" in page
+    assert "Plus que 2 tickets « Repas »" in page and "Solde de tickets bas" in page
+    assert "Rappel Martin" not in page
+
+
+def test_a_family_cannot_open_the_agents_file_screen(logged_dupont, dupont):
+    response = logged_dupont.get(reverse("portal_families:review", args=[dupont["family"].pk]))
+    assert response.status_code in (302, 403)
