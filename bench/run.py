@@ -156,12 +156,19 @@ def serve(env_overrides):
     env = {**os.environ, "PYTHONPATH": str(ROOT), **env_overrides}
     server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{PORT}",
                                "--log-level", "warning", "website.wsgi"], cwd=ROOT, env=env)
-    for _ in range(100):
+    deadline = time.monotonic() + 180  # workers boot slowly on a loaded machine
+    while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/floor/", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/floor/", timeout=5)
             break
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.5)
+    else:
+        server.terminate()
+        sys.exit("gunicorn did not answer within 180 s")
+    # One request per page first: the first request of a worker loads the URL conf and templates.
+    for path in ("/famille/connexion/",):
+        urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=30)
     return server
 
 

@@ -27,6 +27,9 @@ class OutgoingEmailViewSet(ModelViewSet):
                     "last_error"]
     list_filter = ["status", "template"]
     search_fields = ["subject"]
+    list_export = ["created_at", "template", "subject", "recipients_display", "status", "attempts",
+                   "next_attempt_at", "sent_at", "last_error"]
+    export_filename = "e-mails"
     copy_view_enabled = False
 
     def get_index_view_kwargs(self, **kwargs):

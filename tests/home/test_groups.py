@@ -27,6 +27,7 @@ AGENT_MODELS = {
     "portal.tariffbracket": ALL, "portal.price": ALL, "portal.wallet": ALL, "portal.booking": ALL,
     "portal.purchase": {"add", "change", "view"}, "portal.receipt": {"view"},
     "portal.refund": {"view"}, "portal.dispute": {"view"}, "portal.stripeevent": {"view"},
+    "portal.outgoingemail": {"view", "change"},
     "portal.staffassignment": ALL,
 }
 ANIMATEUR_MODELS = {"portal.authorisedperson": {"view"}}
