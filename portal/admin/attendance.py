@@ -22,6 +22,8 @@ class StaffAssignmentViewSet(ModelViewSet):
     menu_order = 230
     form_fields = ["user", "school"]
     list_display = ["user", "school"]
+    list_export = ["user", "school"]
+    export_filename = "animateurs-par-ecole"
     list_export = ["user", "user.email", "school"]
     export_headings = {"user.email": _("E-mail")}
     export_filename = "animateurs-par-ecole"

@@ -28,7 +28,7 @@ AGENT_MODELS = {
     "portal.purchase": {"add", "change", "view"}, "portal.receipt": {"view"},
     "portal.refund": {"view"}, "portal.dispute": {"view"}, "portal.stripeevent": {"view"},
     "portal.outgoingemail": {"view", "change"},
-    "portal.staffassignment": ALL,
+    "portal.staffassignment": ALL, "portal.absencereport": {"change", "view"},
 }
 ANIMATEUR_MODELS = {"portal.authorisedperson": {"view"}}
 MODERATOR_MODELS = {"wagtaildocs.document": {"add", "change", "delete"},

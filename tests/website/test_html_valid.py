@@ -88,6 +88,7 @@ FAMILY = [
     "/famille/planning/enfant/{child}/",
     "/famille/planning/semaine-type/",
     "/famille/porte-monnaie/",
+    "/famille/absences/",
     "/famille/porte-monnaie/acheter/",
     "/famille/porte-monnaie/achats/",
     "/famille/porte-monnaie/recus/{purchase}/",
@@ -102,6 +103,7 @@ FAMILY = [
 AGENT = [
     "/equipe/",
     "/equipe/traiteur/",
+    "/equipe/absences/",
     "/equipe/{today}/{school}/{service}/",
     "/equipe/{today}/{school}/{service}/appel/",
     "/admin/",  # the agents' dashboard panel
