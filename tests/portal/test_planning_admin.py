@@ -36,6 +36,7 @@ def test_an_agent_creates_a_service_with_its_weekdays(admin_client, school, meal
         "weekdays": "", "start": "2026-09-02", "end": "2027-07-03", "capacity": "24", "order": "3",
         "booking_rule": "weekly", "booking_days": "0", "booking_weekday": "3", "booking_time": "23:59",
         "cancel_rule": "days_before", "cancel_days": "2", "cancel_weekday": "3", "cancel_time": "10:00",
+        "unbooked_penalty": "1", "sick_rule": "first_day",
     })
     assert response.status_code == 302, response.content.decode()[:3000]
     service = Service.objects.get(name="Mercredi")
@@ -48,8 +49,10 @@ def test_a_service_without_any_weekday_is_refused(admin_client, school, meal):
         "start": "2026-09-02", "end": "2027-07-03", "order": "3", "booking_rule": "days_before",
         "booking_days": "2", "booking_weekday": "3", "booking_time": "10:00", "cancel_rule": "days_before",
         "cancel_days": "2", "cancel_weekday": "3", "cancel_time": "10:00",
+        "unbooked_penalty": "1", "sick_rule": "first_day",
     })
     assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["weekday_choices"]
     assert not Service.objects.filter(name="Vide").exists()
 
 
