@@ -11,6 +11,21 @@ class PortalConfig(AppConfig):
 
         display_cache.connect_signals()
         connect_regulation_announcement()
+        connect_staff_menu()
+
+
+def connect_staff_menu():
+    """Remember at login whether the user runs the day's lists: the header then shows them
+    their links instead of the family's, without a permission query on every page."""
+    from django.contrib.auth.signals import user_logged_in
+
+    def logged_in(sender, request, user, **kwargs):
+        from portal.services import attendance
+
+        if request is not None and hasattr(request, "session"):
+            request.session["staff_lists"] = attendance.is_staff_member(user)
+
+    user_logged_in.connect(logged_in, weak=False, dispatch_uid="preau-staff-menu")
 
 
 def connect_regulation_announcement():
