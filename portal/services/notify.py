@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -238,9 +238,9 @@ def send_deadline_reminders(now=None):
 # Low balance ---------------------------------------------------------------------------------
 
 def due_low_balances(now=None):
-    """Wallets under their ticket type's threshold, of validated families that use that ticket
-    (a booking of the last four weeks or to come) and were not alerted for it in the last two
-    days. Four queries."""
+    """[(wallet, n)]: wallets under their ticket type's threshold, of validated families that use
+    that ticket (a booking of the last four weeks or to come) and were not alerted for it in the
+    last two days; n numbers the alert. Four queries."""
     now = now or timezone.now()
     today = timezone.localtime(now, deadlines.PARIS).date()
     wallets = list(Wallet.objects.filter(
@@ -253,26 +253,29 @@ def due_low_balances(now=None):
     families = {w.family_id for w in wallets}
     used = set(Booking.objects.filter(child__family_id__in=families, date__gte=today - USUAL_PERIOD)
                .values_list("child__family_id", "service__ticket_type_id").distinct())
-    recent = set(SentNotification.objects.filter(
-        kind=Kind.LOW_BALANCE, family_id__in=families, sent_at__gt=now - LOW_BALANCE_EVERY,
-    ).values_list("family_id", "ticket_type_id"))
-    return [w for w in wallets
-            if (w.family_id, w.ticket_type_id) in used and (w.family_id, w.ticket_type_id) not in recent]
+    # One read gives both the last alert and the count: a run that saw no earlier alert
+    # numbers its own like that alert and collides with it on the unique key.
+    last, counts = {}, {}
+    for family_id, type_id, sent_at in SentNotification.objects.filter(
+            kind=Kind.LOW_BALANCE, family_id__in=families).values_list(
+            "family_id", "ticket_type_id", "sent_at"):
+        pair = (family_id, type_id)
+        counts[pair] = counts.get(pair, 0) + 1
+        last[pair] = max(last.get(pair, sent_at), sent_at)
+    due = []
+    for w in wallets:
+        pair = (w.family_id, w.ticket_type_id)
+        if pair in used and not (pair in last and last[pair] > now - LOW_BALANCE_EVERY):
+            due.append((w, counts.get(pair, 0) + 1))
+    return due
 
 
 def send_low_balance_alerts(now=None):
-    """Alert the families whose balance is low (due_low_balances). Each alert's key counts the
-    alerts before it: two overlapping runs compute the same key and only one sends."""
+    """Alert the families whose balance is low (due_low_balances); two overlapping runs compute
+    the same key for the same alert and only one sends."""
     now = now or timezone.now()
-    wallets = due_low_balances(now)
-    if not wallets:
-        return 0
-    counts = {(r["family_id"], r["ticket_type_id"]): r["n"] for r in SentNotification.objects.filter(
-        kind=Kind.LOW_BALANCE, family_id__in={w.family_id for w in wallets},
-    ).values("family_id", "ticket_type_id").annotate(n=Count("pk")).order_by()}
     sent = 0
-    for wallet in wallets:
-        n = counts.get((wallet.family_id, wallet.ticket_type_id), 0) + 1
+    for wallet, n in due_low_balances(now):
         context = {"wallet": wallet, "ticket_type": wallet.ticket_type,
                    "buy_url": absolute_url(reverse("portal:payment_buy")),
                    "planning_url": absolute_url(reverse("portal:planning"))}
