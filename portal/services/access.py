@@ -38,6 +38,11 @@ def require_second_factor(user):
         raise SecondFactorRequired
 
 
+def is_agent(user):
+    """A town agent: may cancel any family's booking and choose whether the ticket comes back."""
+    return bool(user and user.is_active and (user.is_superuser or user.has_perm("portal.change_booking")))
+
+
 def staff_may_read(user, permission):
     """Whether `user` may read other families' data under `permission` (see above)."""
     if not user.has_perm(permission):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from portal import rawsql
 from portal.models import Booking, LedgerEntry, Service
 
-from . import deadlines, planning_states
+from . import access, deadlines, planning_states
 from .wallet import apply_entry, lock_wallet
 
 
@@ -97,26 +97,26 @@ def book_day(child, service, day, *, by, now=None):
     return booking
 
 
-def is_agent(user):
-    return bool(user and user.is_active and (user.is_superuser or user.has_perm("portal.change_booking")))
-
-
 def cancel_booking(booking, *, by, refund=None, now=None):
     """Cancel a booking. Families (refund=None) only before the cancellation deadline, ticket
     returned; agents (refund=True/False) at any time, choosing whether the ticket comes back."""
     now = now or timezone.now()
-    if refund is not None and not is_agent(by):
+    if refund is not None and not access.is_agent(by):
         raise PermissionDenied
-    if refund is None and not deadlines.is_before(deadlines.cancel_rule(booking.service), booking.date, now):
-        _refuse("cancel_deadline")
     with transaction.atomic():
         locked = lock_wallet(booking.child.family_id, booking.service.ticket_type_id)
-        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        # The booking and its service's rules as stored, read under the locks (the caller's
+        # instance may be older than an agent's change of the cancellation deadline).
+        current = (Booking.objects.select_for_update(of=("self",)).select_related("service")
+                   .get(pk=booking.pk))
         if current.status != Booking.Status.ACTIVE:
             _refuse("not_active")
-        # The caller's booking already holds its child and service (a booking never changes
-        # them): no query to load them again for the ledger's reason.
-        current.child, current.service = booking.child, booking.service
+        if refund is None and not deadlines.is_before(deadlines.cancel_rule(current.service),
+                                                      current.date, now):
+            _refuse("cancel_deadline")
+        # The caller's booking already holds its child (a booking never changes it): no query
+        # to load it again for the ledger's reason.
+        current.child = booking.child
         give_back = True if refund is None else refund
         current.status = Booking.Status.CANCELLED
         current.cancelled_at = now

@@ -400,3 +400,17 @@ def test_book_day_obeys_the_stored_deadline_not_the_callers_instance(dupont, can
     Service.objects.filter(pk=canteen.pk).update(booking_days=10)
     assert canteen.booking_days == 2  # the caller's instance still says two days
     assert refused_code(dupont["child"], canteen, MONDAY, dupont["user"]) == "deadline"
+
+
+def test_cancel_booking_obeys_the_stored_cancellation_deadline_not_the_callers_instance(
+        dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 1)
+    booking = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    # An agent moves the cancellation deadline to 10 days before; the family's page (and the
+    # booking it holds) still has the old two-day rule.
+    Service.objects.filter(pk=canteen.pk).update(cancel_days=10)
+    assert booking.service.cancel_days == 2
+    with pytest.raises(BookingRefused) as exc:
+        cancel_booking(booking, by=dupont["user"], now=NOW)
+    assert exc.value.code == "cancel_deadline"
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.ACTIVE
