@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
@@ -42,7 +44,32 @@ class FamilyForm(forms.ModelForm):
         widgets = {"phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
                    "phone_secondary": forms.TextInput(attrs={"type": "tel"}),
                    "address": forms.TextInput(attrs={"autocomplete": "address-line1"}),
-                   "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"})}
+                   "postcode": forms.TextInput(attrs={"autocomplete": "postal-code",
+                                                      "inputmode": "numeric"})}
+
+    # The town writes to and calls the household: a post with these left empty (a form sent
+    # half-filled, a browser that lost its autofill) must not blank what the file holds.
+    REQUIRED = ("address", "postcode", "city", "phone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.REQUIRED:
+            self.fields[name].required = True
+            self.fields[name].error_messages["required"] = _("Renseignez ce champ : la mairie en "
+                                                             "a besoin pour vous joindre.")
+
+    def clean_postcode(self):
+        postcode = self.cleaned_data["postcode"].replace(" ", "")
+        if not re.fullmatch(r"\d{5}", postcode):
+            raise forms.ValidationError(_("Le code postal compte 5 chiffres, par exemple 75001."))
+        return postcode
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if len(re.sub(r"\D", "", phone)) < 10:
+            raise forms.ValidationError(_("Indiquez un numéro de téléphone complet, par exemple "
+                                          "06 12 34 56 78."))
+        return phone
 
 
 class NotificationPreferencesForm(forms.ModelForm):

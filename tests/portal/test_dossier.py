@@ -392,3 +392,34 @@ def test_the_family_page_links_to_the_email_choices(client, family_a, parent_a):
     page = client.get(reverse("portal:family")).content.decode()
     assert "recevoir les informations de la mairie par e-mail" in page.lower()
     assert reverse("portal:notifications") in page
+
+
+def test_an_empty_household_form_keeps_the_address_and_says_what_is_missing(client, family_a,
+                                                                             parent_a):
+    family_a.address, family_a.postcode, family_a.city, family_a.phone = (
+        "5 place du Marché", "99999", "Saint-Exemple", "01 02 03 04 05")
+    family_a.save()
+    client.force_login(parent_a)
+    response = client.post(reverse("portal:family"), {"address": "", "postcode": "", "city": "",
+                                                      "phone": "", "phone_secondary": ""})
+    assert response.status_code == 200
+    assert "la mairie en a besoin pour vous joindre" in response.content.decode()
+    family_a.refresh_from_db()
+    assert (family_a.address, family_a.postcode, family_a.city, family_a.phone) == (
+        "5 place du Marché", "99999", "Saint-Exemple", "01 02 03 04 05")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("postcode", "7500", "Le code postal compte 5 chiffres"),
+    ("phone", "06 12", "Indiquez un numéro de téléphone complet"),
+])
+def test_a_bad_postcode_or_phone_is_refused_with_an_example(client, family_a, parent_a, field,
+                                                            value, message):
+    client.force_login(parent_a)
+    data = {"address": "1 rue", "postcode": "75001", "city": "Paris", "phone": "0612345678"}
+    data[field] = value
+    response = client.post(reverse("portal:family"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    family_a.refresh_from_db()
+    assert family_a.address != "1 rue"
