@@ -94,6 +94,9 @@ class OutstandingForm(forms.Form):
 
 
 class PurchaseIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("family", "ticket_type")
+
     @cached_property
     def header_buttons(self):
         buttons = super().header_buttons

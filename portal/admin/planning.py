@@ -183,10 +183,16 @@ class AdjustWalletForm(forms.Form):
                              help_text=gettext_lazy("Visible par la famille. Ex. « Certificat médical »."))
 
 
+class WalletIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("family", "ticket_type")
+
+
 class WalletViewSet(ModelViewSet):
     model = Wallet
     icon = "tag"
     menu_label = gettext_lazy("Porte-monnaie")
+    index_view_class = WalletIndexView
     form_fields = ["family", "ticket_type"]
     list_display = ["family", "ticket_type", "balance"]
     list_export = ["family", "ticket_type", "balance"]
