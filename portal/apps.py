@@ -10,8 +10,18 @@ class PortalConfig(AppConfig):
         from portal.cache import display_cache
 
         display_cache.connect_signals()
+        connect_search_functions()
         connect_regulation_announcement()
         connect_staff_menu()
+
+
+def connect_search_functions():
+    """SQLite gets the family search's SQL functions (PostgreSQL has them from migration 0017)."""
+    from django.db.backends.signals import connection_created
+
+    from portal.services.family_search import register_sqlite_functions
+
+    connection_created.connect(register_sqlite_functions, dispatch_uid="preau-search-functions")
 
 
 def connect_staff_menu():

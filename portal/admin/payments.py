@@ -6,10 +6,10 @@ import csv
 import io
 from decimal import Decimal
 
+import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,12 +19,15 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
+from portal.admin.listing import PeriodFilterMixin, StreamingExportMixin
 from portal.forms import IsoDateInput
-from portal.models import Dispute, Family, Purchase, StripeEvent, TicketType
+from portal.models import Child, Dispute, Family, Purchase, School, StripeEvent, TicketType
+from portal.services import family_search
 from portal.services.payments import PaymentError, purchases, refunds, treasury
 from portal.views.payment import receipt_page, receipt_pdf_response
 
@@ -93,7 +96,20 @@ class OutstandingForm(forms.Form):
     at = forms.DateField(label=gettext_lazy("À la fin du"), widget=IsoDateInput())
 
 
-class PurchaseIndexView(IndexView):
+class PurchaseFilterSet(PeriodFilterMixin, WagtailFilterSet):
+    period_field = "created_at"
+    school = django_filters.ModelChoiceFilter(label=gettext_lazy("École d’un enfant de la famille"),
+                                              queryset=School.objects.all(), method="filter_school")
+
+    class Meta:
+        model = Purchase
+        fields = ["state", "method", "ticket_type"]
+
+    def filter_school(self, queryset, name, value):
+        return queryset.filter(family__in=Child.objects.filter(school=value).values("family_id"))
+
+
+class PurchaseIndexView(StreamingExportMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("family", "ticket_type")
 
@@ -118,7 +134,7 @@ class PurchaseViewSet(ModelViewSet):
                    "reference", "get_state_display"]
     export_headings = {"get_method_display": gettext_lazy("Moyen"), "get_state_display": gettext_lazy("État")}
     export_filename = "paiements"
-    list_filter = ["state", "method", "ticket_type"]
+    filterset_class = PurchaseFilterSet
     search_fields = ["family__name", "reference", "session_id", "payment_id"]
     copy_view_enabled = False
 
@@ -152,8 +168,7 @@ class PurchaseViewSet(ModelViewSet):
             query = (request.GET.get("q") or "").strip()
             results = []
             if query:
-                match = Q(name__icontains=query) | Q(guardians__email__icontains=query)
-                results = Family.objects.filter(match).distinct().order_by("name")[:20]
+                results = family_search.search_families(Family.objects.all(), query).order_by("name")[:20]
             return TemplateResponse(request, "portal/admin/payment_town_hall.html", {
                 "page_title": _("Paiement reçu en mairie"), "header_icon": "pick", "query": query,
                 "results": results, "searched": bool(query)})

@@ -38,7 +38,12 @@ class Booking(models.Model):
                                     condition=models.Q(status="active"),
                                     name="booking_one_active_per_child_service_day"),
         ]
-        indexes = [models.Index(fields=["service", "date", "status"])]
+        indexes = [
+            models.Index(fields=["service", "date", "status"]),
+            # The agents' listing: a period of days, ordered by day then row (first page read
+            # from the index, not by sorting the school year's bookings).
+            models.Index(fields=["date", "id"], name="booking_date_id"),
+        ]
 
     def __str__(self):
         return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"

@@ -472,12 +472,15 @@ def day_list_table(dl):
         header.append(_("Allergies et régime"))
     if dl.with_pickup:
         header.append(_("Personnes autorisées"))
+    # Labels translated once, not once per row: a school's list has 1,500 rows.
+    yes, no = _("oui"), _("non")
+    diets = {value: str(label) for value, label in Child.Diet.choices}
     rows = []
     for group in dl.groups:
         for row in group.rows:
             child = row.child
-            line = [group.name, child.last_name, child.first_name,
-                    _("oui") if child.has_pai else _("non"), row.diet_label]
+            line = [group.name, child.last_name, child.first_name, yes if child.has_pai else no,
+                    diets.get(child.diet, child.diet)]
             if dl.with_health:
                 line.append(child.allergies)
             if dl.with_pickup:
@@ -501,17 +504,24 @@ def to_xlsx(title, header, rows):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]  # Excel's limit for a sheet name
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    # Write-only: rows go straight to the file instead of a grid of cell objects in memory.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])  # Excel's limit for a sheet name
+    bold = Font(bold=True)
+    sheet.append([_bold_cell(sheet, value, bold) for value in header])
     for row in rows:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _bold_cell(sheet, value, font):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=str(value))
+    cell.font = font
+    return cell
 
 
 # Counts -------------------------------------------------------------------------------------

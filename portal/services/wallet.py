@@ -113,28 +113,34 @@ def debit_tickets(wallet, quantity, reason, *, by, kind=LedgerEntry.Kind.ADJUSTM
 
 def find_inconsistencies():
     """Every wallet whose cached balance differs from its ledger, and every booking whose
-    ledger entries do not match its state. Empty list: all is well."""
-    from django.db.models import Count, Q, Sum
+    ledger entries do not match its state. Empty list: all is well.
+
+    The sums and counts are compared in the database (GROUP BY … HAVING): only the rows found
+    wrong come back to Python, so a year of a big town's bookings takes seconds, not minutes."""
+    from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+    from django.db.models.functions import Coalesce
 
     from portal.models import Booking
 
     problems = []
-    for w in Wallet.objects.annotate(total=Sum("entries__quantity")).order_by("pk"):
-        if w.balance != (w.total or 0):
-            problems.append(_("Porte-monnaie %(pk)d (%(w)s) : solde %(b)d, somme du journal %(t)d.")
-                            % {"pk": w.pk, "w": w, "b": w.balance, "t": w.total or 0})
-    bookings = Booking.objects.annotate(
+    wallets = (Wallet.objects.annotate(total=Coalesce(Sum("entries__quantity"), 0))
+               .filter(~Q(balance=F("total"))).select_related("family", "ticket_type").order_by("pk"))
+    for w in wallets:
+        problems.append(_("Porte-monnaie %(pk)d (%(w)s) : solde %(b)d, somme du journal %(t)d.")
+                        % {"pk": w.pk, "w": w, "b": w.balance, "t": w.total})
+    bookings = (Booking.objects.order_by().annotate(
         debits=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.BOOKING, entries__quantity=-1)),
         refunds=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.CANCELLATION,
                                           entries__quantity=1)),
         others=Count("entries", filter=~Q(entries__kind__in=[LedgerEntry.Kind.BOOKING,
                                                              LedgerEntry.Kind.CANCELLATION])),
-    ).order_by("pk")
-    for b in bookings:
-        expected_refunds = 1 if b.status == Booking.Status.CANCELLED and b.refunded else 0
-        if b.debits != 1 or b.refunds != expected_refunds or b.others:
-            problems.append(_("Réservation %(pk)d : %(d)d débit(s), %(r)d remboursement(s), état %(s)s.")
-                            % {"pk": b.pk, "d": b.debits, "r": b.refunds, "s": b.status})
+        expected_refunds=Case(When(status=Booking.Status.CANCELLED, refunded=True, then=Value(1)),
+                              default=Value(0), output_field=IntegerField()),
+    ).filter(~Q(debits=1) | ~Q(refunds=F("expected_refunds")) | Q(others__gt=0))
+        .values_list("pk", "debits", "refunds", "status").order_by("pk"))
+    for pk, debits, refunds, status in bookings:
+        problems.append(_("Réservation %(pk)d : %(d)d débit(s), %(r)d remboursement(s), état %(s)s.")
+                        % {"pk": pk, "d": debits, "r": refunds, "s": status})
     return problems + _attendance_inconsistencies()
 
 

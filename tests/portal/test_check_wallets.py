@@ -39,3 +39,19 @@ def test_check_wallets_reports_a_cancelled_booking_refunded_twice(dupont, cantee
     Wallet.objects.filter(pk=wallet.pk).update(balance=2)
     with pytest.raises(CommandError):
         call_command("check_wallets")
+
+
+def test_check_wallets_names_only_the_wrong_rows_among_consistent_ones(dupont, canteen, meal, capsys):
+    from portal.services.wallet import find_inconsistencies
+
+    wallet = give_tickets(dupont["family"], meal, 3)
+    good = book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    cancel_booking(good, by=dupont["user"], now=NOW)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    lost = Booking.objects.create(child=dupont["child"], service=canteen, date=MONDAY.replace(day=15))
+    Wallet.objects.filter(pk=wallet.pk).update(balance=7)
+    problems = find_inconsistencies()
+    assert len(problems) == 2
+    assert problems[0].startswith(f"Porte-monnaie {wallet.pk} ")
+    assert "solde 7, somme du journal 2" in problems[0]
+    assert problems[1] == (f"Réservation {lost.pk} : 0 débit(s), 0 remboursement(s), état active.")
