@@ -7,9 +7,10 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portail famille")
 
     def ready(self):
-        from portal.cache import display_cache
+        from portal.cache import display_cache, public_pages
 
         display_cache.connect_signals()
+        public_pages.connect_signals()
         connect_search_functions()
         connect_regulation_announcement()
         connect_staff_menu()

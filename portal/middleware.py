@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal.cache import public_pages
 from portal.services.access import SecondFactorRequired, needs_second_factor
 
 # Checked at most once a minute so the session is not written on every request.
@@ -86,3 +87,18 @@ class HtmxRedirectMiddleware:
         if getattr(request, "htmx", False) and response.status_code in (301, 302, 303, 307, 308):
             return HttpResponseClientRedirect(response["Location"])
         return response
+
+
+class PublicPageCacheMiddleware:
+    """Answers anonymous visitors' public pages from the shared cache (portal/cache/public_pages.py).
+    Placed after the CSRF and authentication middleware: a kept page gets a fresh CSRF token, and
+    what comes after it (messages, 2FA, idle timeout…) has nothing to do for a cookie-less visitor."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = public_pages.cached_response(request)
+        if response is not None:
+            return response
+        return public_pages.store(request, self.get_response(request))
