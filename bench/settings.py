@@ -17,3 +17,9 @@ if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "website.cache.RedisCache",
                           "LOCATION": os.environ["REDIS_URL"]}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# As in production's web processes (website/settings/production.py, website/busy.py).
+if os.environ.get("PREAU_WEB_PROCESS"):
+    DATABASES["default"]["OPTIONS"] = {"options": "-c lock_timeout=5000 -c statement_timeout=20000"}  # noqa: F405
+PREAU_MAX_QUEUE_SECONDS = int(os.environ.get("PREAU_MAX_QUEUE_SECONDS", "5"))
+PREAU_TRUSTED_PROXIES = int(os.environ.get("PREAU_TRUSTED_PROXIES", "0"))

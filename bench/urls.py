@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.template import engines
 from django.urls import path
 
+from website.urls import handler500  # noqa: F401
 from website.urls import urlpatterns as site_urlpatterns
 
 # The floor: one PostgreSQL query, then a 31-cell month table through Django templates.

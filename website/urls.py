@@ -8,6 +8,10 @@ from home import views as home_views
 
 from . import pwa
 
+# A database that is too busy (a lock or statement timeout, a lost connection) gives the
+# « réessayez dans un instant » page (503), any other failure the 500 page.
+handler500 = "website.busy.server_error"
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     # The web app: the worker at the root so its scope is the whole site.

@@ -14,7 +14,7 @@ from home.models import HomePage
 from menus.models import WeekMenu
 from portal.cache import display_cache, public_pages
 from tests.menus.conftest import *  # noqa: F403  (menus_page, family_user, a frozen today)
-from tests.menus.conftest import THIS_MONDAY, make_week
+from tests.menus.conftest import THIS_MONDAY, _frozen_today, make_week  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

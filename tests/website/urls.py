@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from website.urls import handler500  # noqa: F401
 from website.urls import urlpatterns as site_urlpatterns
 
 

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Requests that queued too long behind the proxy get « réessayez dans un instant » (website/busy.py).
+    "website.busy.queue_limit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +156,9 @@ OTP_TOTP_ISSUER = "Préau"
 # Self sign-up is off while this is empty; a town that wants it sets a code it gives families.
 PREAU_SIGNUP_TOWN_CODE = env("PREAU_SIGNUP_TOWN_CODE", "")
 PREAU_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+# Overload (website/busy.py): a request that waited longer than this in the proxy's queue
+# (X-Request-Start) is answered 503 « réessayez dans un instant » at once; 0 = off.
+PREAU_MAX_QUEUE_SECONDS = env_int("PREAU_MAX_QUEUE_SECONDS", 0)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]

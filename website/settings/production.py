@@ -22,6 +22,18 @@ DATABASES = {
     )
 }
 
+# In the web processes (website/wsgi.py marks them), a request that cannot get a row lock within
+# PREAU_DB_LOCK_TIMEOUT_MS, or one statement running past PREAU_DB_STATEMENT_TIMEOUT_MS (below
+# gunicorn's 30 s worker timeout), fails whole and is answered « réessayez dans un instant »
+# (website/busy.py) instead of queueing everyone behind it. Commands and the worker may wait.
+# Behind pgbouncer in transaction mode, set them on the role instead (docs/deployment.md).
+DB_LOCK_TIMEOUT_MS = env_int("PREAU_DB_LOCK_TIMEOUT_MS", 5_000)
+DB_STATEMENT_TIMEOUT_MS = env_int("PREAU_DB_STATEMENT_TIMEOUT_MS", 20_000)
+if env_bool("PREAU_WEB_PROCESS", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}")
+PREAU_MAX_QUEUE_SECONDS = env_int("PREAU_MAX_QUEUE_SECONDS", 5)
+
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "website.cache.RedisCache",

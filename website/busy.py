@@ -1,0 +1,64 @@
+"""« Réessayez dans un instant »: the answer when Préau is too busy to serve a request, instead
+of a slow timeout or a 500.
+
+Two ways in, both before or instead of any change:
+- a request that waited in the proxy's queue longer than PREAU_MAX_QUEUE_SECONDS (nginx stamps
+  `X-Request-Start: t=<seconds>`, docs/deployment.md) is answered at once, without running its
+  view: by then the visitor has mostly given up, and serving it would only make the queue longer;
+- a database error that says "not now" (a lock not obtained within lock_timeout, a statement
+  cancelled by statement_timeout, a connection refused, terminated or lost, a deadlock) reaches
+  `server_error`, the 500 handler, which answers 503 instead. Every change runs inside one
+  transaction (portal/services): a booking, a cancellation or a purchase is applied whole or
+  not at all, never half.
+"""
+
+import logging
+import sys
+import time
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template import loader
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
+
+
+def busy_response(request, *, changed_nothing=True):
+    """`changed_nothing`: the view did not run, or could not have written (a GET). After a failed
+    POST, an earlier transaction of the same request may have committed: the page says where to look."""
+    context = {"changed_nothing": changed_nothing}
+    response = HttpResponse(loader.render_to_string("503.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    """handler500: Django calls it inside its `except` block, so the exception is at hand."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, (OperationalError, InterfaceError)):
+        logger.warning("Busy: %s failed on the database (%s), answered 503.", request.path, exception)
+        return busy_response(request, changed_nothing=request.method in ("GET", "HEAD"))
+    return defaults.server_error(request, template_name)
+
+
+def queue_limit(get_response):
+    """Sheds requests that queued too long in front of the app servers (see the module doc)."""
+
+    def middleware(request):
+        limit = settings.PREAU_MAX_QUEUE_SECONDS
+        stamp = request.META.get("HTTP_X_REQUEST_START", "")
+        if limit and stamp.startswith("t="):
+            try:
+                waited = time.time() - float(stamp[2:])
+            except ValueError:
+                waited = 0.0
+            if waited > limit:
+                logger.warning("Busy: %s waited %.1f s in the queue, answered 503.", request.path, waited)
+                return busy_response(request)
+        return get_response(request)
+
+    return middleware
