@@ -23,3 +23,5 @@ if os.environ.get("PREAU_WEB_PROCESS"):
     DATABASES["default"]["OPTIONS"] = {"options": "-c lock_timeout=5000 -c statement_timeout=20000"}  # noqa: F405
 PREAU_MAX_QUEUE_SECONDS = int(os.environ.get("PREAU_MAX_QUEUE_SECONDS", "5"))
 PREAU_TRUSTED_PROXIES = int(os.environ.get("PREAU_TRUSTED_PROXIES", "0"))
+# bench/public_pages.py measures the public pages with their cache off (0) and on (1).
+PREAU_PUBLIC_PAGE_CACHE = os.environ.get("PREAU_PUBLIC_PAGE_CACHE", "1") == "1"

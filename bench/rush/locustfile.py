@@ -9,6 +9,7 @@ Run by bench/rush/run.py (headless, against 127.0.0.1 only). Environment:
   (run.py counts them per fault window).
 """
 
+import datetime
 import itertools
 import json
 import os
@@ -22,6 +23,7 @@ from locust import FastHttpUser, between, events, task
 DATA = json.load(open(os.environ["RUSH_DATA"]))
 ACCOUNTS = itertools.count()
 BOOK = re.compile(r'name="book" value="(\d+:\d+:[\d-]+)"')
+CANCEL = re.compile(r'name="cancel" value="(\d+)"')
 TICKET_TYPE = re.compile(r'name="ticket_type" value="(\d+)"')
 DEMO_SESSION = re.compile(r"/famille/paiement/demo/([^/]+)/")
 _failures = open(os.environ["RUSH_FAILURES"], "a", buffering=1) if os.environ.get("RUSH_FAILURES") else None
@@ -76,18 +78,19 @@ class Family(FastHttpUser):
     @task(4)
     def planning_book_and_cancel(self):
         if self.month is None:
-            next_month = (time.localtime().tm_mon % 12) + 1
-            year = time.localtime().tm_year + (1 if next_month == 1 else 0)
-            self.month = f"{year}-{next_month:02d}"
+            today = datetime.date.today()
+            self.month = (today.replace(day=1) + datetime.timedelta(days=32)).strftime("%Y-%m")
         response = self.client.get(f"/famille/planning/?mois={self.month}", name="planning")
         cells = BOOK.findall(response.text or "")
         if not cells:
             return
         cell = random.choice(cells)
         data = {"scope": "family", "mois": self.month}
-        self._post("/famille/planning/clic/", {**data, "book": cell}, "book a day", htmx=True)
-        if random.random() < 0.5:  # half the parents change their mind
-            self._post("/famille/planning/clic/", {**data, "cancel": cell}, "cancel a day", htmx=True)
+        answer = self._post("/famille/planning/clic/", {**data, "book": cell}, "book a day", htmx=True)
+        booking = CANCEL.findall(answer.text or "")
+        if booking and random.random() < 0.5:  # half the parents change their mind
+            self._post("/famille/planning/clic/", {**data, "cancel": random.choice(booking)}, "cancel a day",
+                       htmx=True)
 
     @task(1)
     def buy_tickets(self):

@@ -84,3 +84,35 @@ def test_whitenoise_serves_hashed_static_files_over_https_with_hsts(tmp_path):
     assert "max-age=315360000" in lines["CACHE"]
     assert lines["HSTS"] == "max-age=31536000; includeSubDomains"
     assert lines["HTTP"] == "301 https://famille.saint-exemple.fr" + lines["URL"]
+
+
+def test_media_go_to_s3_with_private_files_in_their_own_bucket_and_without_urls():
+    env = {**PRODUCTION_ENV, "PREAU_S3_BUCKET": "preau-public", "PREAU_S3_PRIVATE_BUCKET": "preau-private",
+           "PREAU_S3_ENDPOINT_URL": "https://s3.example.org", "PREAU_S3_ACCESS_KEY_ID": "id",
+           "PREAU_S3_SECRET_ACCESS_KEY": "secret"}
+    script = textwrap.dedent("""
+        import django; django.setup()
+        from django.core.files.storage import storages
+        default_storage = storages["default"]
+        private = storages["private"]
+        print(type(default_storage).__name__, default_storage.bucket_name,
+              type(private).__name__, private.bucket_name, private.default_acl)
+        print(default_storage.url("images/a.jpg"))
+        try:
+            private.url("documents/reglement.pdf")
+        except ValueError:
+            print("private: no url")
+    """)
+    result = run(["-c", script], env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "S3Storage preau-public PrivateS3Storage preau-private private"
+    assert lines[1] == "https://s3.example.org/preau-public/images/a.jpg"
+    assert lines[2] == "private: no url"
+
+
+def test_s3_needs_its_keys_and_a_private_bucket():
+    env = {**PRODUCTION_ENV, "PREAU_S3_BUCKET": "preau-public", "PREAU_S3_ACCESS_KEY_ID": "id",
+           "PREAU_S3_SECRET_ACCESS_KEY": "secret"}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0 and "PREAU_S3_PRIVATE_BUCKET" in result.stderr

@@ -46,6 +46,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Media on S3-compatible storage (docs/deployment.md §6) instead of MEDIA_ROOT and
+# PRIVATE_MEDIA_ROOT, so that app servers share no disk: public images in PREAU_S3_BUCKET,
+# private files in PREAU_S3_PRIVATE_BUCKET, never public (website/storage.py).
+S3_BUCKET = env("PREAU_S3_BUCKET")
+if S3_BUCKET:
+    _s3 = {
+        "endpoint_url": env("PREAU_S3_ENDPOINT_URL"),  # e.g. https://s3.fr-par.scw.cloud
+        "region_name": env("PREAU_S3_REGION"),
+        "access_key": env("PREAU_S3_ACCESS_KEY_ID", required=True),
+        "secret_key": env("PREAU_S3_SECRET_ACCESS_KEY", required=True),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        **_s3, "bucket_name": S3_BUCKET, "querystring_auth": False,
+        "custom_domain": env("PREAU_S3_PUBLIC_DOMAIN")}}  # a CDN or the bucket's public host
+    STORAGES["private"] = {"BACKEND": "website.storage.PrivateS3Storage", "OPTIONS": {
+        **_s3, "bucket_name": env("PREAU_S3_PRIVATE_BUCKET", required=True)}}
+
 # Behind the documented reverse proxy (docs/deployment.md §7): the client address for the
 # login lockout is the one it appends to X-Forwarded-For.
 PREAU_TRUSTED_PROXIES = env_int("PREAU_TRUSTED_PROXIES", 1)
