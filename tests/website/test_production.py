@@ -116,3 +116,16 @@ def test_s3_needs_its_keys_and_a_private_bucket():
            "PREAU_S3_SECRET_ACCESS_KEY": "secret"}
     result = run(["manage.py", "check"], env)
     assert result.returncode != 0 and "PREAU_S3_PRIVATE_BUCKET" in result.stderr
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"PREAU_WEB_PROCESS": "1"}, "{'options': '-c lock_timeout=5000 -c statement_timeout=20000'} False"),
+    ({}, "{} False"),  # commands and the task worker may wait for a lock
+    ({"PREAU_WEB_PROCESS": "1", "PREAU_PGBOUNCER": "true"}, "{'prepare_threshold': None} True"),
+])
+def test_web_processes_get_database_timeouts_and_pgbouncer_turns_off_what_it_cannot_carry(extra, expected):
+    script = ("import django; django.setup(); from django.conf import settings; "
+              "d = settings.DATABASES['default']; print(d['OPTIONS'], d['DISABLE_SERVER_SIDE_CURSORS'])")
+    result = run(["-c", script], {**PRODUCTION_ENV, **extra})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

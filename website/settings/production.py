@@ -29,7 +29,14 @@ DATABASES = {
 # Behind pgbouncer in transaction mode, set them on the role instead (docs/deployment.md).
 DB_LOCK_TIMEOUT_MS = env_int("PREAU_DB_LOCK_TIMEOUT_MS", 5_000)
 DB_STATEMENT_TIMEOUT_MS = env_int("PREAU_DB_STATEMENT_TIMEOUT_MS", 20_000)
-if env_bool("PREAU_WEB_PROCESS", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+# Behind pgbouncer in transaction mode (docs/deployment.md §10) a server connection serves
+# another client after each transaction: no server-side cursors (.iterator()), no prepared
+# statements kept by psycopg, and no per-connection settings (pgbouncer does not pass them on).
+PGBOUNCER = env_bool("PREAU_PGBOUNCER", False)
+if PGBOUNCER:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+elif env_bool("PREAU_WEB_PROCESS", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}")
 PREAU_MAX_QUEUE_SECONDS = env_int("PREAU_MAX_QUEUE_SECONDS", 5)
