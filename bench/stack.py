@@ -80,7 +80,7 @@ class Stack:
         wait_http(f"http://127.0.0.1:{port}/famille/connexion/", process=process)
         return process
 
-    def start_nginx(self, port, upstreams):
+    def start_nginx(self, port, upstreams, logins_per_second=6):
         """Debian's nginx (scripts/install-nginx.sh) as the proxy of docs/deployment.md, with a
         configuration of its own in a temporary folder (no system service is touched)."""
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -89,7 +89,9 @@ class Stack:
         conf = (ROOT / "bench" / "nginx.conf.template").read_text()
         servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=0;" for p in upstreams)
         conf = (conf.replace("@TMP@", str(self.tmp)).replace("@PORT@", str(port))
-                .replace("@UPSTREAMS@", servers).replace("@BUSY@", str(ROOT / "bench" / "busy")))
+                .replace("@UPSTREAMS@", servers).replace("@BUSY@", str(ROOT / "bench" / "busy"))
+                .replace("@LOGINS@", str(logins_per_second))
+                .replace("@LOGIN_BURST@", str(logins_per_second * 5)))
         (self.tmp / "nginx.conf").write_text(conf)
         process = subprocess.Popen([nginx, "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf"),
                                     "-g", "daemon off;"], start_new_session=True)

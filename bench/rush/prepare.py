@@ -26,6 +26,7 @@ def prepare(count, out_path):
         RegulationAcceptance,
         School,
         Service,
+        TariffBracket,
         User,
     )
     from portal.services import dossier
@@ -37,12 +38,14 @@ def prepare(count, out_path):
     ticket_types = {s.ticket_type for s in Service.objects.filter(schools=school)}
     requirements = list(FileRequirement.objects.filter(kind=FileRequirement.Kind.UPLOAD))
     regulation = dossier.current_regulation()
+    bracket = TariffBracket.objects.order_by("pk").first()  # prices exist for it: families can buy
     hashed = make_password(PASSWORD)  # one hash for all: creating 2,500 would take ~15 min of CPU
     users = []
     with transaction.atomic():
         for i in range(count):
             user = User.objects.create(email=f"rush{i}@example.org", password=hashed, first_name=f"Parent{i}")
-            family = Family.objects.create(name=f"Famille Rush {i}", status=Family.Status.VALIDATED)
+            family = Family.objects.create(name=f"Famille Rush {i}", status=Family.Status.VALIDATED,
+                                           tariff_bracket=bracket)
             family.guardians.add(user)
             Child.objects.create(family=family, first_name="Enfant", last_name=f"Rush{i}", school=school,
                                  birth_date=datetime.date(2018, 1, 1))
