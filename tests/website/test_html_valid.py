@@ -133,6 +133,7 @@ STATES = [
     "csrf_failure",
     "not_found",
     "server_error",
+    "busy",
     "invitation",
     "invitation_with_a_weak_password",
     "invitation_unknown",
@@ -218,6 +219,13 @@ def _state_server_error(ids, settings, capture):
     response = client.get("/test-erreur/")
     assert response.status_code == 500
     return "/test-erreur/ (500)", response
+
+
+def _state_busy(ids, settings, capture):
+    settings.PREAU_MAX_QUEUE_SECONDS = 5
+    response = Client().get("/", HTTP_X_REQUEST_START="t=1")
+    assert response.status_code == 503
+    return "/ too busy (503)", response
 
 
 def _state_invitation(ids, settings, capture):
