@@ -14,6 +14,7 @@ Two ways in, both before or instead of any change:
 
 import logging
 import sys
+import threading
 import time
 
 from django.conf import settings
@@ -24,6 +25,21 @@ from django.views import defaults
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+# Under overload thousands of requests are shed a minute: one log line per interval says how many.
+LOG_EVERY_SECONDS = 10.0
+_shed = {"count": 0, "logged_at": 0.0}
+_shed_lock = threading.Lock()
+
+
+def _log_shed(path, waited):
+    now = time.monotonic()
+    with _shed_lock:
+        _shed["count"] += 1
+        if now - _shed["logged_at"] < LOG_EVERY_SECONDS:
+            return
+        count, _shed["count"], _shed["logged_at"] = _shed["count"], 0, now
+    logger.warning("Busy: %d request(s) queued longer than PREAU_MAX_QUEUE_SECONDS answered 503 "
+                   "(the last: %s after %.1f s).", count, path, waited)
 
 
 def busy_response(request, *, changed_nothing=True):
@@ -57,7 +73,7 @@ def queue_limit(get_response):
             except ValueError:
                 waited = 0.0
             if waited > limit:
-                logger.warning("Busy: %s waited %.1f s in the queue, answered 503.", request.path, waited)
+                _log_shed(request.path, waited)
                 return busy_response(request)
         return get_response(request)
 
