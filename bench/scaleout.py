@@ -2,7 +2,7 @@
 PostgreSQL database and one Redis (cache, sessions, lockout counters, the page caches).
 
     bash scripts/install-nginx.sh
-    python bench/scaleout.py --users 200 --duration 60      # through /work/wt/bench-run
+    python bench/scaleout.py --levels 150:session,2500:password     # through /work/wt/bench-run
 
 Checks, each instance asked directly (A and B):
 1. a family logged in through A stays logged in through B (and a logout through B ends it on A);
@@ -104,9 +104,11 @@ def consistency(data):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--levels", default="150:session,2500:password",
+                        help="users:login for each Locust run through the proxy")
     parser.add_argument("--duration", type=int, default=60)
-    parser.add_argument("--login", choices=("password", "session"), default="password")
+    parser.add_argument("--logins-per-second", type=int, default=4,
+                        help="nginx's limit for login posts (~what the app servers can hash)")
     parser.add_argument("--families", type=int, default=2500)
     parser.add_argument("--workers", type=int, default=2, help="per instance")
     args = parser.parse_args()
@@ -120,13 +122,15 @@ def main():
         env = {"REDIS_URL": redis_url, "PREAU_TRUSTED_PROXIES": "1"}
         stack.start_gunicorn(APP_A, env, workers=args.workers, name="gunicorn:A")
         stack.start_gunicorn(APP_B, env, workers=args.workers, name="gunicorn:B")
-        stack.start_nginx(PROXY, [APP_A, APP_B])
+        stack.start_nginx(PROXY, [APP_A, APP_B], logins_per_second=args.logins_per_second)
         print(f"nginx :{PROXY} → gunicorn A :{APP_A} and B :{APP_B} ({args.workers} sync workers each), "
               f"Redis :{rush.REDIS_PORT}, PostgreSQL {rush.DATABASE_URL.rsplit('/', 1)[1]}")
         ok = consistency(data)
-        rows, wallets_ok = rush.run_level(f"http://127.0.0.1:{PROXY}", args.users, args.duration, args.login,
-                                          stack.tmp)
-        sys.exit(0 if ok and wallets_ok else 1)
+        for level in args.levels.split(","):
+            users, login = level.split(":")
+            proxy = f"http://127.0.0.1:{PROXY}"
+            ok = rush.run_level(proxy, int(users), args.duration, login, stack.tmp)[1] and ok
+        sys.exit(0 if ok else 1)
     finally:
         stack.stop()
 

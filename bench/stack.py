@@ -91,7 +91,7 @@ class Stack:
         conf = (conf.replace("@TMP@", str(self.tmp)).replace("@PORT@", str(port))
                 .replace("@UPSTREAMS@", servers).replace("@BUSY@", str(ROOT / "bench" / "busy"))
                 .replace("@LOGINS@", str(logins_per_second))
-                .replace("@LOGIN_BURST@", str(logins_per_second * 5)))
+                .replace("@LOGIN_BURST@", str(logins_per_second * 2)))
         (self.tmp / "nginx.conf").write_text(conf)
         process = subprocess.Popen([nginx, "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf"),
                                     "-g", "daemon off;"], start_new_session=True)

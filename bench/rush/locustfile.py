@@ -43,21 +43,29 @@ class Family(FastHttpUser):
     network_timeout = 60.0
 
     def on_start(self):
-        account = DATA["users"][next(ACCOUNTS) % len(DATA["users"])]
-        if os.environ.get("RUSH_LOGIN", "password") == "session":
-            self.client.cookiejar.set_cookie(_cookie("sessionid", account["session"]))
-            self.client.get("/famille/", name="dashboard")
-        else:
-            self.client.get("/famille/connexion/", name="login page")
-            with self.client.post("/famille/connexion/", name="login",
-                                  data={"username": account["email"], "password": DATA["password"],
-                                        "csrfmiddlewaretoken": self._csrf()},
-                                  headers={"Referer": self.host + "/famille/connexion/"},
-                                  allow_redirects=False, catch_response=True) as response:
-                if response.status_code != 302:
-                    response.failure(f"login answered {response.status_code}")
+        self.account = DATA["users"][next(ACCOUNTS) % len(DATA["users"])]
         self.month = None
-        self.booked = []
+        self.logged_in = False
+        if os.environ.get("RUSH_LOGIN", "password") == "session":
+            self.client.cookiejar.set_cookie(_cookie("sessionid", self.account["session"]))
+            self.logged_in = True
+        else:
+            self.log_in()
+
+    def log_in(self):
+        """Like a parent: a busy page (503) means trying again after a moment (the next task)."""
+        page = self.client.get("/famille/connexion/", name="login page")
+        if page.status_code != 200:
+            return
+        with self.client.post("/famille/connexion/", name="login",
+                              data={"username": self.account["email"], "password": DATA["password"],
+                                    "csrfmiddlewaretoken": self._csrf()},
+                              headers={"Referer": self.host + "/famille/connexion/"},
+                              allow_redirects=False, catch_response=True) as response:
+            if response.status_code == 302:
+                self.logged_in = True
+            else:
+                response.failure(f"login answered {response.status_code}")
 
     def _csrf(self):
         for cookie in self.client.cookiejar:
@@ -73,10 +81,14 @@ class Family(FastHttpUser):
 
     @task(3)
     def dashboard(self):
+        if not self.logged_in:
+            return self.log_in()
         self.client.get("/famille/", name="dashboard")
 
     @task(4)
     def planning_book_and_cancel(self):
+        if not self.logged_in:
+            return self.log_in()
         if self.month is None:
             today = datetime.date.today()
             self.month = (today.replace(day=1) + datetime.timedelta(days=32)).strftime("%Y-%m")
@@ -94,6 +106,8 @@ class Family(FastHttpUser):
 
     @task(1)
     def buy_tickets(self):
+        if not self.logged_in:
+            return self.log_in()
         page = self.client.get("/famille/porte-monnaie/acheter/", name="buy page")
         found = TICKET_TYPE.search(page.text or "")
         if not found:
