@@ -113,26 +113,14 @@ class DocumentsPage(Page):
         verbose_name = _("page des documents utiles")
 
     def listed_documents(self):
-        # Receipts are personal acceptance records: never on a public page.
-        kinds = [kind for kind, _label in self.GROUPS]
-        return (PreauDocument.objects.filter(kind__in=kinds).select_related("collection")
-                .order_by("-publication_date", "-pk"))
+        return listed_documents()
 
     def listed_document_titles(self):
         return " ".join(f"{doc.title} {doc.description}" for doc in self.listed_documents())
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        documents = list(self.listed_documents())
-        restrictions = list(CollectionViewRestriction.objects.select_related("collection"))
-        # Restrictions apply to the collection and all its descendants; each is checked once.
-        accepted = {restriction.pk: restriction.accept_request(request)
-                    for restriction in restrictions}
-        for document in documents:
-            applying = [restriction for restriction in restrictions
-                        if document.collection.path.startswith(restriction.collection.path)]
-            document.restricted = bool(applying)
-            document.can_download = all(accepted[restriction.pk] for restriction in applying)
+        documents = listed_documents_for(request)
         context["groups"] = [
             {"kind": kind, "label": label,
              "documents": [doc for doc in documents if doc.kind == kind]}
@@ -142,3 +130,26 @@ class DocumentsPage(Page):
         context["login_url"] = (f"{settings.WAGTAIL_FRONTEND_LOGIN_URL}?"
                                 f"{urlencode({'next': request.get_full_path()})}")
         return context
+
+
+def listed_documents():
+    """The documents a documents page lists, newest first."""
+    # Receipts are personal acceptance records: never on a public page.
+    kinds = [kind for kind, _label in DocumentsPage.GROUPS]
+    return (PreauDocument.objects.filter(kind__in=kinds).select_related("collection")
+            .order_by("-publication_date", "-pk"))
+
+
+def listed_documents_for(request):
+    """The listed documents, each marked `restricted` (its collection has view restrictions) and
+    `can_download` (this request passes them all): two queries, whatever the number."""
+    documents = list(listed_documents())
+    restrictions = list(CollectionViewRestriction.objects.select_related("collection"))
+    # Restrictions apply to the collection and all its descendants; each is checked once.
+    accepted = {restriction.pk: restriction.accept_request(request) for restriction in restrictions}
+    for document in documents:
+        applying = [restriction for restriction in restrictions
+                    if document.collection.path.startswith(restriction.collection.path)]
+        document.restricted = bool(applying)
+        document.can_download = all(accepted[restriction.pk] for restriction in applying)
+    return documents

@@ -110,6 +110,15 @@ class WeekMenuQuerySet(models.QuerySet):
         return menus
 
 
+def menus_of_week(menus, monday, school=None):
+    """The menus of `for_display` that a family of `school` reads for the week of `monday`: a
+    school's own menu replaces the "all schools" one (the public page and the API)."""
+    week_menus = [m for m in menus if m.week == monday]
+    if school:
+        week_menus = [m for m in week_menus if m.school_id] or week_menus
+    return week_menus
+
+
 class WeekMenuForm(WagtailAdminModelForm):
     def is_valid(self):
         # Inline day forms don't know their week while validating: check them here.
@@ -310,10 +319,7 @@ class MenusPage(RoutablePageMixin, Page):
         query = f"?ecole={school.pk}" if school else ""
         weeks = []
         for monday in mondays:
-            week_menus = [m for m in menus if m.week == monday]
-            if school:
-                # A school's own menu replaces the "all schools" one for that week.
-                week_menus = [m for m in week_menus if m.school_id] or week_menus
+            week_menus = menus_of_week(menus, monday, school)
             weeks.append({
                 "monday": monday,
                 "friday": monday + datetime.timedelta(days=SCHOOL_DAYS - 1),

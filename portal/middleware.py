@@ -30,6 +30,9 @@ class FamilyIdleTimeoutMiddleware:
             timeout = settings.PREAU_FAMILY_IDLE_TIMEOUT
             if last_seen is not None and now - last_seen > timeout:
                 logout(request)
+                if request.path.startswith("/api/"):
+                    # The API answers a session that ended with its JSON 401, not a login page.
+                    return self.get_response(request)
                 messages.info(request, _("Votre session a expiré après 30 minutes d’inactivité. "
                                          "Reconnectez-vous."))
                 return redirect(f"{reverse('portal:login')}?next={request.path}")

@@ -18,6 +18,8 @@ urlpatterns = [
     path("mot-de-passe/nouveau/termine/", account.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
     path("compte/", account.account, name="account"),
+    path("compte/applications/<uuid:token_id>/revoquer/", account.revoke_app_token,
+         name="app_token_revoke"),
     path("compte/mot-de-passe/", account.PasswordChangeView.as_view(), name="password_change"),
     path("compte/e-mail/", account.email_change, name="email_change"),
     path("compte/e-mail/<str:token>/", account.email_change_confirm, name="email_change_confirm"),

@@ -1,4 +1,4 @@
-from .account import Invitation
+from .account import AppToken, Invitation
 from .attendance import AbsenceReport, AttendanceMark, RollCall, StaffAssignment
 from .audit import AppendOnlyError, AuditLog
 from .booking import Booking
@@ -28,3 +28,4 @@ __all__ += ["DemoCheckoutSession", "Dispute", "Purchase", "Receipt", "ReceiptCou
 __all__ += ["AbsenceReport", "AttendanceMark", "RollCall", "StaffAssignment", "TicketDebt"]
 __all__ += ["SentNotification"]
 __all__ += ["OutgoingEmail"]
+__all__ += ["AppToken"]

@@ -1,4 +1,5 @@
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -43,3 +44,25 @@ class Invitation(models.Model):
     @property
     def is_usable(self):
         return self.used_at is None and self.revoked_at is None and not self.is_expired
+
+
+class AppToken(models.Model):
+    """A token an app obtained with a guardian's e-mail and password (API v1). Only its hash is
+    stored; the guardian sees it on their account page with its last use and can revoke it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="app_tokens", verbose_name=_("responsable"))
+    name = models.CharField(_("appareil"), max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton d’application")
+        verbose_name_plural = _("jetons d’application")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name or self.public_id} ({self.user_id})"

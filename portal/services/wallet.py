@@ -170,3 +170,29 @@ def _attendance_inconsistencies():
                             % {"pk": m.pk, "p": m.penalty, "t": -(m.taken or 0), "d": owed,
                                "e": m.excuses})
     return problems
+
+
+def family_balances(family, unit_prices):
+    """Per ticket type a service uses or the family holds: its balance, the family's unit price
+    (cents, or None) and the penalty tickets still owed. `unit_prices` is
+    purchases.prices(family) (the payments floor builds on this one, not the reverse)."""
+    from django.db.models import Sum
+
+    from portal.models import Service, TicketDebt, TicketType
+
+    wallets = {w.ticket_type_id: w for w in Wallet.objects.filter(family=family)}
+    used_types = TicketType.objects.filter(pk__in=Service.objects.values("ticket_type")) | \
+        TicketType.objects.filter(pk__in=list(wallets))
+    # Penalty tickets the wallet lacked at a roll-call's closing: the next purchase pays them first.
+    debts = dict(TicketDebt.objects.filter(wallet__family=family, remaining__gt=0)
+                 .values("wallet__ticket_type").annotate(n=Sum("remaining"))
+                 .values_list("wallet__ticket_type", "n"))
+    return [{"ticket_type": t, "balance": wallets[t.pk].balance if t.pk in wallets else 0,
+             "unit_cents": unit_prices.get(t.pk), "debt": debts.get(t.pk, 0)}
+            for t in used_types.distinct().order_by("name")]
+
+
+def ledger_entries(family):
+    """The family's ledger, newest first (LedgerEntry's ordering), ready to page."""
+    return (LedgerEntry.objects.filter(wallet__family=family)
+            .select_related("wallet__ticket_type", "booking__child", "booking__service"))

@@ -7,11 +7,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.forms import EmailAuthenticationForm, EmailChangeForm, PasswordResetForm, ProfileForm, SignupForm
 from portal.lockout import forget_failures
-from portal.services import accounts
+from portal.services import accounts, app_tokens
 
 from .forms_input import posted
 
@@ -121,7 +121,18 @@ def account(request):
         form.save()
         messages.success(request, _("Vos coordonnées sont enregistrées."))
         return redirect("portal:account")
-    return render(request, "portal/account/account.html", {"form": form})
+    return render(request, "portal/account/account.html",
+                  {"form": form, "app_tokens": app_tokens.user_tokens(request.user)})
+
+
+@login_required
+@require_POST
+def revoke_app_token(request, token_id):
+    """The account page's « Révoquer » button: the app using that token is logged out at once."""
+    if not app_tokens.revoke_token(request.user, token_id):
+        raise Http404
+    messages.success(request, _("L’application est déconnectée : son jeton ne fonctionne plus."))
+    return redirect("portal:account")
 
 
 @login_required

@@ -149,6 +149,8 @@ STATES = [
     "planning_on_a_phone",
     "roll_call_after_a_mark",
     "failed_email_for_agents",
+    "account_with_app_tokens",
+    "api_docs",
 ]
 
 
@@ -185,6 +187,24 @@ def test_every_page_is_valid_html(demo_site, settings, tmp_path, django_capture_
 
 
 # -- the states -----------------------------------------------------------------------------------
+
+def _state_account_with_app_tokens(ids, settings, capture):
+    client = Client()
+    response = client.post("/api/v1/tokens", {"email": FAMILY_EMAIL, "password": "preau-demo-2026",
+                                              "name": "Téléphone <de> Camille"},
+                           content_type="application/json")
+    assert response.status_code == 201
+    client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {response.json()['token']}")
+    client.post("/api/v1/tokens", {"email": FAMILY_EMAIL, "password": "preau-demo-2026"},
+                content_type="application/json")
+    label, response = _response(_logged_in(FAMILY_EMAIL), "/famille/compte/")
+    assert "Téléphone &lt;de&gt; Camille" in response.content.decode()
+    return "account page with two app tokens", response
+
+
+def _state_api_docs(ids, settings, capture):
+    return _response(Client(), "/api/v1/docs")
+
 
 def _state_login_with_a_wrong_password(ids, settings, capture):
     response = Client().post("/famille/connexion/", {"username": FAMILY_EMAIL, "password": "non"})

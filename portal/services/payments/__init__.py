@@ -11,7 +11,11 @@ treasury (the journal, outstanding tickets) only reads.
 
 
 class PaymentError(Exception):
-    """A refused payment action; the message is shown to the user as is."""
+    """A refused payment action; the message is shown to the user as is, the code is the API's."""
+
+    def __init__(self, message, code="refused"):
+        super().__init__(message)
+        self.code = code
 
 
 class AmountMismatch(Exception):

@@ -147,12 +147,14 @@ def start_purchase(family, ticket_type, quantity, *, by, token=None):
     or a reload pays once)."""
     low, high = quantity_limits()
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not low <= quantity <= high:
-        raise PaymentError(_("Choisissez entre %(low)d et %(high)d tickets.") % {"low": low, "high": high})
+        raise PaymentError(_("Choisissez entre %(low)d et %(high)d tickets.") % {"low": low, "high": high},
+                           "quantity")
     if family.status == Family.Status.SUSPENDED:
-        raise PaymentError(_("Le compte de la famille est suspendu : contactez la mairie."))
+        raise PaymentError(_("Le compte de la famille est suspendu : contactez la mairie."), "suspended")
     unit = unit_price(family, ticket_type)
     if unit is None:
-        raise PaymentError(_("Aucun tarif n’est défini pour votre famille : contactez la mairie."))
+        raise PaymentError(_("Aucun tarif n’est défini pour votre famille : contactez la mairie."),
+                           "no_price")
     provider = get_provider()
     method = Purchase.Method.CARD if provider.NAME == "stripe" else Purchase.Method.DEMO
     try:
@@ -171,7 +173,7 @@ def start_purchase(family, ticket_type, quantity, *, by, token=None):
 def open_checkout(purchase, *, success_url, cancel_url):
     """The provider's payment page for this purchase (created once, then reused)."""
     if purchase.state != Purchase.State.PENDING:
-        raise PaymentError(_("Ce paiement n’est plus en attente."))
+        raise PaymentError(_("Ce paiement n’est plus en attente."), "not_pending")
     if purchase.session_id and purchase.checkout_url:
         return purchase.checkout_url
     provider = get_provider()
@@ -186,7 +188,7 @@ def open_checkout(purchase, *, success_url, cancel_url):
     except ProviderError as exc:
         logger.warning("Checkout creation failed for purchase %s: %s", purchase.pk, exc)
         raise PaymentError(_("Le service de paiement ne répond pas : réessayez dans quelques minutes. "
-                             "Rien n’a été débité.")) from exc
+                             "Rien n’a été débité."), "payment_unavailable") from exc
     Purchase.objects.filter(pk=purchase.pk, session_id__isnull=True).update(
         session_id=session.id, checkout_url=session.url, provider=provider.NAME)
     purchase.refresh_from_db()

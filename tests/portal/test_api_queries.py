@@ -1,0 +1,136 @@
+"""Each API operation runs a fixed number of SQL queries whatever the family holds (more
+children, bookings, ledger lines, purchases, menus): pinned here, measured on a small and a
+larger family. book_pattern books each day like a click: a fixed number per day."""
+
+import datetime
+import json
+import uuid
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from menus.models import Dish, MenuDay, WeekMenu
+from portal.models import AppToken, Booking, Child, Price, TariffBracket
+from portal.services import app_tokens
+from portal.services.payments.purchases import record_town_hall_payment
+from tests.portal.fixtures_planning import *  # noqa: F403
+from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1"
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def token_for(user):
+    raw = f"{app_tokens.PREFIX}{uuid.uuid4().hex}"
+    # Used a moment ago: the last use is not written again within the minute (one query less).
+    AppToken.objects.create(user=user, token_hash=app_tokens.hash_token(raw), last_used_at=NOW)
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def queries(client, method, path, body=None, **headers):
+    with CaptureQueriesContext(connection) as ctx:
+        if body is None:
+            response = getattr(client, method)(API + path, **headers)
+        else:
+            response = getattr(client, method)(API + path, json.dumps(body), content_type="application/json",
+                                               **headers)
+    assert response.status_code < 300, response.content
+    return len(ctx.captured_queries)
+
+
+def grow(family, school, canteen, evening, meal, care, n):
+    """n more children, each booked on 5 days, ledger lines and purchases."""
+    give_tickets(family, meal, 10 * n)
+    give_tickets(family, care, 10 * n)
+    for i in range(n):
+        child = Child.objects.create(family=family, first_name=f"Enfant{i}", last_name="X",
+                                     birth_date=datetime.date(2018, 1, 1), school=school)
+        for day in range(5):
+            date = MONDAY + datetime.timedelta(days=day + 7)
+            for service in (canteen, evening):
+                if service.runs_on(date):
+                    Booking.objects.create(child=child, service=service, date=date)
+        record_town_hall_payment(family, meal, 2, "cash", by=None, unit_cents=300)
+
+
+@pytest.fixture
+def families(dupont, martin, school, canteen, evening, meal, care):
+    grow(martin["family"], school, canteen, evening, meal, care, 3)
+    give_tickets(dupont["family"], meal, 5)
+    bracket = TariffBracket.objects.create(name="A")
+    Price.objects.create(ticket_type=meal, bracket=bracket, unit_cents=350)
+    for f in (dupont["family"], martin["family"]):
+        f.tariff_bracket = bracket
+        f.save()
+    dish = Dish.objects.create(name="Lasagnes", course="main")
+    menu = WeekMenu.objects.create(week=MONDAY, school=school)
+    for day in range(5):
+        MenuDay.objects.create(menu=menu, date=MONDAY + datetime.timedelta(days=day), main=dish)
+    return {"small": (dupont, token_for(dupont["user"])), "large": (martin, token_for(martin["user"]))}
+
+
+def both(client, families, method, path_for, body_for=None, warm=None):
+    """The count for the large family, then the small one; the same for both. Reads are called
+    once first: the planning configuration and the family's file status are then cached, as
+    they are on a running server."""
+    if warm if warm is not None else method == "get":
+        for fam, headers in families.values():
+            body = body_for(fam) if body_for else None
+            queries(client, method, path_for(fam), body, **headers)
+    counts = []
+    for size in ("large", "small"):
+        fam, headers = families[size]
+        body = body_for(fam) if body_for else None
+        counts.append(queries(client, method, path_for(fam), body, **headers))
+    assert counts[0] == counts[1], counts
+    return counts[0]
+
+
+@pytest.fixture(autouse=True)
+def _warm(client, families, meal):
+    """Process-wide caches (content types) filled by a first purchase, as on a running server."""
+    fam, headers = families["small"]
+    client.post(f"{API}/purchases", json.dumps({"ticket_type_id": meal.pk, "quantity": 1}),
+                content_type="application/json", **headers)
+
+
+def test_reads_run_a_fixed_number_of_queries(client, families, school):
+    # The token with its user (1) and the family (1), then the operation's own queries.
+    assert both(client, families, "get", lambda f: "/me") == 4
+    assert both(client, families, "get", lambda f: "/wallet") == 8
+    assert both(client, families, "get", lambda f: f"/children/{f['child'].pk}/planning") == 4
+    assert both(client, families, "get", lambda f: "/purchases") == 3
+    assert both(client, families, "get", lambda f: f"/menus?week=2026-09-14&school_id={school.pk}") == 6
+    assert both(client, families, "get", lambda f: "/documents") == 4
+
+
+def test_writes_run_a_fixed_number_of_queries(client, families, canteen, meal):
+    assert both(client, families, "post", lambda f: "/bookings",
+                lambda f: {"child_id": f["child"].pk, "service_id": canteen.pk, "date": "2026-09-14"}) == 12
+    for size in ("small", "large"):
+        fam, headers = families[size]
+        booking = Booking.objects.filter(child=fam["child"], date=MONDAY).get()
+        assert queries(client, "delete", f"/bookings/{booking.pk}", **headers) == 10
+    assert both(client, families, "post", lambda f: "/purchases",
+                lambda f: {"ticket_type_id": meal.pk, "quantity": 10}) == 20
+    pattern = {"service_ids": [canteen.pk], "weekdays": [0, 1, 3, 4], "start": "2026-09-14",
+               "end": "2026-10-30"}
+    assert both(client, families, "post", lambda f: "/patterns/preview",
+                lambda f: {**pattern, "child_ids": [f["child"].pk]}, warm=True) == 5
+
+
+def test_book_pattern_costs_a_fixed_number_of_queries_per_day_booked(client, families, canteen, meal):
+    fam, headers = families["small"]
+    body = {"child_ids": [fam["child"].pk], "service_ids": [canteen.pk], "start": "2026-09-14"}
+    one = queries(client, "post", "/patterns", {**body, "weekdays": [0], "end": "2026-09-14"}, **headers)
+    three = queries(client, "post", "/patterns", {**body, "weekdays": [1], "end": "2026-09-29"}, **headers)
+    assert Booking.objects.filter(child=fam["child"]).count() == 4
+    assert one == 25 and three - one == 2 * 6  # book_day's locks, checks and writes for each day
