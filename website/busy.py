@@ -25,6 +25,7 @@ from django.views import defaults
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+CLOCK_SKEW_SECONDS = 120
 # Under overload thousands of requests are shed a minute: one log line per interval says how many.
 LOG_EVERY_SECONDS = 10.0
 _shed = {"count": 0, "logged_at": 0.0}
@@ -72,7 +73,9 @@ def queue_limit(get_response):
                 waited = time.time() - float(stamp[2:])
             except ValueError:
                 waited = 0.0
-            if waited > limit:
+            # Beyond a few minutes the stamp says more about the clocks than about the queue (a
+            # proxy on another machine whose clock is off): then it is ignored, never obeyed.
+            if limit < waited < CLOCK_SKEW_SECONDS:
                 _log_shed(request.path, waited)
                 return busy_response(request)
         return get_response(request)

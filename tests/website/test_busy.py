@@ -57,8 +57,18 @@ def test_a_request_that_queued_too_long_is_answered_at_once_and_books_nothing(
 def test_without_a_queue_limit_the_stamp_is_ignored(settings, logged_dupont, dupont, canteen, meal):
     settings.PREAU_MAX_QUEUE_SECONDS = 0
     give_tickets(dupont["family"], meal, 1)
-    response = book(logged_dupont, dupont["child"], canteen, HTTP_X_REQUEST_START="t=1")
+    response = book(logged_dupont, dupont["child"], canteen, HTTP_X_REQUEST_START=f"t={time.time() - 8:.3f}")
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stamp", ["t=1", "t=nonsense", "1700000000"])
+def test_a_stamp_from_a_clock_far_off_or_malformed_is_ignored(settings, logged_dupont, dupont, canteen, meal,
+                                                             stamp):
+    settings.PREAU_MAX_QUEUE_SECONDS = 5
+    give_tickets(dupont["family"], meal, 1)
+    response = book(logged_dupont, dupont["child"], canteen, HTTP_X_REQUEST_START=stamp)
+    assert response.status_code == 302 and Booking.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 from django.contrib.auth.models import Group
@@ -243,7 +244,7 @@ def _state_server_error(ids, settings, capture):
 
 def _state_busy(ids, settings, capture):
     settings.PREAU_MAX_QUEUE_SECONDS = 5
-    response = Client().get("/", HTTP_X_REQUEST_START="t=1")
+    response = Client().get("/", HTTP_X_REQUEST_START=f"t={time.time() - 8:.3f}")
     assert response.status_code == 503
     return "/ too busy (503)", response
 
