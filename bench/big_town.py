@@ -270,7 +270,6 @@ def measure_town(kind):
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from portal.models import Booking, Child, Family, LedgerEntry, User
 
@@ -280,7 +279,15 @@ def measure_town(kind):
                      "bookings": Booking.objects.count(), "ledger": LedgerEntry.objects.count()}}
     for label, url in pages():
         fetch(client, url)  # warm-up
-        with CaptureQueriesContext(connection) as queries:
+        queries = []
+
+        def record(execute, sql, *args, queries=queries):
+            queries.append(sql)
+            return execute(sql, *args)
+
+        # execute_wrapper, not CaptureQueriesContext: the test client's request_started signal
+        # empties the debug query log.
+        with connection.execute_wrapper(record):
             first, last, status, size = fetch(client, url)
         best_first, best_last = first, last
         for _ in range(RUNS - 1):

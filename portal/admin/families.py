@@ -25,7 +25,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from portal.admin.listing import StreamingExportMixin
+from portal.admin.listing import CappedCountMixin, StreamingExportMixin
 from portal.forms import IsoDateInput, ReasonForm
 from portal.models import (
     AuditLog,
@@ -501,7 +501,7 @@ class SchoolYearViewSet(ModelViewSet):
     form_fields = ["name", "start", "end"]
 
 
-class AuditLogIndexView(StreamingExportMixin, generic.IndexView):
+class AuditLogIndexView(CappedCountMixin, StreamingExportMixin, generic.IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("actor", "family")
 

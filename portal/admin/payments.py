@@ -24,7 +24,7 @@ from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
-from portal.admin.listing import PeriodFilterMixin, StreamingExportMixin
+from portal.admin.listing import CappedCountMixin, PeriodFilterMixin, StreamingExportMixin
 from portal.forms import IsoDateInput
 from portal.models import Child, Dispute, Family, Purchase, School, StripeEvent, TicketType
 from portal.services import family_search
@@ -109,7 +109,7 @@ class PurchaseFilterSet(PeriodFilterMixin, WagtailFilterSet):
         return queryset.filter(family__in=Child.objects.filter(school=value).values("family_id"))
 
 
-class PurchaseIndexView(StreamingExportMixin, IndexView):
+class PurchaseIndexView(CappedCountMixin, StreamingExportMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("family", "ticket_type")
 

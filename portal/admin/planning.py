@@ -24,7 +24,7 @@ from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
-from portal.admin.listing import PeriodFilterMixin, StreamingExportMixin
+from portal.admin.listing import CappedCountMixin, PeriodFilterMixin, StreamingExportMixin
 from portal.forms import IsoDateInput
 from portal.models import (
     Booking,
@@ -272,7 +272,7 @@ class BookingFilterSet(PeriodFilterMixin, WagtailFilterSet):
         fields = ["status", "service"]
 
 
-class BookingIndexView(StreamingExportMixin, IndexView):
+class BookingIndexView(CappedCountMixin, StreamingExportMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("child__family", "child__school", "service")
 

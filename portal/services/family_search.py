@@ -94,9 +94,9 @@ def _name_match(*fields, key):
         f"{'_'.join(fields)}_key": expression}
 
 
-def _matching(model, *fields, key, also=None):
+def _matching(model, *fields, key):
     condition, aliases = _name_match(*fields, key=key)
-    return model.objects.alias(**aliases).filter(condition if also is None else condition | also)
+    return model.objects.alias(**aliases).filter(condition)
 
 
 def search_families(queryset, query):
@@ -114,13 +114,18 @@ def search_families(queryset, query):
     digits = phone_key(query)
     if PHONE.fullmatch(query) and len(digits) >= MIN_PHONE_DIGITS:
         users = User.objects.alias(phone_key=PhoneKey("phone")).filter(phone_key__contains=digits)
-        return queryset.alias(phone_key=PhoneKey("phone"), other_key=PhoneKey("phone_secondary")).filter(
-            Q(phone_key__contains=digits) | Q(other_key__contains=digits) | of_guardians(users))
+        # A subquery of its own, like the guardians': OR-ed in the outer query, the family's
+        # phones would be read row by row instead of through their index.
+        families = Family.objects.alias(phone_key=PhoneKey("phone"),
+                                        other_key=PhoneKey("phone_secondary")).filter(
+            Q(phone_key__contains=digits) | Q(other_key__contains=digits))
+        return queryset.filter(Q(pk__in=families.values("pk")) | of_guardians(users))
     if "@" in query:
         return queryset.filter(of_guardians(User.objects.filter(email__icontains=query)))
     key = search_key(query)
     return queryset.filter(
         Q(pk__in=_matching(Family, "name", key=key).values("pk"))
-        | of_guardians(_matching(User, "first_name", "last_name", key=key,
-                                 also=Q(email__icontains=query)))
+        | of_guardians(_matching(User, "first_name", "last_name", key=key))
+        # Apart from the names: OR-ed with them, it would keep PostgreSQL off their index.
+        | of_guardians(User.objects.filter(email__icontains=query))
         | Q(pk__in=_matching(Child, "first_name", "last_name", key=key).values("family_id")))

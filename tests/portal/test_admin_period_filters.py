@@ -87,3 +87,13 @@ def test_payments_default_to_the_school_year_and_filter_by_day_week_and_school(a
     assert listed(agent_client, "paiements:index", day="2026-12-02") == ["1 × Repas — Famille Sud"]
     assert len(listed(agent_client, "paiements:index", week="2026-12-04")) == 2
     assert listed(agent_client, "paiements:index", school=town["north"].pk) == ["1 × Repas — Famille Nord"]
+
+
+def test_past_the_count_cap_the_listing_asks_for_a_narrower_period(agent_client, monkeypatch):
+    from portal.admin import listing
+
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    page = agent_client.get(reverse("reservations:index")).content.decode()
+    assert "Plus de 10 000 lignes" in page
+    narrower = agent_client.get(reverse("reservations:index"), {"week": "2026-12-02"}).content.decode()
+    assert "Plus de 10 000 lignes" not in narrower and "Sud Sud" in narrower
