@@ -15,12 +15,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.views.generic.models import IndexView
+from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
@@ -38,7 +38,7 @@ from portal.models import (
     Wallet,
 )
 from portal.models.service import WEEKDAY_CHOICES
-from portal.services import audit, deadlines, notify
+from portal.services import audit, closures, deadlines, notify
 from portal.services.booking import BookingRefused, cancel_booking
 from portal.services.town import town_settings
 from portal.services.wallet import WalletError, credit_tickets, debit_tickets, wallet_debt
@@ -149,12 +149,75 @@ class ClosureIndexView(IndexView):
         return buttons
 
 
+class ClosureForm(WagtailAdminModelForm):
+    """A closure over booked days cancels those bookings (portal/services/closures.py): the
+    agent is told how many and confirms before anything is saved."""
+
+    confirm_cancel = forms.BooleanField(
+        label=gettext_lazy("Annuler les réservations de ces jours et rendre les tickets"), required=False,
+        help_text=gettext_lazy("Demandé seulement si des familles ont réservé ces jours : chaque "
+                               "famille reçoit un e-mail avec les jours annulés et les tickets "
+                               "rendus. Supprimer la fermeture ensuite ne réserve pas ces jours à "
+                               "nouveau."))
+
+    def clean(self):
+        data = super().clean()
+        probe = Closure(start=data.get("start"), end=data.get("end"), school=data.get("school"),
+                        service=data.get("service"))
+        self.impact = closures.closure_impact(probe)
+        if self.impact.bookings and not data.get("confirm_cancel"):
+            message = ngettext(
+                "Cette fermeture annule %(n)d réservation (%(f)d famille(s)) et rend son ticket. "
+                "Cochez la case pour confirmer.",
+                "Cette fermeture annule %(n)d réservations (%(f)d famille(s)) et rend leurs tickets. "
+                "Cochez la case pour confirmer.", self.impact.bookings) % {
+                "n": self.impact.bookings, "f": self.impact.families}
+            self.add_error("confirm_cancel", message)
+        return data
+
+
+class ClosureSaveMixin:
+    def save_instance(self):
+        # Wagtail runs this inside transaction.atomic: the closure and its cancellations commit
+        # together or not at all.
+        instance = super().save_instance()
+        self.closure_result = closures.apply_closure(instance, by=self.request.user)
+        return instance
+
+    def closure_message(self, message):
+        r = self.closure_result
+        if r.cancelled:
+            message += " " + ngettext(
+                "%(n)d réservation annulée, %(t)d ticket(s) rendu(s), %(f)d famille(s) prévenue(s).",
+                "%(n)d réservations annulées, %(t)d ticket(s) rendu(s), %(f)d famille(s) prévenue(s).",
+                len(r.cancelled)) % {"n": len(r.cancelled), "t": r.refunded, "f": r.families}
+        if r.kept:
+            message += " " + ngettext(
+                "%(n)d réservation d’un jour dont l’appel est clos n’est pas annulée.",
+                "%(n)d réservations de jours dont l’appel est clos ne sont pas annulées.",
+                r.kept) % {"n": r.kept}
+        return message
+
+
+class ClosureCreateView(ClosureSaveMixin, CreateView):
+    def get_success_message(self, instance):
+        return self.closure_message(super().get_success_message(instance) or "")
+
+
+class ClosureEditView(ClosureSaveMixin, EditView):
+    def get_success_message(self):
+        return self.closure_message(super().get_success_message() or "")
+
+
 class ClosureViewSet(ModelViewSet):
     model = Closure
     icon = "date"
     menu_label = gettext_lazy("Fermetures")
     index_view_class = ClosureIndexView
-    form_fields = ["kind", "reason", "start", "end", "school", "service"]
+    add_view_class = ClosureCreateView
+    edit_view_class = ClosureEditView
+    form_fields = ["kind", "reason", "start", "end", "school", "service", "confirm_cancel"]
+    edit_handler = ObjectList([FieldPanel(name) for name in form_fields], base_form_class=ClosureForm)
     list_display = ["reason", "kind", "start", "end", "school", "service"]
     list_export = ["reason", "get_kind_display", "start", "end", "school", "service"]
     export_headings = {"get_kind_display": gettext_lazy("Type")}
@@ -175,8 +238,14 @@ class ClosureViewSet(ModelViewSet):
         form = ImportHolidaysForm(request.POST or None, initial={"zone": zone})
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
-            n = deadlines.import_holidays(d["start"], d["end"], d["zone"], d["public"])
-            messages.success(request, _("%(n)d fermeture(s) ajoutée(s).") % {"n": n})
+            with transaction.atomic():
+                created = deadlines.import_holidays(d["start"], d["end"], d["zone"], d["public"])
+                cancelled = sum(len(closures.apply_closure(c, by=request.user).cancelled) for c in created)
+            message = _("%(n)d fermeture(s) ajoutée(s).") % {"n": len(created)}
+            if cancelled:
+                message += " " + _("%(n)d réservation(s) de ces jours annulée(s), tickets rendus, "
+                                   "familles prévenues.") % {"n": cancelled}
+            messages.success(request, message)
             return redirect(self.get_url_name("index"))
         return TemplateResponse(request, "portal/admin/form.html", {
             "page_title": _("Importer les vacances scolaires"), "header_icon": "date", "form": form,

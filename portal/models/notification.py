@@ -16,6 +16,7 @@ class SentNotification(models.Model):
         LOW_BALANCE = "low_balance", _("Solde de tickets bas")
         BOOKINGS = "bookings", _("Récapitulatif des réservations")
         FILE = "file", _("Dossier de la famille")
+        RECEIPT = "receipt", _("Reçu de paiement")
 
     wagtail_reference_index_ignore = True
 
@@ -25,7 +26,7 @@ class SentNotification(models.Model):
     key = models.CharField(_("clé"), max_length=120, unique=True)
     ticket_type = models.ForeignKey(TicketType, on_delete=models.CASCADE, null=True, blank=True,
                                     related_name="+", verbose_name=_("type de ticket"))
-    subject = models.CharField(_("objet"), max_length=255)
+    subject = models.CharField(_("objet du message"), max_length=255)
     recipients = models.CharField(_("destinataires"), max_length=500)
     sent_at = models.DateTimeField(_("envoyé le"), default=timezone.now, db_index=True)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,6 +115,7 @@ class ListRow:
     booking: Booking | None = None
     pickup: list = field(default_factory=list)
     mark: AttendanceMark | None = None
+    reported: bool = False  # the family reported an absence the agent has not answered yet
 
     @property
     def unbooked(self):
@@ -183,8 +184,13 @@ def day_list(school, service, day, *, with_pickup=False, with_health=False, with
     closed = closed_reason(school, service, day)
     rows, roll_call = [], None
     if closed is None:
+        # A sick-day report waiting for the agent: the staff sees « absence signalée » (in the
+        # same query: the list's query count does not move).
+        reported = AbsenceReport.objects.filter(child=OuterRef("child"), service=service, date=day,
+                                                state=AbsenceReport.State.PENDING)
         bookings = (Booking.objects.filter(service=service, date=day, status=Booking.Status.ACTIVE,
                                            child__school=school)
+                    .annotate(reported=Exists(reported))
                     .select_related("child")
                     .order_by("child__last_name", "child__first_name", "child__pk"))
         if with_pickup and service.shows_pickup:
@@ -193,7 +199,8 @@ def day_list(school, service, day, *, with_pickup=False, with_health=False, with
         for booking in bookings:
             pickup = (list(booking.child.authorised_people.all())
                       if with_pickup and service.shows_pickup else [])
-            rows.append(ListRow(child=booking.child, booking=booking, pickup=pickup))
+            rows.append(ListRow(child=booking.child, booking=booking, pickup=pickup,
+                                reported=booking.reported))
         if with_marks:
             roll_call = RollCall.objects.filter(school=school, service=service, date=day).first()
         if roll_call is not None:
@@ -368,6 +375,11 @@ def excuse_absence(child, service, day, *, by, reason, now=None, tell=True):
         mark.excused_at, mark.excused_by, mark.excuse_reason = now, by, reason[:255]
         mark.save()
         wallet = lock_wallet(child.family_id, service.ticket_type_id)
+        # Read again under the wallet's lock: a closure cancelling this day meanwhile has given
+        # the ticket back already.
+        still = Booking.objects.select_for_update().filter(pk=booking.pk, status=Booking.Status.ACTIVE)
+        if not still.exists():
+            raise RollCallError(_("Cette réservation vient d’être annulée : pas de ticket à rendre."))
         apply_entry(wallet, 1, LedgerEntry.Kind.EXCUSE, by=by, agent=by, attendance=mark,
                     reason=_("Absence excusée : %(child)s, %(what)s (%(reason)s)")
                     % {"child": child.first_name, "what": _day_label(service, day), "reason": reason})

@@ -111,19 +111,22 @@ def school_holidays(zone, start, end):
 
 
 def import_holidays(start, end, zone, public):
-    """Create the zone's school holidays (and optionally public holidays) once each."""
-    created = 0
+    """Create the zone's school holidays (and optionally public holidays) once each; returns
+    the closures created."""
+    created = []
     for name, first, last in school_holidays(zone, start, end):
-        _obj, new = Closure.objects.get_or_create(
+        closure, new = Closure.objects.get_or_create(
             kind=Closure.Kind.SCHOOL_HOLIDAY, start=first, end=last, school=None, service=None,
             defaults={"reason": name})
-        created += new
+        if new:
+            created.append(closure)
     if public:
         for year in range(start.year, end.year + 1):
             for day, name in sorted(public_holidays(year).items()):
                 if start <= day <= end:
-                    _obj, new = Closure.objects.get_or_create(
+                    closure, new = Closure.objects.get_or_create(
                         kind=Closure.Kind.PUBLIC_HOLIDAY, start=day, end=day, school=None, service=None,
                         defaults={"reason": name})
-                    created += new
+                    if new:
+                        created.append(closure)
     return created

@@ -8,6 +8,7 @@ never carry health data.
 """
 
 import datetime
+import functools
 import uuid
 from dataclasses import dataclass, field
 
@@ -28,7 +29,8 @@ from .town import town_settings
 
 Kind = SentNotification.Kind
 
-# The family's switch for each kind; payment receipts and account e-mails have none.
+# The family's switch for each kind; payment receipts (and account e-mails, which are not
+# recorded here) have none.
 PREFERENCES = {
     Kind.REMINDER: "email_reminders",
     Kind.LOW_BALANCE: "email_low_balance",
@@ -52,10 +54,11 @@ def wants(family, kind):
     return name is None or getattr(family, name)
 
 
-def notify(family, kind, template, context, *, key=None, ticket_type=None, now=None):
+def notify(family, kind, template, context, *, key=None, ticket_type=None, now=None,
+           attachments=()):
     """Queue portal/emails/<template>.txt to the family's guardians and record it, unless the
     family switched this kind off or `key` was already used. Returns the record, or None when
-    nothing was sent."""
+    nothing was sent. `attachments`: (filename, bytes, mimetype)."""
     if not wants(family, kind):
         return None
     to = recipients(family)
@@ -72,7 +75,7 @@ def notify(family, kind, template, context, *, key=None, ticket_type=None, now=N
                     family=family, kind=kind, key=key or f"{kind}:{uuid.uuid4().hex}",
                     ticket_type=ticket_type, subject=text.strip().partition("\n")[0].strip()[:255],
                     recipients=", ".join(to)[:500], sent_at=now or timezone.now())
-                send_after_commit(template, context, to)
+                send_after_commit(template, context, to, attachments=attachments)
         except IntegrityError:
             # The key is taken: this message was sent already, maybe by a concurrent run.
             return None
@@ -123,14 +126,29 @@ def services_by_school(school_ids):
     return out
 
 
+def _reminder_opens(now, weekday, hour):
+    """(this week's Monday, this week's reminder time), Paris time."""
+    local = timezone.localtime(now, deadlines.PARIS)
+    monday = local.date() - datetime.timedelta(days=local.weekday())
+    return monday, datetime.datetime.combine(monday + datetime.timedelta(days=weekday),
+                                             datetime.time(hour), tzinfo=deadlines.PARIS)
+
+
 def reminder_week(now, weekday, hour):
     """The Monday of the week reminders are due for at `now`: the next week, once this week's
     reminder time (weekday and hour, Paris time) has come; else None."""
-    local = timezone.localtime(now, deadlines.PARIS)
-    monday = local.date() - datetime.timedelta(days=local.weekday())
-    opens = datetime.datetime.combine(monday + datetime.timedelta(days=weekday),
-                                      datetime.time(hour), tzinfo=deadlines.PARIS)
+    monday, opens = _reminder_opens(now, weekday, hour)
     return monday + datetime.timedelta(days=7) if now >= opens else None
+
+
+def reminder_settings():
+    town = town_settings()
+    return (town.reminder_weekday, town.reminder_hour) if town else DEFAULT_REMINDER
+
+
+def reminder_time_this_week(now):
+    """When this week's reminders leave (the town's weekday and hour)."""
+    return _reminder_opens(now, *reminder_settings())[1]
 
 
 @dataclass
@@ -166,9 +184,7 @@ def due_reminders(now=None):
     coming week, while a day of that week can still be booked. Six queries, whatever the
     number of families."""
     now = now or timezone.now()
-    town = town_settings()
-    weekday, hour = (town.reminder_weekday, town.reminder_hour) if town else DEFAULT_REMINDER
-    monday = reminder_week(now, weekday, hour)
+    monday = reminder_week(now, *reminder_settings())
     if monday is None:
         return Reminders(None)
     days = [monday + datetime.timedelta(days=i) for i in range(7)]
@@ -288,6 +304,16 @@ def send_low_balance_alerts(now=None):
 
 # Booking summaries: what changed without the family doing it, and a weekly pattern's result ---
 
+def in_french(build):
+    """The summaries' lines are written in the town's language, whatever the language of the
+    page (an agent's English admin) that caused them."""
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return build(*args, **kwargs)
+    return wrapper
+
+
 def bookings_changed(family, subject, lines, *, key):
     """Tell the family what the town hall (or a roll-call) changed in its bookings or wallet."""
     return notify(family, Kind.BOOKINGS, "bookings_changed", {
@@ -302,6 +328,7 @@ def _what(service, day, child):
         "service": service.name, "day": day_label(day), "child": child.first_name}
 
 
+@in_french
 def booking_cancelled_by_town(booking, reason):
     child, service = booking.child, booking.service
     given = (_("Le ticket « %(type)s » vous est rendu.") if booking.refunded
@@ -314,6 +341,7 @@ def booking_cancelled_by_town(booking, reason):
                             key=f"booking_cancelled:{booking.pk}")
 
 
+@in_french
 def tickets_changed_by_town(entry, wallet):
     n = abs(entry.quantity)
     values = {"n": n, "type": wallet.ticket_type.name, "reason": entry.reason, "balance": wallet.balance}
@@ -331,6 +359,7 @@ def tickets_changed_by_town(entry, wallet):
     return bookings_changed(wallet.family, subject, [f"{line} {balance}"], key=f"ledger:{entry.pk}")
 
 
+@in_french
 def penalty_charged(mark, service, day, tickets, taken):
     child = mark.child
     line = ngettext(
@@ -346,6 +375,7 @@ def penalty_charged(mark, service, day, tickets, taken):
                             key=f"penalty:{mark.pk}")
 
 
+@in_french
 def absence_excused(mark, service, day):
     """No reason in the e-mail: an excuse is often medical."""
     child = mark.child
@@ -354,6 +384,7 @@ def absence_excused(mark, service, day):
     return bookings_changed(child.family, _("Absence excusée"), [line], key=f"excuse:{mark.pk}")
 
 
+@in_french
 def absence_reviewed(report):
     """The agent's answer to a family's absence report (the family's own reason, often medical,
     is not repeated)."""
@@ -372,6 +403,7 @@ def absence_reviewed(report):
     return bookings_changed(child.family, subject, [line], key=f"absence_report:{report.pk}")
 
 
+@in_french
 def pattern_booked(family, result):
     """A weekly pattern's result: days booked per child, and each day not booked with why."""
     booked = {}
@@ -395,3 +427,33 @@ def pattern_booked(family, result):
         return None
     return bookings_changed(family, _("Semaine type : le résultat de vos réservations"), lines,
                             key=None)
+
+
+@in_french
+def closure_cancelled(closure, family, bookings):
+    """A closure cancelled these bookings of the family (portal/services/closures.py): the days
+    per child, and the tickets given back per ticket type."""
+    if closure.start == closure.end:
+        when = _("le %(day)s") % {"day": day_label(closure.start)}
+    else:
+        when = _("du %(start)s au %(end)s") % {"start": day_label(closure.start),
+                                               "end": day_label(closure.end)}
+    lines = [_("La mairie a fermé l’accueil périscolaire %(when)s : %(reason)s.") % {
+        "when": when, "reason": closure.reason}]
+    by_child, tickets = {}, {}
+    for b in sorted(bookings, key=lambda b: (b.child.first_name, b.child.pk, b.date, b.service.order)):
+        by_child.setdefault(b.child, []).append(b)
+        if b.refunded:
+            name = b.service.ticket_type.name
+            tickets[name] = tickets.get(name, 0) + 1
+    for child, days in by_child.items():
+        lines.append(_("Réservations annulées pour %(child)s :") % {"child": child.first_name}
+                     + "".join(f"\n  – {day_label(b.date)} ({b.service.name})"
+                               + ("" if b.refunded else " " + _("(ticket déjà rendu pour l’absence excusée)"))
+                               for b in days))
+    if tickets:
+        lines.append(_("Tickets rendus dans votre porte-monnaie : %(tickets)s.") % {
+            "tickets": ", ".join(ngettext("%(n)d ticket « %(type)s »", "%(n)d tickets « %(type)s »", n)
+                                 % {"n": n, "type": name} for name, n in sorted(tickets.items()))})
+    return bookings_changed(family, _("Fermeture : réservations annulées et tickets rendus"), lines,
+                            key=f"closure:{closure.pk}:{family.pk}:{min(b.pk for b in bookings)}")

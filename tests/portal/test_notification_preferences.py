@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from portal.models import Family, SentNotification
+from tests.portal.fixtures_mail import *  # noqa: F403
 from tests.portal.fixtures_planning import *  # noqa: F403
 
 URL = reverse("portal:notifications")
@@ -57,3 +58,34 @@ def test_an_agent_sees_what_was_sent_to_a_family_on_its_file_screen(dupont, mart
 def test_a_family_cannot_open_the_agents_file_screen(logged_dupont, dupont):
     response = logged_dupont.get(reverse("portal_families:review", args=[dupont["family"].pk]))
     assert response.status_code in (302, 403)
+
+
+def test_a_payment_receipt_is_recorded_with_the_familys_notifications_and_cannot_be_switched_off(
+        dupont, agent, meal, client, demo_site, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from portal.models import Purchase
+    from portal.services.payments import purchases
+
+    Family.objects.filter(pk=dupont["family"].pk).update(
+        email_reminders=False, email_low_balance=False, email_bookings=False, email_file=False)
+    dupont["family"].refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase = purchases.record_town_hall_payment(dupont["family"], meal, 4, Purchase.Method.CASH,
+                                                      by=agent, unit_cents=300)
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    label = purchase.receipt.label
+    assert message.subject == f"Votre reçu n° {label}"
+    assert message.attachments[0][0] == f"recu-{label}.pdf"
+    assert "Ville de Saint-Exemple" in message.body  # the town's signature
+    record = SentNotification.objects.get(family=dupont["family"])
+    assert (record.kind, record.subject, record.recipients) == (
+        "receipt", f"Votre reçu n° {label}", "dupont@example.org")
+
+    client.force_login(dupont["user"])
+    assert f"Votre reçu n° {label}" in client.get(URL).content.decode()
+    client.force_login(agent)
+    page = client.get(reverse("portal_families:review", args=[dupont["family"].pk])).content.decode()
+    assert "Reçu de paiement" in page and f"Votre reçu n° {label}" in page

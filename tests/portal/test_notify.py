@@ -11,6 +11,7 @@ from django.urls import reverse
 from portal.models import Booking, Closure, SentNotification, Service
 from portal.services import notify
 from portal.services.deadlines import PARIS
+from tests.portal.fixtures_mail import *  # noqa: F403
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import give_tickets, make_family
 
@@ -109,8 +110,9 @@ def test_the_reminder_weekday_and_hour_are_the_towns(weekly_canteen, dupont, dem
     used(dupont["child"], weekly_canteen)
 
     assert run_reminders(django_capture_on_commit_callbacks) == 0  # Tuesday evening
-    assert run_reminders(django_capture_on_commit_callbacks,
-                         now=datetime.datetime(2026, 12, 2, 9, 0, tzinfo=PARIS)) == 1
+    run_reminders(django_capture_on_commit_callbacks,
+                  now=datetime.datetime(2026, 12, 2, 9, 0, tzinfo=PARIS))
+    assert "dupont@example.org" in [m.to[0] for m in mail.outbox]
 
 
 def test_a_child_with_a_booking_in_the_coming_week_is_not_reminded(
@@ -287,6 +289,23 @@ def test_a_family_under_the_threshold_is_alerted_at_most_every_two_days(
     assert run_alerts(django_capture_on_commit_callbacks,
                       REMINDER_TIME + datetime.timedelta(days=2, minutes=1)) == 1
     assert len(mail.outbox) == 2
+
+
+def test_each_ticket_type_has_its_own_alert_and_its_own_two_days(
+        canteen, evening, meal, care, dupont, django_capture_on_commit_callbacks):
+    used(dupont["child"], canteen)
+    used(dupont["child"], evening)
+    give_tickets(dupont["family"], meal, 1)
+    give_tickets(dupont["family"], care, 0)
+
+    assert run_alerts(django_capture_on_commit_callbacks, REMINDER_TIME) == 2
+    assert sorted(m.subject for m in mail.outbox) == [
+        "Plus aucun ticket « Garderie » dans votre porte-monnaie",
+        "Plus qu’un ticket « Repas » dans votre porte-monnaie"]
+    assert run_alerts(django_capture_on_commit_callbacks, REMINDER_TIME + datetime.timedelta(days=1)) == 0
+    give_tickets(dupont["family"], meal, 5)  # Repas back above: only Garderie is alerted again
+    assert run_alerts(django_capture_on_commit_callbacks, REMINDER_TIME + datetime.timedelta(days=3)) == 1
+    assert mail.outbox[-1].subject == "Plus aucun ticket « Garderie » dans votre porte-monnaie"
 
 
 def test_no_alert_while_the_balance_is_back_above(low_dupont, meal, dupont,

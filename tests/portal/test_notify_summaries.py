@@ -10,6 +10,7 @@ from portal.models import Booking, SentNotification, Service
 from portal.services import attendance
 from tests.portal.fixtures_attendance import *  # noqa: F403
 from tests.portal.fixtures_attendance import MONDAY, MONDAY_MORNING, book, give_tickets
+from tests.portal.fixtures_mail import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +142,33 @@ def test_an_absence_report_is_answered_once_by_e_mail_without_its_reason(
     body = only_message("dupont@example.org").body
     assert expected in body
     assert "Varicelle" not in body
+
+
+def test_file_decisions_are_told_and_a_family_may_switch_them_off(
+        family_a, parent_a, requirements, agent, django_capture_on_commit_callbacks):
+    from portal.services import dossier
+    from tests.portal.conftest import pdf_upload
+
+    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    dossier.accept_regulation(family_a, by=parent_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.refuse_item(item, "Document illisible", by=agent)
+    refused = only_message("parent.a@example.org")
+    assert refused.subject == "Pièce refusée : Attestation d’assurance"
+    assert "Document illisible" in refused.body
+    assert f"https://famille.example.org{reverse('portal:dossier')}" in refused.body
+
+    item = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.accept_item(item, by=agent)
+        dossier.validate_family(family_a, by=agent)
+    assert [m.subject for m in mail.outbox[1:]] == [
+        "Pièce acceptée : Attestation d’assurance",
+        "Votre dossier est validé : les réservations sont ouvertes"]
+    assert list(SentNotification.objects.values_list("kind", flat=True)) == ["file"] * 3
+
+    family_a.email_file = False
+    family_a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.refuse_item(item, "Expirée", by=agent)
+    assert len(mail.outbox) == 3

@@ -12,7 +12,7 @@ from portal.models import (
     ReceiptCounter,
 )
 from portal.money import euros
-from portal.services import deadlines, mail
+from portal.services import deadlines, notify
 from portal.services.mail import absolute_url
 from portal.services.town import town_settings
 
@@ -84,11 +84,10 @@ def receipt_pdf(receipt):
 
 
 def send_receipt_after_commit(purchase, receipt):
-    """The receipt, with its PDF, to the family's guardians (queued: services/mail.py)."""
-    recipients = [g.email for g in purchase.family.guardians.all() if g.email]
-    if not recipients:
-        return
-    mail.send_after_commit("payment_receipt", {
+    """The receipt, with its PDF, to the family's guardians (queued: services/mail.py), recorded
+    with the family's other notifications; a family cannot switch receipts off."""
+    notify.notify(purchase.family, notify.Kind.RECEIPT, "payment_receipt", {
         "purchase": purchase, "receipt": receipt, "amount": euros(purchase.amount_cents),
-        "wallet_url": absolute_url(reverse("portal:payment_list"))}, recipients,
+        "wallet_url": absolute_url(reverse("portal:payment_list"))},
+        key=f"receipt:{receipt.pk}",
         attachments=[(f"recu-{receipt.label}.pdf", receipt_pdf(receipt), "application/pdf")])
