@@ -24,17 +24,24 @@ def reconcile_payments(days=3):
             "problems": [str(p) for p in report["problems"]]}
 
 
+def _moment(now):
+    """Task arguments travel as JSON: a moment is an ISO 8601 string (None: now)."""
+    import datetime
+
+    return datetime.datetime.fromisoformat(now) if now else None
+
+
 @task()
-def send_deadline_reminders():
+def send_deadline_reminders(now=None):
     """Remind families who booked nothing for next week (portal/services/notify.py)."""
     from portal.services import notify
 
-    return notify.send_deadline_reminders()
+    return notify.send_deadline_reminders(_moment(now))
 
 
 @task()
-def send_low_balance_alerts():
+def send_low_balance_alerts(now=None):
     """Alert families whose ticket balance is low (portal/services/notify.py)."""
     from portal.services import notify
 
-    return notify.send_low_balance_alerts()
+    return notify.send_low_balance_alerts(_moment(now))

@@ -7,13 +7,14 @@ import home.demo
 import menus.demo
 import portal.demo
 import portal.demo_attendance
+import portal.demo_notifications
 import portal.demo_payments
 import portal.demo_planning
 import tutorials.demo
 
 # Order matters: the home page must exist before the sections are added under it.
 LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo, portal.demo_planning,
-           portal.demo_payments, portal.demo_attendance]
+           portal.demo_payments, portal.demo_attendance, portal.demo_notifications]
 
 
 class Command(BaseCommand):
@@ -29,5 +30,6 @@ class Command(BaseCommand):
         call_command("update_index", stdout=self.stdout, verbosity=0)
         self.stdout.write(self.style.SUCCESS(
             "Démo prête (mot de passe preau-demo-2026) : famille.demo@example.org, "
-            "famille2.demo@example.org, famille.jour.demo@example.org, agent.demo@example.org, "
+            "famille2.demo@example.org, famille.jour.demo@example.org, famille.rappel.demo@example.org, "
+            "agent.demo@example.org, "
             "animateur.demo@example.org, editeur.demo@example.org"))

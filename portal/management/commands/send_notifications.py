@@ -1,5 +1,9 @@
-from django.core.management.base import BaseCommand
+import datetime
 
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from portal.services import deadlines, notify
 from portal.tasks import send_deadline_reminders, send_low_balance_alerts
 
 
@@ -8,9 +12,32 @@ class Command(BaseCommand):
             "solde bas. À lancer toutes les heures (cron, minuterie systemd) : rien n’est envoyé "
             "deux fois, et les rappels ne partent qu’au jour et à l’heure choisis par la commune.")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--now", metavar="MOMENT",
+            help=("Pour essayer (démo) : agir comme à ce moment, heure de Paris (ex. "
+                  "2026-12-08T18:05), ou « rappel » : à l’heure des rappels de cette semaine si "
+                  "elle n’est pas encore passée, sinon maintenant."))
+
+    def handle(self, *args, now=None, **options):
+        moment = self.moment(now) if now else None
+        if moment is not None:
+            self.stdout.write(f"Comme le {timezone.localtime(moment, deadlines.PARIS):%d/%m/%Y à %H:%M} "
+                              f"(heure de Paris).")
         for task in (send_deadline_reminders, send_low_balance_alerts):
-            result = task.enqueue()
+            result = task.enqueue(moment.isoformat() if moment else None)
             # The immediate backend (make run) has already run it: say what it sent.
             sent = f" : {result.return_value} e-mail(s)" if result.is_finished else ""
             self.stdout.write(f"{task.name} mise en file ({result.id}){sent}")
+
+    def moment(self, value):
+        if value.strip().lower() in ("rappel", "reminder"):
+            return max(timezone.now(), notify.reminder_time_this_week(timezone.now()))
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise CommandError(f"--now : « {value} » n’est ni une date-heure ISO (2026-12-08T18:05) "
+                               f"ni « rappel ».") from None
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=deadlines.PARIS)
+        return moment
