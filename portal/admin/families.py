@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
-from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
@@ -131,7 +130,7 @@ class FamilyCreateView(generic.CreateView):
         return family
 
     def get_success_message(self, instance):
-        return _t("Famille « %(name)s » créée : l’invitation est envoyée à %(emails)s.") % {
+        return gettext("Famille « %(name)s » créée : l’invitation est envoyée à %(emails)s.") % {
             "name": instance.name,
             "emails": ", ".join(g.email for g in instance.guardians.all())}
 
@@ -266,7 +265,7 @@ def quotient_document_view(request, pk):
     family = get_object_or_404(Family, pk=pk)
     if not family.quotient_document:
         raise Http404
-    return private_file_response(family.quotient_document, _t("quotient-familial"))
+    return private_file_response(family.quotient_document, gettext("quotient-familial"))
 
 
 class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
@@ -285,7 +284,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
         return super().dispatch(request, pk)
 
     def get_page_title(self):
-        return _t("Dossier de %(name)s") % {"name": self.family.name}
+        return gettext("Dossier de %(name)s") % {"name": self.family.name}
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
@@ -316,7 +315,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
     def post(self, request, pk):
         action = request.POST.get("action")
         if action not in self.ACTIONS:
-            messages.error(request, _t("Action inconnue."))
+            messages.error(request, gettext("Action inconnue."))
             return redirect(request.path)
         try:
             message = getattr(self, f"do_{action}")(request)
@@ -334,36 +333,36 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
 
     def do_accept(self, request):
         item = dossier.accept_item(self._item(request), by=request.user)
-        return _t("« %(name)s » accepté.") % {"name": item.requirement.name}
+        return gettext("« %(name)s » accepté.") % {"name": item.requirement.name}
 
     def do_refuse(self, request):
         item = dossier.refuse_item(self._item(request), self._reason(request), by=request.user)
-        return _t("« %(name)s » refusé ; la famille est prévenue par e-mail.") % {
+        return gettext("« %(name)s » refusé ; la famille est prévenue par e-mail.") % {
             "name": item.requirement.name}
 
     def do_validate(self, request):
         dossier.validate_family(self.family, by=request.user)
-        return _t("Dossier validé : la famille peut réserver et en est prévenue par e-mail.")
+        return gettext("Dossier validé : la famille peut réserver et en est prévenue par e-mail.")
 
     def do_suspend(self, request):
         dossier.suspend_family(self.family, self._reason(request), by=request.user)
-        return _t("Famille suspendue.")
+        return gettext("Famille suspendue.")
 
     def do_reactivate(self, request):
         dossier.reactivate_family(self.family, by=request.user)
-        return _t("Suspension levée : le dossier doit être validé à nouveau.")
+        return gettext("Suspension levée : le dossier doit être validé à nouveau.")
 
     def do_invite(self, request):
         invitations = accounts.resend_invitations(self.family, by=request.user)
-        return _t("Invitation renvoyée à %(emails)s.") % {
+        return gettext("Invitation renvoyée à %(emails)s.") % {
             "emails": ", ".join(i.user.email for i in invitations)}
 
     def do_add_guardian(self, request):
         form = GuardianForm(request.POST)
         if not form.is_valid():
-            raise accounts.AccountError(_t("Indiquez une adresse e-mail valide."))
+            raise accounts.AccountError(gettext("Indiquez une adresse e-mail valide."))
         user = accounts.add_guardian(self.family, by=request.user, **form.cleaned_data)
-        return _t("%(email)s est responsable de la famille ; l’invitation lui est envoyée.") % {
+        return gettext("%(email)s est responsable de la famille ; l’invitation lui est envoyée.") % {
             "email": user.email}
 
     def do_tariff(self, request):
@@ -372,7 +371,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
             raise dossier.DossierError(" ".join(e for errors in form.errors.values() for e in errors))
         family = dossier.update_family(self.family, form.cleaned_data, by=request.user,
                                        fields=list(TARIFF_FIELDS), by_agent=True)
-        return _t("Tarif enregistré : %(bracket)s.") % {"bracket": family.tariff_bracket}
+        return gettext("Tarif enregistré : %(bracket)s.") % {"bracket": family.tariff_bracket}
 
     def do_review_child(self, request):
         child = get_object_or_404(Child, pk=request.POST.get("child") or 0, family=self.family)
@@ -383,7 +382,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
     def do_reset(self, request):
         user = get_object_or_404(self.family.guardians, pk=request.POST.get("user") or 0)
         accounts.send_password_reset(user, by=request.user, family=self.family)
-        return _t("Un lien pour choisir un nouveau mot de passe est envoyé à %(email)s.") % {
+        return gettext("Un lien pour choisir un nouveau mot de passe est envoyé à %(email)s.") % {
             "email": user.email}
 
 

@@ -163,3 +163,26 @@ def test_the_accepted_absence_shows_on_the_roll_call(sick_dupont, meals, dupont,
     page = client.get(reverse("staff:roll_call", args=[MONDAY.isoformat(), school.pk,
                                                        meals["canteen"].pk])).content.decode()
     assert "absence excusée, ticket rendu" in page
+
+
+def test_the_day_list_and_the_roll_call_say_absence_signalee_while_a_report_waits(
+        sick_dupont, meals, dupont, martin, school, animateur, town_agent):
+    book(martin["child"], meals["canteen"])
+    report(sick_dupont, dupont["child"], meals["canteen"])
+    staff = Client()
+    staff.force_login(animateur)
+    args = [MONDAY.isoformat(), school.pk, meals["canteen"].pk]
+
+    def badges():
+        found = {}
+        for name in ("staff:day_list", "staff:roll_call"):
+            html = staff.get(reverse(name, args=args)).content.decode()
+            found[name] = [line for line in html.splitlines() if "absence signalée" in line]
+        return found
+
+    waiting = badges()
+    for lines in waiting.values():
+        assert len(lines) == 1, lines  # Léa only, not Tom
+    assert "Dupont Léa" in waiting["staff:day_list"][0]
+    attendance.review_absence(AbsenceReport.objects.get(), accept=False, by=town_agent, message="Non")
+    assert badges() == {"staff:day_list": [], "staff:roll_call": []}

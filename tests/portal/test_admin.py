@@ -214,3 +214,18 @@ def test_the_admin_family_form_shows_the_familys_email_choices(agent_client, fam
     page = agent_client.get(reverse("portal_families:edit", args=[family_a.pk])).content.decode()
     for name in ("email_reminders", "email_low_balance", "email_bookings", "email_file", "email_news"):
         assert f'name="{name}"' in page
+
+
+def test_an_agent_working_in_english_reads_the_file_screens_messages_in_english(
+        agent_client, agent, family_a, requirements):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(agent)
+    profile.preferred_language = "en"
+    profile.save()
+    url = reverse("portal_families:review", args=[family_a.pk])
+
+    response = agent_client.post(url, {"action": "suspend", "reason": "Impayés"}, follow=True)
+
+    assert "Family suspended." in response.content.decode()
+    assert "Famille suspendue." not in response.content.decode()
