@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0016_outgoing_email'),
+        ('portal', '0018_booking_listing_index'),
     ]
 
     operations = [
