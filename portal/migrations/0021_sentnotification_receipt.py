@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0018_booking_listing_index'),
+        ('portal', '0020_phone_search_indexes'),
     ]
 
     operations = [
