@@ -63,7 +63,7 @@ def family_token(dupont, martin, canteen, evening, meal, care):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_every_operation_answers_by_its_schema_and_never_5xx(case, family_token):

@@ -134,3 +134,9 @@ def test_book_pattern_costs_a_fixed_number_of_queries_per_day_booked(client, fam
     three = queries(client, "post", "/patterns", {**body, "weekdays": [1], "end": "2026-09-29"}, **headers)
     assert Booking.objects.filter(child=fam["child"]).count() == 4
     assert one == 25 and three - one == 2 * 6  # book_day's locks, checks and writes for each day
+
+
+def test_revoking_a_token_is_two_queries(client, families):
+    fam, headers = families["small"]
+    other = AppToken.objects.create(user=fam["user"], token_hash="x" * 64)
+    assert queries(client, "delete", f"/tokens/{other.public_id}", **headers) == 2
