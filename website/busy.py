@@ -19,8 +19,9 @@ import time
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,23 @@ def _log_shed(path, waited):
 def busy_response(request, *, changed_nothing=True):
     """`changed_nothing`: the view did not run, or could not have written (a GET). After a failed
     POST, an earlier transaction of the same request may have committed: the page says where to look."""
-    context = {"changed_nothing": changed_nothing}
-    response = HttpResponse(loader.render_to_string("503.html", context), status=503)
+    if is_api(request):
+        message = (_("Réessayez dans un instant : le service est très demandé ; rien n’a été modifié.")
+                   if changed_nothing else
+                   _("Réessayez dans un instant : le service est très demandé. Vérifiez le planning "
+                     "et le porte-monnaie avant de recommencer."))
+        response = JsonResponse({"code": "busy", "message": message, "fields": []}, status=503)
+    else:
+        context = {"changed_nothing": changed_nothing}
+        response = HttpResponse(loader.render_to_string("503.html", context), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def is_api(request):
+    """The apps read JSON {code, message}, also when Préau is busy or fails (docs/api.md)."""
+    return request.path.startswith("/api/")
 
 
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
@@ -59,6 +72,10 @@ def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     if isinstance(exception, (OperationalError, InterfaceError)):
         logger.warning("Busy: %s failed on the database (%s), answered 503.", request.path, exception)
         return busy_response(request, changed_nothing=request.method in ("GET", "HEAD"))
+    if is_api(request):
+        return JsonResponse({"code": "server_error", "fields": [], "message": _(
+            "Erreur du serveur : l’action a pu être enregistrée ou non. Vérifiez le planning et le "
+            "porte-monnaie avant de recommencer.")}, status=500)
     return defaults.server_error(request, template_name)
 
 

@@ -128,3 +128,39 @@ def test_a_booking_that_waits_too_long_for_its_lock_fails_whole_with_the_busy_pa
     assert not Booking.objects.exists()
     assert Wallet.objects.get(pk=wallet.pk).balance == 3
     assert find_inconsistencies() == []
+
+
+@pytest.mark.django_db
+def test_the_api_answers_busy_as_json_with_its_code(settings, dupont):
+    settings.PREAU_MAX_QUEUE_SECONDS = 5
+    client = Client()
+    client.force_login(dupont["user"])
+    response = client.get("/api/v1/me", HTTP_X_REQUEST_START=f"t={time.time() - 8:.3f}")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    body = response.json()
+    assert body["code"] == "busy" and "rien n’a été modifié" in body["message"]
+
+
+@pytest.mark.django_db
+def test_a_database_failure_in_the_api_is_a_json_busy_answer(dupont, monkeypatch):
+    client = Client(raise_request_exception=False)
+    client.force_login(dupont["user"])
+
+    def refused(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("django.db.backends.utils.CursorWrapper.execute", refused)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 503
+    assert response.json()["code"] == "busy"
+
+
+@pytest.mark.django_db
+def test_any_other_api_failure_is_json_that_does_not_claim_nothing_changed(dupont, monkeypatch):
+    client = Client(raise_request_exception=False)
+    client.force_login(dupont["user"])
+    monkeypatch.setattr("portal.api.family.family_of", lambda *a, **k: 1 / 0)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == "server_error" and "a pu être enregistrée ou non" in body["message"]
