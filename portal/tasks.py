@@ -45,3 +45,20 @@ def send_low_balance_alerts(now=None):
     from portal.services import notify
 
     return notify.send_low_balance_alerts(_moment(now))
+
+
+@task()
+def sweep_closure(closure_id, user_id):
+    """Apply a closure once more just after it was saved: a family's booking whose rules were
+    read before the closure committed, and committed just after its cancellations, is
+    cancelled too (apply_closure leaves everything else as it is)."""
+    from django.db import transaction
+
+    from portal.models import Closure, User
+    from portal.services import closures
+
+    with transaction.atomic():
+        closure = Closure.objects.filter(pk=closure_id).first()
+        if closure is None:
+            return 0
+        return len(closures.apply_closure(closure, by=User.objects.filter(pk=user_id).first()).cancelled)

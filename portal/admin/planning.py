@@ -24,6 +24,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import HeaderButton
 
+from portal import tasks
 from portal.admin.listing import CappedCountMixin, PeriodFilterMixin, StreamingExportMixin
 from portal.forms import IsoDateInput
 from portal.models import (
@@ -176,12 +177,19 @@ class ClosureForm(WagtailAdminModelForm):
         return data
 
 
+def sweep_after_commit(closure, user):
+    """A booking committed in the same instant as the closure (its rules read before the
+    closure existed) is caught by a second pass once the closure is committed."""
+    transaction.on_commit(lambda: tasks.sweep_closure.enqueue(closure.pk, user.pk), robust=True)
+
+
 class ClosureSaveMixin:
     def save_instance(self):
         # Wagtail runs this inside transaction.atomic: the closure and its cancellations commit
         # together or not at all.
         instance = super().save_instance()
         self.closure_result = closures.apply_closure(instance, by=self.request.user)
+        sweep_after_commit(instance, self.request.user)
         return instance
 
     def closure_message(self, message):
@@ -241,6 +249,8 @@ class ClosureViewSet(ModelViewSet):
             with transaction.atomic():
                 created = deadlines.import_holidays(d["start"], d["end"], d["zone"], d["public"])
                 cancelled = sum(len(closures.apply_closure(c, by=request.user).cancelled) for c in created)
+                for closure in created:
+                    sweep_after_commit(closure, request.user)
             message = _("%(n)d fermeture(s) ajoutée(s).") % {"n": len(created)}
             if cancelled:
                 message += " " + _("%(n)d réservation(s) de ces jours annulée(s), tickets rendus, "

@@ -11,7 +11,9 @@ A booking whose absence was excused keeps its excuse: it is cancelled without a 
 closure (accepted, the ticket coming back with the cancellation), so the agent's queue does not
 keep a report about a day that no longer exists. A roll-call opened but not closed on that day
 keeps its marks, and cannot be closed any more (the day is closed): nobody is charged.
-Deleting the closure later does not book the days again.
+Deleting the closure later does not book the days again. A family's click that read the rules
+before the closure was committed may commit its booking just after the cancellations: the admin
+runs apply_closure once more after the commit (tasks.sweep_closure) to cancel it too.
 """
 
 from dataclasses import dataclass, field

@@ -20,7 +20,7 @@ from portal.models import (
 from portal.services import attendance, closures, deadlines
 from portal.services.wallet import find_inconsistencies
 from tests.portal.fixtures_attendance import *  # noqa: F403
-from tests.portal.fixtures_attendance import MONDAY, MONDAY_MORNING, book, make_family
+from tests.portal.fixtures_attendance import MONDAY, MONDAY_MORNING, book, give_tickets, make_family
 from tests.portal.fixtures_mail import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
@@ -268,3 +268,37 @@ def test_the_family_sees_the_tickets_back_and_the_history_line_at_once(
 
     assert (meals_left(before), meals_left(page)) == ("0", "2")
     assert page.count("Annulation") == before.count("Annulation") + 3
+
+
+def test_a_booking_committed_just_as_the_closure_was_saved_is_cancelled_by_a_second_pass(
+        admin_client, admin_user, booked, school, dupont, meals, care, monkeypatch,
+        django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from portal import tasks
+    from portal.services.wallet import apply_entry, lock_wallet
+
+    queued = []
+    monkeypatch.setattr(tasks, "sweep_closure", type("Task", (), {
+        "enqueue": staticmethod(lambda *args: queued.append(args))}))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(ADD, strike(school, confirm_cancel="on"))
+    closure = Closure.objects.get()
+    assert queued == [(closure.pk, admin_user.pk)]  # the second pass, after the commit
+    monkeypatch.undo()
+    # A family's click whose rules were read before the closure existed commits just after.
+    give_tickets(dupont["family"], care, 1)
+    with transaction.atomic():
+        wallet = lock_wallet(dupont["family"].pk, care.pk)
+        slipped = Booking.objects.create(child=dupont["child"], service=meals["evening"], date=TUESDAY)
+        apply_entry(wallet, -1, LedgerEntry.Kind.BOOKING, booking=slipped)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_closure.enqueue(closure.pk, admin_user.pk)
+
+    slipped.refresh_from_db()
+    assert (slipped.status, slipped.refunded) == ("cancelled", True)
+    assert find_inconsistencies() == []
+    assert [m.to for m in mail.outbox] == [["dupont@example.org"]]
+    assert "– mardi 15 septembre (Garderie du soir)\n" in mail.outbox[0].body
