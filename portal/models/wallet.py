@@ -80,6 +80,12 @@ class LedgerEntry(models.Model):
             models.UniqueConstraint(fields=["attendance"], condition=models.Q(kind="excuse"),
                                     name="ledger_one_excuse_per_mark"),
         ]
+        indexes = [
+            # check_wallets counts each booking's entries by kind: with kind and quantity in the
+            # index, a school year's 650,000 entries are read from it in booking order without
+            # visiting the table (2.3 of 3.9 s before, on a loaded machine).
+            models.Index(fields=["booking"], include=["kind", "quantity"], name="ledger_booking_kind_qty"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.quantity:+d}"

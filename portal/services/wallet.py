@@ -116,27 +116,28 @@ def find_inconsistencies():
     ledger entries do not match its state. Empty list: all is well.
 
     The sums and counts are compared in the database (GROUP BY … HAVING): only the rows found
-    wrong come back to Python, so a year of a big town's bookings takes seconds, not minutes."""
-    from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+    wrong come back to Python. Entries are counted by their kind, which the covering index
+    ledger_booking_kind_qty holds, so PostgreSQL reads a school year's entries from the index
+    alone."""
+    from django.db.models import Count, F, Q, Sum
     from django.db.models.functions import Coalesce
 
     from portal.models import Booking
 
     problems = []
-    wallets = (Wallet.objects.annotate(total=Coalesce(Sum("entries__quantity"), 0))
-               .filter(~Q(balance=F("total"))).select_related("family", "ticket_type").order_by("pk"))
-    for w in wallets:
+    wrong = (Wallet.objects.order_by().values("pk")
+             .annotate(total=Coalesce(Sum("entries__quantity"), 0)).filter(~Q(balance=F("total"))))
+    totals = {row["pk"]: row["total"] for row in wrong}
+    for w in Wallet.objects.filter(pk__in=totals).select_related("family", "ticket_type").order_by("pk"):
         problems.append(_("Porte-monnaie %(pk)d (%(w)s) : solde %(b)d, somme du journal %(t)d.")
-                        % {"pk": w.pk, "w": w, "b": w.balance, "t": w.total})
+                        % {"pk": w.pk, "w": w, "b": w.balance, "t": totals[w.pk]})
+    kind = LedgerEntry.Kind
+    refunded = Q(status=Booking.Status.CANCELLED, refunded=True)
     bookings = (Booking.objects.order_by().annotate(
-        debits=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.BOOKING, entries__quantity=-1)),
-        refunds=Count("entries", filter=Q(entries__kind=LedgerEntry.Kind.CANCELLATION,
-                                          entries__quantity=1)),
-        others=Count("entries", filter=~Q(entries__kind__in=[LedgerEntry.Kind.BOOKING,
-                                                             LedgerEntry.Kind.CANCELLATION])),
-        expected_refunds=Case(When(status=Booking.Status.CANCELLED, refunded=True, then=Value(1)),
-                              default=Value(0), output_field=IntegerField()),
-    ).filter(~Q(debits=1) | ~Q(refunds=F("expected_refunds")) | Q(others__gt=0))
+        debits=Count("entries__kind", filter=Q(entries__kind=kind.BOOKING, entries__quantity=-1)),
+        refunds=Count("entries__kind", filter=Q(entries__kind=kind.CANCELLATION, entries__quantity=1)),
+        others=Count("entries__kind", filter=~Q(entries__kind__in=[kind.BOOKING, kind.CANCELLATION])),
+    ).filter(~Q(debits=1) | Q(others__gt=0) | (refunded & ~Q(refunds=1)) | (~refunded & ~Q(refunds=0)))
         .values_list("pk", "debits", "refunds", "status").order_by("pk"))
     for pk, debits, refunds, status in bookings:
         problems.append(_("Réservation %(pk)d : %(d)d débit(s), %(r)d remboursement(s), état %(s)s.")
