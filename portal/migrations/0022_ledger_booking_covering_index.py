@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0020_phone_search_indexes'),
+        ('portal', '0021_sentnotification_receipt'),
     ]
 
     operations = [
