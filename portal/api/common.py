@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic_core import PydanticCustomError
 
-from portal.models import Family
+from portal.services import app_tokens
 
 # Primary keys are 64-bit: a larger number is refused before any query (SQLite overflows).
 MAX_ID = 2**63 - 1
@@ -70,11 +70,9 @@ def check_range(start, end, longest):
 def family_of(request):
     """The caller's family: the API is for families only. Agents, editors and Animateurs (staff,
     or no family) get a 403 with code `not_family`, and nothing of anyone's family."""
-    user = request.auth
-    family = None if user.is_staff else Family.objects.filter(guardians=user).order_by("pk").first()
+    family = app_tokens.family_of_user(request.auth)
     if family is None:
-        raise ApiError(403, "not_family", _("L’API est réservée aux familles : les agents "
-                                            "utilisent l’espace de gestion."))
+        raise ApiError(403, "not_family", app_tokens.not_family_message())
     return family
 
 

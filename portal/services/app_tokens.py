@@ -25,10 +25,16 @@ class TokenRefused(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-def is_family_user(user):
-    """Only families use the API: agents and editors work in the back office."""
-    return (user.is_active and not user.is_staff
-            and Family.objects.filter(guardians=user).exists())
+def family_of_user(user):
+    """The family an API caller acts for (the first by primary key, like the web pages), or None:
+    only families use the API, agents and editors (staff) work in the back office."""
+    if user.is_staff or not user.is_active:
+        return None
+    return Family.objects.filter(guardians=user).order_by("pk").first()
+
+
+def not_family_message():
+    return _("L’API est réservée aux familles : les agents utilisent l’espace de gestion.")
 
 
 def create_token(request, email, password, name=""):
@@ -46,9 +52,8 @@ def create_token(request, email, password, name=""):
     if user is None:
         raise TokenRefused("invalid_credentials",
                            _("Adresse e-mail ou mot de passe incorrect."), 401)
-    if not is_family_user(user):
-        raise TokenRefused("not_family", _("L’API est réservée aux familles : les agents "
-                                           "utilisent l’espace de gestion."), 403)
+    if family_of_user(user) is None:
+        raise TokenRefused("not_family", not_family_message(), 403)
     AxesProxyHandler.user_logged_in(sender=None, request=request, user=user)
     if AppToken.objects.filter(user=user, revoked_at=None).count() >= MAX_ACTIVE:
         raise TokenRefused("too_many_tokens", _(
