@@ -28,6 +28,7 @@ from portal.models import (
     School,
     SchoolYear,
     Service,
+    WaitlistEntry,
     Wallet,
 )
 
@@ -87,6 +88,13 @@ class BookedDay(NamedTuple):
     date: datetime.date
 
 
+class Waiting(NamedTuple):
+    """A child's entry on a day's waiting list and its place in the list (1 = next)."""
+
+    pk: int
+    position: int
+
+
 def _children(where, params):
     """Children with their family and school selected, in one query; `where` may use the
     aliases c (child) and g (the family's guardians)."""
@@ -143,9 +151,9 @@ def _placeholders(values):
 
 
 def bookings_counts_wallets(children, capped, start, end):
-    """The children's active bookings, the day counts of capacity-limited services and the
-    families' balances, in one round trip (UNION ALL of three selects, told apart by the first
-    column)."""
+    """The children's active bookings, the day counts of capacity-limited services, the
+    families' balances and (capped) the children's places on waiting lists, in one round trip
+    (UNION ALL of up to four selects, told apart by the first column)."""
 
     qn = connection.ops.quote_name
     booking, wallet = qn(Booking._meta.db_table), qn(Wallet._meta.db_table)
@@ -165,13 +173,22 @@ def bookings_counts_wallets(children, capped, start, end):
                      f"AND {qn('date')} BETWEEN %s AND %s AND {qn('status')} = %s "
                      f"GROUP BY {qn('service_id')}, {qn('date')}")
         params += [*capped, start, end, active]
+        # A child's place on a day's waiting list: entries still waiting up to its own.
+        waitlist, waiting = qn(WaitlistEntry._meta.db_table), WaitlistEntry.Status.WAITING.value
+        parts.append(f"SELECT 4, w.{qn('id')}, w.{qn('child_id')}, w.{qn('service_id')}, w.{qn('date')}, "
+                     f"(SELECT COUNT(*) FROM {waitlist} v WHERE v.{qn('service_id')} = w.{qn('service_id')} "
+                     f"AND v.{qn('date')} = w.{qn('date')} AND v.{qn('status')} = %s "
+                     f"AND v.{qn('id')} <= w.{qn('id')}) FROM {waitlist} w "
+                     f"WHERE w.{qn('child_id')} IN ({_placeholders(child_ids)}) "
+                     f"AND w.{qn('date')} BETWEEN %s AND %s AND w.{qn('status')} = %s")
+        params += [waiting, *child_ids, start, end, waiting]
     date_field = Booking._meta.get_field("date")
     date_col = date_field.get_col(booking)
     to_date = connection.ops.get_db_converters(date_col) + date_col.get_db_converters(connection)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
-    bookings, taken, balances = {}, {}, {}
+    bookings, taken, balances, waiting = {}, {}, {}, {}
     for kind, pk, owner_id, service_id, day, number in rows:
         for func in to_date:
             day = func(day, date_col, connection)
@@ -179,9 +196,11 @@ def bookings_counts_wallets(children, capped, start, end):
             bookings[(owner_id, service_id, day)] = BookedDay(pk, owner_id, service_id, day)
         elif kind == 2:
             taken[(service_id, day)] = number
-        else:
+        elif kind == 3:
             balances[(owner_id, service_id)] = number
-    return bookings, taken, balances
+        else:
+            waiting[(owner_id, service_id, day)] = Waiting(pk, number)
+    return bookings, taken, balances, waiting
 
 
 def bookings_open_sql(family_id, today=None):
@@ -228,8 +247,8 @@ def day_facts(child, service, day, capped):
     """What book_day reads from the database for one day, in one round trip taken under its
     locks: whether the family's file opens bookings, whether the child's sheet still awaits an
     agent's review, whether the service serves the child's school, the first closure covering
-    the day as "kind:reason" (or None), whether the day is
-    already booked, and (capped) the active bookings of the service that day. Raw SQL for the
+    the day as "kind:reason" (or None), whether the day is already booked, whether the child
+    waits on the day's waiting list, and (capped) the active bookings of the service that day. Raw SQL for the
     reason given at the top of this module."""
     qn = connection.ops.quote_name
     open_sql, open_params = bookings_open_sql(child.family_id)
@@ -253,12 +272,26 @@ def day_facts(child, service, day, capped):
            f"ORDER BY c.{qn('start')}, c.{qn('id')} LIMIT 1), "
            f"EXISTS (SELECT 1 FROM {bookings} b WHERE b.{qn('child_id')} = %s "
            f"AND b.{qn('service_id')} = %s AND b.{qn('date')} = %s AND b.{qn('status')} = %s), "
+           f"EXISTS (SELECT 1 FROM {qn(WaitlistEntry._meta.db_table)} w WHERE w.{qn('child_id')} = %s "
+           f"AND w.{qn('service_id')} = %s AND w.{qn('date')} = %s AND w.{qn('status')} = %s), "
            f"{count}")
     params = [*open_params, child.pk, service.pk, child.pk, date, date, child.pk, service.pk,
-              child.pk, service.pk, date, active]
+              child.pk, service.pk, date, active,
+              child.pk, service.pk, date, WaitlistEntry.Status.WAITING.value]
     if capped:
         params += [service.pk, date, active]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        is_open, unreviewed, serves, closure, already, taken = cursor.fetchone()
-    return bool(is_open), bool(unreviewed), bool(serves), closure, bool(already), taken
+        is_open, unreviewed, serves, closure, already, waiting, taken = cursor.fetchone()
+    return DayFactsRow(bool(is_open), bool(unreviewed), bool(serves), closure, bool(already),
+                       bool(waiting), taken)
+
+
+class DayFactsRow(NamedTuple):
+    is_open: bool
+    unreviewed: bool
+    serves: bool
+    closure: str | None
+    already: bool
+    waiting: bool
+    taken: int | None

@@ -206,6 +206,12 @@ def _booking_changed(sender, instance, **kwargs):
         bump(CAPACITY)
 
 
+def _waitlist_changed(sender, instance, **kwargs):
+    # Other children's places in the list (« n° 2 ») move too: they are in CAPACITY's pages.
+    bump(child_namespace(instance.child_id))
+    bump(CAPACITY)
+
+
 def _wallet_changed(sender, instance, **kwargs):
     from portal.models import Wallet
 
@@ -251,6 +257,7 @@ def connect_signals():
         Service,
         TicketType,
         User,
+        WaitlistEntry,
         Wallet,
     )
 
@@ -269,7 +276,7 @@ def connect_signals():
     # What the cached planning pages (portal/cache/page_cache.py) show besides the above.
     for model, receiver in ((Child, _child_changed), (Booking, _booking_changed),
                             (LedgerEntry, _wallet_changed), (Wallet, _wallet_changed),
-                            (User, _user_changed)):
+                            (User, _user_changed), (WaitlistEntry, _waitlist_changed)):
         for signal in (post_save, post_delete):
             signal.connect(receiver, sender=model, dispatch_uid=f"preau-page-{model.__name__}")
     m2m_changed.connect(_guardians_changed, sender=Family.guardians.through,

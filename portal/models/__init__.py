@@ -17,6 +17,7 @@ from .payment import (
 )
 from .service import Closure, Price, Service, TariffBracket, TicketType
 from .user import User
+from .waitlist import WaitlistEntry
 from .wallet import LedgerEntry, TicketDebt, Wallet
 
 __all__ = ["Child", "Family", "School", "SchoolYear", "User"]
@@ -29,3 +30,4 @@ __all__ += ["AbsenceReport", "AttendanceMark", "RollCall", "StaffAssignment", "T
 __all__ += ["SentNotification"]
 __all__ += ["OutgoingEmail"]
 __all__ += ["AppToken"]
+__all__ += ["WaitlistEntry"]

@@ -11,7 +11,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from portal import rawsql
-from portal.models import AbsenceReport, Booking, Child, Family, FileItem, Purchase, RegulationAcceptance
+from portal.models import (
+    AbsenceReport,
+    Booking,
+    Child,
+    Family,
+    FileItem,
+    Purchase,
+    RegulationAcceptance,
+    WaitlistEntry,
+)
 
 REVIEW_PERMISSION = "portal.review_family"
 HEALTH_PERMISSION = "portal.view_health_data"
@@ -116,6 +125,12 @@ def access_booking(user, booking_id):
     return get_object_or_404(
         Booking.objects.select_related("child__family", "child__school", "service__ticket_type"),
         pk=booking_id, child__family__guardians=user)
+
+
+def access_waitlist_entry(user, entry_id):
+    return get_object_or_404(
+        WaitlistEntry.objects.select_related("child__family", "child__school", "service__ticket_type"),
+        pk=entry_id, child__family__guardians=user)
 
 
 def access_paid_purchase(family, purchase_id):

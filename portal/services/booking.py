@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import rawsql
-from portal.models import Booking, LedgerEntry, Service
+from portal.models import Booking, LedgerEntry, Service, WaitlistEntry, Wallet
 
-from . import access, deadlines, planning_states
+from . import access, deadlines, notify, planning_states
 from .wallet import apply_entry, lock_wallet
 
 
@@ -38,6 +38,9 @@ def refusal_message(code, closure_reason=""):
         "no_ticket": _("Plus de ticket disponible : achetez des tickets avant de réserver."),
         "cancel_deadline": _("La date limite d’annulation est dépassée : contactez la mairie."),
         "not_active": _("Cette réservation est déjà annulée."),
+        "waiting": _("L’enfant est déjà en liste d’attente pour ce jour."),
+        "not_full": _("Une place est libre ce jour-là : réservez-le directement."),
+        "not_waiting": _("L’enfant n’est plus en liste d’attente pour ce jour."),
     }
     return messages[code]
 
@@ -52,6 +55,33 @@ def final_once_booked(service, day, now=None):
     return not deadlines.is_before(deadlines.cancel_rule(service), day, now or timezone.now())
 
 
+def _day_state(child, service, day, now, balance):
+    """(state, reason, facts) of a day, read from the database under the caller's locks and
+    decided by the one rule function, planning_states.day_rules."""
+    facts = rawsql.day_facts(child, service, day, service.capacity is not None)
+    if facts.already:
+        return "already", "", facts
+    closure_kind, _sep, closure_reason = (facts.closure or "").partition(":")
+    state, reason = planning_states.day_rules(planning_states.DayFacts(
+        service.runs_on(day) and facts.serves,
+        deadlines.public_holiday_name(day),
+        closure_kind or None,
+        closure_reason,
+        not deadlines.is_before(deadlines.booking_rule(service), day, now),
+        facts.is_open,
+        not facts.unreviewed,
+        service.capacity is not None and facts.taken >= service.capacity,
+        facts.waiting,
+        balance >= 1))
+    return state, reason, facts
+
+
+def _lock_service(service):
+    """A capacity-limited service's row, locked: it serialises the bookings, cancellations and
+    waiting lists of that service. Always taken before any wallet, so no deadlock."""
+    return Service.objects.select_for_update().get(pk=service.pk)
+
+
 def book_day(child, service, day, *, by, now=None):
     """Book one day for a child, paying with one ticket of the service's type.
 
@@ -62,39 +92,93 @@ def book_day(child, service, day, *, by, now=None):
     try:
         with transaction.atomic():
             service = Service.objects.get(pk=service.pk)
+            if service.capacity is not None:
+                # Its rules and the count below are read after the lock.
+                service = _lock_service(service)
             locked = lock_wallet(child.family_id, service.ticket_type_id)
-            capped = service.capacity is not None
-            if capped:
-                # Serialises the bookings of a capacity-limited service (taken after the wallet,
-                # always in this order, so no deadlock); its rules and the count below are read
-                # after it.
-                service = Service.objects.select_for_update().get(pk=service.pk)
             # Every rule is checked after the locks: a concurrent request for this family and
             # ticket type waits above, then sees what the first one wrote.
-            is_open, unreviewed, serves, closure, already, taken = rawsql.day_facts(
-                child, service, day, capped)
-            if already:
-                _refuse("already")
-            closure_kind, _sep, closure_reason = (closure or "").partition(":")
-            state, reason = planning_states.day_rules(planning_states.DayFacts(
-                service.runs_on(day) and serves,
-                deadlines.public_holiday_name(day),
-                closure_kind or None,
-                closure_reason,
-                not deadlines.is_before(deadlines.booking_rule(service), day, now),
-                is_open,
-                not unreviewed,
-                service.capacity is not None and taken >= service.capacity,
-                locked.balance >= 1))
+            state, reason, facts = _day_state(child, service, day, now, locked.balance)
             if state != "available":
                 _refuse(state, reason)
             booking = Booking.objects.create(child=child, service=service, date=day, created_by=by)
             apply_entry(locked, -1, LedgerEntry.Kind.BOOKING, by=by, booking=booking,
                         reason=f"{service.name} {day:%d/%m/%Y} — {child.first_name}")
+            if facts.waiting:  # a place came free and the family took it itself
+                WaitlistEntry.objects.filter(child=child, service=service, date=day,
+                                             status=WaitlistEntry.Status.WAITING).update(
+                    status=WaitlistEntry.Status.BOOKED, booking=booking, ended_at=now)
     except IntegrityError:
         # The partial unique index is the last line of defence against a double booking.
         _refuse("already")
     return booking
+
+
+def join_waitlist(child, service, day, *, by, now=None):
+    """Put a child on a full day's waiting list. No ticket is taken: a place given later is
+    booked and paid then (give_freed_place), with a ticket the family has at that moment."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            service = Service.objects.get(pk=service.pk)
+            if service.capacity is None:
+                _refuse("not_full")
+            # Under the service's lock: the list's order is the order of these commits.
+            service = _lock_service(service)
+            state, reason, _facts = _day_state(child, service, day, now, balance=1)
+            if state in ("available", "final"):
+                _refuse("not_full")
+            if state != "full":
+                _refuse(state, reason)
+            return WaitlistEntry.objects.create(child=child, service=service, date=day, created_by=by)
+    except IntegrityError:
+        _refuse("waiting")
+
+
+def leave_waitlist(entry, *, by, now=None):
+    """Take a child off a waiting list (the family, or an agent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_service(entry.service)
+        current = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if current.status != WaitlistEntry.Status.WAITING:
+            _refuse("not_waiting")
+        current.status = WaitlistEntry.Status.LEFT
+        current.ended_at = now
+        current.save(update_fields=["status", "ended_at"])
+    entry.status, entry.ended_at = current.status, current.ended_at
+    return entry
+
+
+def give_freed_place(service, day, *, now):
+    """Give a place freed on a capacity-limited day to the first child of its waiting list whose
+    family has a ticket, booked and paid by book_day (every rule applies), the family told by
+    e-mail; a child whose family has no ticket (or whose day can no longer be booked) keeps its
+    place in the list and the next one gets the place. Run by the caller under the service's
+    lock, in the transaction that freed the place, so nobody else can take it in between.
+    Returns the booking made, or None."""
+    entries = list(WaitlistEntry.objects.filter(service=service, date=day,
+                                                status=WaitlistEntry.Status.WAITING)
+                   .select_related("child__family", "service__ticket_type").order_by("pk"))
+    for entry in entries:
+        try:
+            booking = book_day(entry.child, service, day, by=None, now=now)
+        except BookingRefused as exc:
+            if exc.code in ("full", "waiting"):  # no place after all (the child's state says which)
+                return None
+            continue
+        entry.refresh_from_db(fields=["status", "booking", "ended_at"])
+        notify.waitlist_place_given(booking, entry)
+        return booking
+    return None
+
+
+def _lock_wallets_in_order(family_ids, ticket_type_id):
+    """Lock several families' wallets of one ticket type in primary-key order, in one query: a
+    cancellation that gives its place away holds two families' wallets, and two of them each
+    holding one and waiting for the other would deadlock."""
+    list(Wallet.objects.select_for_update(of=("self",)).filter(
+        family_id__in=family_ids, ticket_type_id=ticket_type_id).order_by("pk").values_list("pk"))
 
 
 def cancel_booking(booking, *, by, refund=None, now=None):
@@ -104,6 +188,15 @@ def cancel_booking(booking, *, by, refund=None, now=None):
     if refund is not None and not access.is_agent(by):
         raise PermissionDenied
     with transaction.atomic():
+        capped = booking.service.capacity is not None
+        if capped:
+            _lock_service(booking.service)
+            waiting_families = set(WaitlistEntry.objects.filter(
+                service_id=booking.service_id, date=booking.date,
+                status=WaitlistEntry.Status.WAITING).values_list("child__family_id", flat=True))
+            if waiting_families:
+                _lock_wallets_in_order(waiting_families | {booking.child.family_id},
+                                       booking.service.ticket_type_id)
         locked = lock_wallet(booking.child.family_id, booking.service.ticket_type_id)
         # The booking and its service's rules as stored, read under the locks (the caller's
         # instance may be older than an agent's change of the cancellation deadline).
@@ -128,6 +221,8 @@ def cancel_booking(booking, *, by, refund=None, now=None):
             apply_entry(locked, 1, LedgerEntry.Kind.CANCELLATION, by=by, booking=current,
                         agent=by if refund is not None else None,
                         reason=f"{current.service.name} {current.date:%d/%m/%Y} — {current.child.first_name}")
+        if capped and waiting_families:
+            give_freed_place(current.service, current.date, now=now)
     for name in ("status", "cancelled_at", "cancelled_by", "refunded"):
         setattr(booking, name, getattr(current, name))
     return booking

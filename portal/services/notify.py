@@ -404,6 +404,16 @@ def absence_reviewed(report):
 
 
 @in_french
+def waitlist_place_given(booking, entry):
+    """A place freed on a full day went to the child on the waiting list: booked and paid."""
+    child, service = booking.child, booking.service
+    line = _("Une place s’est libérée : %(what)s est réservé(e). Un ticket « %(type)s » a été "
+             "utilisé.") % {"what": _what(service, booking.date, child), "type": service.ticket_type.name}
+    return bookings_changed(child.family, _("Liste d’attente : place obtenue"), [line],
+                            key=f"waitlist:{entry.pk}")
+
+
+@in_french
 def pattern_booked(family, result):
     """A weekly pattern's result: days booked per child, and each day not booked with why."""
     booked = {}

@@ -93,6 +93,7 @@ STATE_LABELS = {
     "not_validated": _("Dossier non validé"),
     "child_review": _("Fiche de l’enfant en cours de vérification par la mairie"),
     "full": _("Complet"),
+    "waiting": _("En liste d’attente"),
     "no_ticket": _("Pas de ticket"),
     "available": _("Disponible"),
     "final": _("Disponible, non annulable une fois réservé"),
@@ -115,6 +116,7 @@ class DayFacts(NamedTuple):
     bookings_open: bool  # the family's file opens bookings (dossier.bookings_open)
     child_reviewed: bool  # an agent checked the sheet of a child added after validation
     full: bool  # the service's daily capacity is reached
+    waiting: bool  # the child is on the day's waiting list
     has_ticket: bool
 
 
@@ -135,14 +137,17 @@ def day_rules(facts):
     if not facts.child_reviewed:
         return "child_review", ""
     if facts.full:
-        return "full", ""
+        # A full day offers its waiting list (no ticket needed to sign up: none is taken
+        # until a place is given).
+        return ("waiting" if facts.waiting else "full"), ""
     if not facts.has_ticket:
         return "no_ticket", ""
     return "available", ""
 
 
 # States that turn into "deadline" when the booking deadline passes.
-OPEN_STATES = frozenset({"not_validated", "child_review", "full", "no_ticket", "available", "final"})
+OPEN_STATES = frozenset({"not_validated", "child_review", "full", "waiting", "no_ticket", "available",
+                         "final"})
 
 
 @dataclass
@@ -153,6 +158,7 @@ class Cell:
     state: str
     reason: str = ""
     booking: rawsql.BookedDay = None
+    waiting: rawsql.Waiting = None  # the child's entry on the day's waiting list
 
     @property
     def label(self):
@@ -203,7 +209,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
     by_school, closures = planning_config({c.school_id for c in children}, start, end)
     all_services = {s.pk: s for lst in by_school.values() for s in lst}
     capped = [pk for pk, s in all_services.items() if s.capacity is not None]
-    bookings, taken, balances = rawsql.bookings_counts_wallets(children, capped, start, end)
+    bookings, taken, balances, waiting = rawsql.bookings_counts_wallets(children, capped, start, end)
     deadlines = {}
 
     def limit(service, day, kind):
@@ -230,6 +236,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
             child_id, school_id = child.pk, child.school_id
             for day in days:
                 booking = bookings.get((child_id, service_id, day))
+                entry = waiting.get((child_id, service_id, day)) if waiting else None
                 reason = ""
                 if booking is not None:
                     cancel_limit = limit(service, day, "cancel")
@@ -248,6 +255,7 @@ def day_states(children, days, *, now, ignore_tickets=False):
                         validated,
                         child.reviewed_at is not None,
                         capacity is not None and taken.get((service_id, day), 0) >= capacity,
+                        entry is not None,
                         ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1))
                     if state == "not_validated":
                         reason = closed_reason
@@ -260,7 +268,8 @@ def day_states(children, days, *, now, ignore_tickets=False):
                             stable_until = cancel_limit
                 if state in OPEN_STATES and book_limit < stable_until:
                     stable_until = book_limit
-                cells[(service_id, day)] = Cell(child, service, day, state, reason, booking)
+                cells[(service_id, day)] = Cell(child, service, day, state, reason, booking,
+                                                entry if state == "waiting" else None)
         rows.append(Row(child, services, cells))
     ticket_types = sorted({s.ticket_type for s in all_services.values()}, key=lambda t: t.name)
     family_id = children[0].family_id

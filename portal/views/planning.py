@@ -18,13 +18,21 @@ from portal.cache import display_cache, page_cache
 from portal.forms import IsoDateInput
 from portal.models import Child, Service
 from portal.services import deadlines, notify, planning_states
-from portal.services.access import access_booking, access_child, access_children, access_family
+from portal.services.access import (
+    access_booking,
+    access_child,
+    access_children,
+    access_family,
+    access_waitlist_entry,
+)
 from portal.services.booking import (
     BookingRefused,
     book_day,
     book_pattern,
     cancel_booking,
     final_once_booked,
+    join_waitlist,
+    leave_waitlist,
     pattern_preview,
 )
 
@@ -319,7 +327,46 @@ def _ask_confirmation(request, click, scope, view):
         "scope": scope, "view": view, "back": f"{back}?{view.param}#{click.anchor}"})
 
 
+def _waitlist(request):
+    """A click on a full day (sign up to its waiting list) or on a day the child waits for
+    (leave the list)."""
+    if "leave_waitlist" in request.POST:
+        try:
+            entry = access_waitlist_entry(request.user, int(request.POST["leave_waitlist"]))
+        except ValueError as exc:
+            raise Http404 from exc
+        anchor = cell_id(entry.child_id, entry.service_id, entry.date)
+        try:
+            leave_waitlist(entry, by=request.user)
+        except BookingRefused as exc:
+            return Click(False, exc.message, anchor)
+        message = _("%(child)s ne figure plus sur la liste d’attente : %(what)s.") % {
+            "child": entry.child.first_name, "what": f"{entry.service.name}, {entry.date:%d/%m/%Y}"}
+        return Click(True, message, anchor, (entry.child, entry.service, entry.date))
+    parsed = _parse_cell(request.POST.get("waitlist"))
+    if parsed is None:
+        return Click(False, _("Demande incomplète : choisissez un jour dans le planning."), "planning-region")
+    child_id, service_id, day = parsed
+    child = access_child(request.user, child_id)
+    service = Service.objects.select_related("ticket_type").filter(pk=service_id).first()
+    if service is None:
+        raise Http404
+    anchor = cell_id(child.pk, service.pk, day)
+    try:
+        join_waitlist(child, service, day, by=request.user)
+    except BookingRefused as exc:
+        return Click(False, exc.message, anchor)
+    message = _("%(child)s est sur la liste d’attente : %(what)s. Si une place se libère, elle sera "
+                "réservée avec un ticket « %(type)s » et vous serez prévenu par e-mail : gardez un "
+                "ticket d’avance.") % {
+        "child": child.first_name, "what": f"{service.name}, {day:%d/%m/%Y}",
+        "type": service.ticket_type.name}
+    return Click(True, message, anchor, (child, service, day))
+
+
 def _act(request):
+    if "waitlist" in request.POST or "leave_waitlist" in request.POST:
+        return _waitlist(request)
     if "cancel" in request.POST:
         try:
             booking = access_booking(request.user, int(request.POST["cancel"]))

@@ -18,10 +18,10 @@ ICON_NAMES = {
     "not_offered": "none", "holiday": "sun", "closed": "cross", "deadline": "clock",
     "not_validated": "alert", "child_review": "alert", "full": "full", "no_ticket": "empty",
     "available": "free", "final": "free", "confirm": "alert",
-    "booked": "check", "locked": "lock",
+    "booked": "check", "locked": "lock", "waiting": "hourglass",
 }
 # A day whose services are all in one of these states has nothing to book or cancel.
-IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "child_review", "full"})
+IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "child_review"})
 ICONS = {state: f'<svg class="i" aria-hidden="true" focusable="false"><use href="#i-{name}"></use></svg>'
          for state, name in ICON_NAMES.items()}
 
@@ -54,6 +54,12 @@ def grid_texts():
                          "possible"),
             "confirm_text": escape(_("Non annulable une fois réservé.")),
             "confirm_button": escape(_("Confirmer la réservation")),
+            "waitlist": _("Complet : inscrire %(child)s sur la liste d’attente de %(service)s le %(day)s"),
+            "leave": _("Quitter la liste d’attente de %(service)s le %(day)s pour %(child)s "
+                       "(n° %(position)d)"),
+            "waitlist_hint": escape(_("liste d’attente")),
+            "position": _("n° %(position)d"),
+            "leave_hint": escape(_("quitter la liste")),
             "day": escape(_("Jour")), "cancel_hint": escape(_("annuler")),
             "no_service": escape(_("Aucune prestation n’est proposée à cette école.")),
         }
@@ -147,6 +153,21 @@ def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label
                 f'value="{cell.booking.pk}" id="{cid}" class="cell-button" aria-label="{aria}">'
                 f'{service}{icon} {text}<span class="cell-hint">'
                 f'{texts["cancel_hint"]}</span></button></td>')
+    if state == "full":
+        aria = escape(texts["waitlist"] % {"service": service_name, "day": label, "child": child_name})
+        return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="waitlist" '
+                f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
+                f'aria-label="{aria}">{service}{icon} {text}<span class="cell-hint">'
+                f'{texts["waitlist_hint"]}</span></button></td>')
+    if state == "waiting":
+        position = cell.waiting.position
+        aria = escape(texts["leave"] % {"service": service_name, "day": label, "child": child_name,
+                                        "position": position})
+        return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="leave_waitlist" '
+                f'value="{cell.waiting.pk}" id="{cid}" class="cell-button" aria-label="{aria}">'
+                f'{service}{icon} {text}<span class="cell-reason">'
+                f'{escape(texts["position"] % {"position": position})}</span><span class="cell-hint">'
+                f'{texts["leave_hint"]}</span></button></td>')
     reason = f'<span class="cell-reason">{escape(cell.reason)}</span>' if cell.reason else ""
     return f'<td class="st-{state}" id="{cid}"{swap}>{service}{icon} {text}{reason}</td>'
 

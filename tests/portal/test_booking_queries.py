@@ -1,6 +1,7 @@
 """One booking click must stay a handful of round trips: pinned here, so an added query fails."""
 
 import pytest
+from django.db import connection
 
 from portal.models import Booking, LedgerEntry
 from portal.services.booking import BookingRefused, book_day, cancel_booking
@@ -35,8 +36,10 @@ def test_one_booking_of_a_capacity_limited_service_runs_a_pinned_number_of_queri
     with django_assert_num_queries(CAPPED_BOOKING_QUERIES) as captured:
         book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
     sql = [q["sql"] for q in captured.captured_queries]
-    # Lock order: the wallet, then the service, then the day's count (read after both locks).
-    assert "portal_wallet" in sql[2] and "portal_service" in sql[3] and "COUNT(*)" in sql[4]
+    # Lock order: the service (it serialises the day's bookings, cancellations and waiting
+    # list), then the wallet, then the day's count (read after both locks).
+    assert "portal_service" in sql[2] and (connection.vendor != "postgresql" or "FOR UPDATE" in sql[2])
+    assert "portal_wallet" in sql[3] and "COUNT(*)" in sql[4]
 
 
 def test_a_refused_booking_stops_after_reading_the_rules(dupont, canteen, meal, django_assert_num_queries):

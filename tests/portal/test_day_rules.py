@@ -7,7 +7,7 @@ import pytest
 
 from portal.models import Closure, Family
 from portal.rawsql import children_of_guardian
-from portal.services.booking import BookingRefused, book_day, refusal_message
+from portal.services.booking import BookingRefused, book_day, join_waitlist, refusal_message
 from portal.services.deadlines import PARIS
 from portal.services.planning_states import day_states
 from tests.portal.fixtures_planning import *  # noqa: F403
@@ -22,6 +22,11 @@ AFTER_DEADLINE = datetime.datetime(2026, 9, 12, 11, 0, tzinfo=PARIS)  # Saturday
 
 def close(kind, reason):
     Closure.objects.create(kind=kind, reason=reason, start=MONDAY, end=MONDAY)
+
+
+def wait(f):
+    fill(f["canteen"], f["martin"], f["meal"])
+    join_waitlist(f["dupont"]["child"], f["canteen"], MONDAY, by=f["dupont"]["user"], now=NOW)
 
 
 def suspend(family):
@@ -45,17 +50,20 @@ CASES = {
     "not_validated": (MONDAY, NOW, lambda f: suspend(f["dupont"]["family"])),
     "full": (MONDAY, NOW, lambda f: fill(f["canteen"], f["martin"], f["meal"])),
     "no_ticket": (MONDAY, NOW, lambda f: f["tickets"].update(n=0)),
+    "waiting": (MONDAY, NOW, wait),
     # Several rules at once: the first in day_rules' order wins, on the grid and on the click.
     "deadline and file not validated": (MONDAY, AFTER_DEADLINE, lambda f: suspend(f["dupont"]["family"])),
     "closed and file not validated": (MONDAY, NOW, lambda f: (close(Closure.Kind.ONE_OFF, "Grève"),
                                                               suspend(f["dupont"]["family"]))),
     "full and no ticket": (MONDAY, NOW, lambda f: (fill(f["canteen"], f["martin"], f["meal"]),
                                                    f["tickets"].update(n=0))),
+    "waiting and deadline": (MONDAY, AFTER_DEADLINE, wait),
 }
 EXPECTED = {"not_offered": "not_offered", "public_holiday": "holiday", "school_holiday": "holiday",
             "closed": "closed", "deadline": "deadline", "not_validated": "not_validated", "full": "full",
             "no_ticket": "no_ticket", "deadline and file not validated": "deadline",
-            "closed and file not validated": "closed", "full and no ticket": "full"}
+            "closed and file not validated": "closed", "full and no ticket": "full",
+            "waiting": "waiting", "waiting and deadline": "deadline"}
 
 
 @pytest.mark.parametrize("case", list(CASES))

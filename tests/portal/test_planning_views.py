@@ -120,7 +120,8 @@ def test_a_click_on_a_capacity_limited_service_answers_with_the_whole_region(log
     response = htmx_click(logged_dupont, {"book": f"{lea.pk}:{canteen.pk}:2026-09-14"})
     html = response.content.decode()
     assert "HX-Reswap" not in response  # Tom's Monday is now full: the region is sent again
-    assert f'<td class="st-full" id="{CELL.format(child=tom.pk, service=canteen.pk)}"' in html
+    # Full: Tom's day now offers its waiting list.
+    assert f'<td class="st-full" id="t-{CELL.format(child=tom.pk, service=canteen.pk)}"' in html
 
 
 def test_a_refused_booking_says_why_and_changes_nothing(logged_dupont, dupont, canteen, meal):
@@ -191,7 +192,7 @@ def test_the_raw_sql_child_lookup_gives_the_same_objects_as_the_orm(dupont, mart
 def test_the_planning_legend_follows_the_language(logged_dupont, dupont, canteen):
     from django.conf import settings
 
-    assert "Complet : plus de place ce jour-là." in logged_dupont.get(planning_url()).content.decode()
+    assert "Complet : plus de place ce jour-là ;" in logged_dupont.get(planning_url()).content.decode()
     logged_dupont.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = logged_dupont.get(planning_url()).content.decode()
     assert "<summary>Key</summary>" in html and "Complet : plus de place" not in html

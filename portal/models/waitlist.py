@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .booking import Booking
+from .family import Child
+from .service import Service
+
+
+class WaitlistEntry(models.Model):
+    """A child waiting for a place on a full day of a capacity-limited service. The order of
+    the list is the order of the entries' primary keys: they are created under the service's
+    row lock (booking.join_waitlist), so it is the order families signed up in."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("En attente")
+        BOOKED = "booked", _("Place obtenue")
+        LEFT = "left", _("Retiré de la liste")
+
+    wagtail_reference_index_ignore = True
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="waitlist_entries",
+                              verbose_name=_("enfant"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="waitlist_entries",
+                                verbose_name=_("prestation"))
+    date = models.DateField(_("jour"))
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(_("inscrit le"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+", verbose_name=_("inscrit par"))
+    ended_at = models.DateTimeField(_("sorti de la liste le"), null=True, blank=True)
+    booking = models.ForeignKey(Booking, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("réservation obtenue"))
+
+    class Meta:
+        verbose_name = _("inscription en liste d’attente")
+        verbose_name_plural = _("listes d’attente")
+        ordering = ["date", "service", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "service", "date"],
+                                    condition=models.Q(status="waiting"),
+                                    name="waitlist_one_waiting_per_child_service_day"),
+        ]
+        indexes = [models.Index(fields=["service", "date", "status"])]
+
+    def __str__(self):
+        return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"
