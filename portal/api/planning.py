@@ -34,8 +34,10 @@ class CellOut(Schema):
     service_id: int
     service: str
     state: str = Field(description="not_offered, holiday, closed, deadline, not_validated, child_review, "
-                                   "full, no_ticket, available, final (disponible, non annulable une "
-                                   "fois réservé), booked ou locked (réservé, non annulable)")
+                                   "full (complet : liste d’attente ouverte sur le site), waiting (en "
+                                   "liste d’attente), no_ticket, available, final (disponible, non "
+                                   "annulable une fois réservé), booked ou locked (réservé, non "
+                                   "annulable)")
     label: str
     reason: str = Field(description="Pourquoi, quand l’état le dit (nom du jour férié, de la fermeture…)")
     booking_id: int | None
