@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0021_sentnotification_receipt'),
+        ('portal', '0022_ledger_booking_covering_index'),
     ]
 
     operations = [
