@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.base import BaseCache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -139,6 +140,7 @@ def bump(namespace):
     """Invalidate a namespace now and again when the transaction commits: a process reading
     between the save and the commit would otherwise cache the old rows under the new version.
     Outside a transaction the change is committed already: once is enough."""
+    _forget_request_memo()
     _bump_now(namespace)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: _bump_now(namespace))
@@ -154,7 +156,7 @@ def cached(namespaces, key, compute):
     """compute() once per version of the namespaces; `key` says what else the value depends on."""
     found = versions(EVERYTHING, *namespaces)
     if found is None:
-        return compute()
+        return _computed_in_this_request(namespaces, key, compute)
     full_key = f"{PREFIX}{key}:" + ":".join(str(v) for v in found)
     is_shared = shared()
     if is_shared and full_key in _local:
@@ -168,6 +170,36 @@ def cached(namespaces, key, compute):
             _local.clear()
         _local[full_key] = value
     return value
+
+
+# With the counters unknown (Redis down) nothing is kept across requests, but one page asks for
+# the same value more than once (the family's file for the grid and for the banner: ~6 queries
+# each). Within one request it is computed once, and forgotten at the request's end and at any
+# bump (a write in this request). Outside requests (tasks, commands) nothing is kept at all.
+_request_memo = threading.local()
+
+
+def _computed_in_this_request(namespaces, key, compute):
+    memo_key = (tuple(namespaces), key)
+    memo = getattr(_request_memo, "values", None)
+    if memo is None:
+        return compute()
+    if memo_key not in memo:
+        memo[memo_key] = compute()
+    return memo[memo_key]
+
+
+def _request_started(**kwargs):
+    _request_memo.values = {}
+
+
+def _request_finished(**kwargs):
+    _request_memo.values = None
+
+
+def _forget_request_memo():
+    if getattr(_request_memo, "values", None):
+        _request_memo.values = {}
 
 
 def _planning_changed(**kwargs):
@@ -284,3 +316,5 @@ def connect_signals():
     for model in (TownSettings, Site):
         for signal in (post_save, post_delete):
             signal.connect(_town_changed, sender=model, dispatch_uid=f"preau-town-{model.__name__}")
+    request_started.connect(_request_started, dispatch_uid="preau-request-memo-start")
+    request_finished.connect(_request_finished, dispatch_uid="preau-request-memo-end")

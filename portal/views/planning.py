@@ -175,7 +175,9 @@ def _render(request, load, view):
     variant = "auto" if view is None else ""
     shown, family, scope = load()
     with page_versions(request.user, family) as versions:
-        shown, again, scope = load() if page_cache.usable(request) else (shown, family, scope)
+        # Counters unknown (Redis down): the page will not be kept, no need to look again.
+        keep = versions is not None and page_cache.usable(request)
+        shown, again, scope = load() if keep else (shown, family, scope)
         planning = None
         if view is None:  # a phone without a chosen week: the first week a day can be booked
             view, planning = first_open_week(shown)

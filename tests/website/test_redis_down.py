@@ -341,3 +341,40 @@ def test_versions_are_unknown_while_redis_does_not_answer(settings):
     assert computed == [1, 1]  # computed each time: no counter to keep it under
     assert not any(key.startswith(f"{display_cache.PREFIX}x") for key in display_cache._local)
     assert cache.get("anything") is None
+
+
+@pytest.mark.django_db
+def test_with_redis_down_pages_do_not_try_to_reach_it_on_every_request(client, dupont, production_cache,
+                                                                       monkeypatch):
+    """A closed or hung Redis must not cost each request a connection attempt (and its
+    timeout): after a failure, Redis is left alone for RETRY_SECONDS."""
+    import redis.connection
+
+    monkeypatch.setattr(redis_cache_module, "RETRY_SECONDS", 60.0)
+    attempts = []
+    real = redis.connection.Connection._connect
+    monkeypatch.setattr(redis.connection.Connection, "_connect",
+                        lambda self: attempts.append(1) or real(self))
+    client.force_login(dupont["user"])
+    url = reverse("portal:planning") + "?mois=2026-09"
+    for _ in range(10):
+        assert client.get(url).status_code == 200
+    assert 1 <= len(attempts) <= 2  # the first failing call (and its one immediate retry)
+
+
+@pytest.mark.django_db
+def test_with_redis_down_a_computed_planning_reads_the_family_file_once(client, dupont, canteen, meal,
+                                                                        production_cache,
+                                                                        django_assert_num_queries):
+    """Nothing is kept across requests while the counters cannot be read, but one page does
+    not compute the same thing twice (the family's file for the grid and for the banner):
+    session, user, children, services per school (2), closures, bookings+counts+balances, the
+    family's file (3 here: its row with the rule, its children, the school year: none is set
+    up), the town settings (2)."""
+    give_tickets(dupont["family"], meal, 2)
+    client.force_login(dupont["user"])
+    url = reverse("portal:planning") + "?mois=2026-09"
+    client.get(url)
+    with django_assert_num_queries(12) as captured:
+        assert BOOK in client.get(url).content.decode()
+    assert sum('FROM "portal_family"' in q["sql"] for q in captured.captured_queries) == 1
