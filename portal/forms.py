@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.forms import inlineformset_factory
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import auth as wagtail_auth_forms
 
 from .models import AuthorisedPerson, Child, Family, School
 from .services import mail
@@ -163,10 +164,19 @@ class AbsenceReportForm(forms.Form):
         self.fields["service"].queryset = services
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's "forgotten password" form, its e-mail queued like every other message."""
+class QueuedResetMail:
+    """A "forgotten password" form whose e-mail is queued like every other message (the worker
+    sends it): the reset page never talks to the mail server."""
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):
         mail.queue_message("password_reset", render_to_string(subject_template_name, context),
                            render_to_string(email_template_name, context), to_email)
+
+
+class PasswordResetForm(QueuedResetMail, auth_forms.PasswordResetForm):
+    """The families' reset form (portal/views/account.py)."""
+
+
+class AdminPasswordResetForm(QueuedResetMail, wagtail_auth_forms.PasswordResetForm):
+    """Wagtail admin's own reset form (WAGTAILADMIN_USER_PASSWORD_RESET_FORM), for agents."""

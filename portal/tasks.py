@@ -62,3 +62,11 @@ def sweep_closure(closure_id, user_id):
         if closure is None:
             return 0
         return len(closures.apply_closure(closure, by=User.objects.filter(pk=user_id).first()).cancelled)
+
+
+@task()
+def requeue_stranded_emails():
+    """Give a task back to waiting e-mails that lost theirs (portal/services/mail.py)."""
+    from portal.services import mail
+
+    return mail.requeue_stranded()

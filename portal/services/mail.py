@@ -15,9 +15,11 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db import DatabaseBackend
 
 from portal.models import OutgoingEmail
 
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # After the first try: 1 min, 5 min, 15 min, 1 h, 3 h, 6 h (about 10 h in all), then failed.
 RETRY_DELAYS = [datetime.timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360)]
+# A waiting message due this long ago with no task to send it lost its task (requeue_stranded).
+STRANDED_AFTER = datetime.timedelta(minutes=5)
 
 
 def absolute_url(path):
@@ -64,6 +68,29 @@ def enqueue(email, run_after=None):
         return
     send = send_email if run_after is None else send_email.using(run_after=run_after)
     send.enqueue(email.pk)
+
+
+def requeue_stranded(now=None):
+    """Enqueue again the waiting messages that no task will send: their enqueue after the
+    commit failed (the task table could not be written, the process died in between). Run
+    hourly (`manage.py send_notifications`). Only messages due for STRANDED_AFTER and with no
+    waiting or running task are taken; a message is sent once whatever the number of tasks
+    (send_email locks its row and sends only a pending one). Returns how many."""
+    cutoff = (now or timezone.now()) - STRANDED_AFTER
+    due = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True, created_at__lte=cutoff) | Q(next_attempt_at__lte=cutoff))
+    stranded = set(due.values_list("pk", flat=True))
+    if stranded and isinstance(send_email.get_backend(), DatabaseBackend):
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(
+            task_path=send_email.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        ).values_list("args_kwargs", flat=True)
+        stranded -= {args["args"][0] for args in waiting if args.get("args")}
+    for pk in sorted(stranded):
+        logger.warning("E-mail %s was waiting without a task: enqueued again.", pk)
+        send_email.enqueue(pk)
+    return len(stranded)
 
 
 def send_again(email):

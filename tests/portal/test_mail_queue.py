@@ -193,3 +193,76 @@ def test_after_its_last_try_a_message_is_failed_and_agents_see_it_and_send_it_ag
 def test_families_and_staff_without_the_permission_do_not_reach_the_e_mails(client, dupont):
     client.force_login(dupont["user"])
     assert client.get(reverse("emails:index")).status_code in (302, 403)
+
+
+@pytest.mark.django_db(transaction=True)  # the worker takes its own transactions
+def test_a_message_whose_task_was_never_enqueued_is_picked_up_by_the_hourly_run_and_sent_once(
+        db_queue, settings, monkeypatch):
+    settings.EMAIL_BACKEND = LOCMEM
+
+    def task_table_down(email, run_after=None):
+        raise OSError("the task table could not be written")
+
+    monkeypatch.setattr(mail_service, "enqueue", task_table_down)
+    lost = mail_service.send_after_commit("email_changed", {"user": None, "new_email": "n@example.org"},
+                                          "perdu@example.org")
+    monkeypatch.undo()
+    mail_service.send_after_commit("email_changed", {"user": None, "new_email": "n@example.org"},
+                                            "en-file@example.org")
+    assert OutgoingEmail.objects.get(pk=lost.pk).status == OutgoingEmail.Status.PENDING
+    assert DBTaskResult.objects.filter(task_path=SEND).count() == 1  # only the second one's
+
+    call_command("send_notifications", stdout=open("/dev/null", "w"))
+    run_worker()
+    assert [m.to for m in mail.outbox] == [["en-file@example.org"]]  # the lost one is too recent
+
+    later = timezone.now() + mail_service.STRANDED_AFTER + datetime.timedelta(seconds=1)
+    with time_machine.travel(later):
+        call_command("send_notifications", stdout=open("/dev/null", "w"))
+        run_worker()
+        call_command("send_notifications", stdout=open("/dev/null", "w"))
+        run_worker()
+    assert sorted(m.to[0] for m in mail.outbox) == ["en-file@example.org", "perdu@example.org"]
+    assert OutgoingEmail.objects.get(pk=lost.pk).status == OutgoingEmail.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_with_a_waiting_task_is_not_enqueued_again_and_two_tasks_send_it_once(
+        db_queue, settings, monkeypatch):
+    settings.EMAIL_BACKEND = LOCMEM
+    mail_service.send_after_commit("email_changed", {"user": None, "new_email": "n@example.org"},
+                                   "a@example.org")
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=1)):
+        assert mail_service.requeue_stranded() == 0  # its task is waiting for the worker
+    assert DBTaskResult.objects.filter(task_path=SEND).count() == 1
+    run_worker()
+    assert len(mail.outbox) == 1
+
+    monkeypatch.setattr(mail_service, "enqueue", lambda email, run_after=None: None)  # lost
+    late = mail_service.send_after_commit("email_changed", {"user": None, "new_email": "n@example.org"},
+                                          "b@example.org")
+    monkeypatch.undo()
+    with time_machine.travel(timezone.now() + mail_service.STRANDED_AFTER + datetime.timedelta(seconds=1)):
+        assert mail_service.requeue_stranded() == 1
+    mail_service.send_email.enqueue(late.pk)  # the lost enqueue happening after all, late
+    run_worker()
+    assert [m.to for m in mail.outbox] == [["a@example.org"], ["b@example.org"]]  # sent once
+
+
+def test_wagtail_admins_password_reset_answers_normally_and_queues_its_mail_while_the_server_fails(
+        client, broken_mail, settings, django_capture_on_commit_callbacks):
+    make_agent("agent.oublieux@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("wagtailadmin_password_reset"),
+                               {"email": "agent.oublieux@example.org"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wagtailadmin_password_reset_done")
+    email = OutgoingEmail.objects.get(template="password_reset")
+    assert email.recipients == ["agent.oublieux@example.org"]
+    assert email.status == OutgoingEmail.Status.PENDING and broken_mail in email.last_error
+    assert "/admin/password_reset/confirm/" in email.body  # Wagtail admin's own link
+
+    settings.EMAIL_BACKEND = LOCMEM  # the server is back: the worker's next try sends it
+    mail_service.send_email.call(email.pk)
+    (message,) = mail.outbox
+    assert message.to == ["agent.oublieux@example.org"]

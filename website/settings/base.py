@@ -211,6 +211,8 @@ WAGTAIL_I18N_ENABLED = False
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français"), ("en", "English")]
 WAGTAIL_USER_CUSTOM_FIELDS = ["first_name", "last_name"]
+# Its e-mail goes through the queue like every other (portal/services/mail.py).
+WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "portal.forms.AdminPasswordResetForm"
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 
 # E-mail

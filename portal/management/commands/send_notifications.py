@@ -4,13 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portal.services import deadlines, notify
-from portal.tasks import send_deadline_reminders, send_low_balance_alerts
+from portal.tasks import requeue_stranded_emails, send_deadline_reminders, send_low_balance_alerts
 
 
 class Command(BaseCommand):
     help = ("Met en file l’envoi des rappels avant la date limite de réservation et des alertes de "
             "solde bas. À lancer toutes les heures (cron, minuterie systemd) : rien n’est envoyé "
-            "deux fois, et les rappels ne partent qu’au jour et à l’heure choisis par la commune.")
+            "deux fois, et les rappels ne partent qu’au jour et à l’heure choisis par la commune. "
+            "Remet aussi en file les e-mails en attente restés sans tâche d’envoi.")
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -29,6 +30,10 @@ class Command(BaseCommand):
             # The immediate backend (make run) has already run it: say what it sent.
             sent = f" : {result.return_value} e-mail(s)" if result.is_finished else ""
             self.stdout.write(f"{task.name} mise en file ({result.id}){sent}")
+        # Not a family notification: e-mails of any kind whose task was lost (mail.requeue_stranded).
+        result = requeue_stranded_emails.enqueue()
+        again = f" : {result.return_value} e-mail(s) remis en file" if result.is_finished else ""
+        self.stdout.write(f"{requeue_stranded_emails.name} mise en file ({result.id}){again}")
 
     def moment(self, value):
         if value.strip().lower() in ("rappel", "reminder"):
