@@ -1,33 +1,26 @@
 """The written-out SQL of Préau, all of it, and why.
 
-The planning pages and the booking click run the same few query shapes on every request:
-through the ORM, compiling them cost more than running them (~1 ms each against ~0.2–0.4 ms
-for the query, bench/README.md "What was done"), on pages whose whole budget is a few ms. So
-these shapes are written out here, once, and only their values vary: the children of a
-guardian with their family and school; a planning's bookings, capacity counts and balances in
-one round trip; whether a family's file opens bookings; and the facts book_day reads under its
-locks. Plain EXISTS/LIMIT/UNION ALL, so SQLite and PostgreSQL alike. Everything else uses the
-ORM; the rules these facts feed are decided in Python, once (planning_states.day_rules).
+Every request for a planning page runs these three query shapes: through the ORM, compiling
+each cost ~1 ms, more than running it (the child lookup went 1.36 → 0.45 ms, bench/README.md
+"Issue 4 follow-up"), on pages whose whole budget is a few ms. So they are written out here,
+once, and only their values vary: the logged-in user (portal.backends), the children of a
+guardian with their family and school, and a planning's bookings, capacity counts, balances
+and waiting-list places in one round trip (UNION ALL). They only read rows; no rule is decided
+here (the rules are ORM expressions and Python, each stated once: dossier.bookings_open_q,
+SchoolYear.current_id, deadlines.closure_for, planning_states.day_rules). Plain EXISTS/LIMIT/
+UNION ALL, so SQLite and PostgreSQL alike.
 """
 
 import datetime
 from typing import NamedTuple
 
 from django.db import connection
-from django.utils import timezone
 
-from documents.models import PreauDocument
 from portal.models import (
     Booking,
     Child,
-    Closure,
     Family,
-    FileItem,
-    FileRequirement,
-    RegulationAcceptance,
     School,
-    SchoolYear,
-    Service,
     WaitlistEntry,
     Wallet,
 )
@@ -93,6 +86,15 @@ class Waiting(NamedTuple):
 
     pk: int
     position: int
+
+
+def user_by_id(user_model, user_id):
+    """The user `user_id` (ModelBackend's per-request load, ~0.5 ms of ORM compiling, written
+    out), or None."""
+    loader = RowLoader.get(user_model, "u")
+    table = connection.ops.quote_name(user_model._meta.db_table)
+    pk = connection.ops.quote_name(user_model._meta.pk.column)
+    return loader.fetch_one(f"SELECT {loader.columns} FROM {table} u WHERE u.{pk} = %s", [user_id])
 
 
 def _children(where, params):
@@ -201,97 +203,3 @@ def bookings_counts_wallets(children, capped, start, end):
         else:
             waiting[(owner_id, service_id, day)] = Waiting(pk, number)
     return bookings, taken, balances, waiting
-
-
-def bookings_open_sql(family_id, today=None):
-    """bookings_open as one SQL expression (1 or 0) with its parameters, so book_day can read it
-    under its wallet lock in the same round trip as its other rules. The family's status is
-    read from its row, not from an instance."""
-    today = today or timezone.localdate()
-    qn = connection.ops.quote_name
-
-    def table(model):
-        return qn(model._meta.db_table)
-
-    # SchoolYear.current(): the running or next year, else the latest one.
-    year = (f"COALESCE((SELECT y.{qn('id')} FROM {table(SchoolYear)} y WHERE y.{qn('end')} >= %s "
-            f"ORDER BY y.{qn('start')} LIMIT 1), (SELECT y.{qn('id')} FROM {table(SchoolYear)} y "
-            f"ORDER BY y.{qn('start')} DESC LIMIT 1))")
-    regulation = (f"(SELECT d.{qn('id')} FROM {table(PreauDocument)} d WHERE d.{qn('kind')} = %s "
-                  f"ORDER BY d.{qn('publication_date')} DESC, d.{qn('id')} DESC LIMIT 1)")
-    # A requirement blocks when the regulation is not accepted in its current version, or when
-    # an upload has no item, or an item still missing or refused (missing_for_bookings).
-    blocking = (f"SELECT 1 FROM {table(FileRequirement)} r WHERE r.{qn('school_year_id')} = {year} AND ("
-                f"(r.{qn('kind')} = %s AND NOT EXISTS (SELECT 1 FROM {table(RegulationAcceptance)} a "
-                f"WHERE a.{qn('family_id')} = %s AND a.{qn('document_id')} = {regulation}) "
-                # regulation_grace: an earlier version accepted, the grace date not passed.
-                f"AND NOT EXISTS (SELECT 1 FROM {table(RegulationAcceptance)} a2, "
-                f"{table(PreauDocument)} g WHERE a2.{qn('family_id')} = %s AND g.{qn('id')} = "
-                f"{regulation} AND g.{qn('acceptance_grace_until')} >= %s)) "
-                f"OR (r.{qn('kind')} <> %s AND NOT EXISTS (SELECT 1 FROM {table(FileItem)} i "
-                f"WHERE i.{qn('family_id')} = %s AND i.{qn('requirement_id')} = r.{qn('id')} "
-                f"AND i.{qn('state')} NOT IN (%s, %s))))")
-    sql = (f"CASE WHEN (SELECT f.{qn('status')} FROM {table(Family)} f WHERE f.{qn('id')} = %s) = %s "
-           f"AND EXISTS (SELECT 1 FROM {table(Child)} c WHERE c.{qn('family_id')} = %s) "
-           f"AND NOT EXISTS ({blocking}) THEN 1 ELSE 0 END")
-    regulation_kind = FileRequirement.Kind.REGULATION.value
-    params = [family_id, Family.Status.VALIDATED.value, family_id,
-              connection.ops.adapt_datefield_value(today),
-              regulation_kind, family_id, PreauDocument.Kind.REGULATION.value,
-              family_id, PreauDocument.Kind.REGULATION.value, connection.ops.adapt_datefield_value(today),
-              regulation_kind, family_id, FileItem.State.MISSING.value, FileItem.State.REFUSED.value]
-    return sql, params
-
-
-def day_facts(child, service, day, capped):
-    """What book_day reads from the database for one day, in one round trip taken under its
-    locks: whether the family's file opens bookings, whether the child's sheet still awaits an
-    agent's review, whether the service serves the child's school, the first closure covering
-    the day as "kind:reason" (or None), whether the day is already booked, whether the child
-    waits on the day's waiting list, and (capped) the active bookings of the service that day. Raw SQL for the
-    reason given at the top of this module."""
-    qn = connection.ops.quote_name
-    open_sql, open_params = bookings_open_sql(child.family_id)
-    # The child's school as stored, like every other fact here.
-    school = f"(SELECT s.{qn('school_id')} FROM {qn(Child._meta.db_table)} s WHERE s.{qn('id')} = %s)"
-    links = qn(Service.schools.through._meta.db_table)
-    closures, bookings = qn(Closure._meta.db_table), qn(Booking._meta.db_table)
-    date = connection.ops.adapt_datefield_value(day)
-    active = Booking.Status.ACTIVE.value
-    count = (f"(SELECT COUNT(*) FROM {bookings} b WHERE b.{qn('service_id')} = %s "
-             f"AND b.{qn('date')} = %s AND b.{qn('status')} = %s)") if capped else "NULL"
-    children = qn(Child._meta.db_table)
-    sql = (f"SELECT {open_sql}, "
-           f"EXISTS (SELECT 1 FROM {children} r WHERE r.{qn('id')} = %s "
-           f"AND r.{qn('reviewed_at')} IS NULL), "
-           f"EXISTS (SELECT 1 FROM {links} l WHERE l.{qn('service_id')} = %s "
-           f"AND l.{qn('school_id')} = {school}), "
-           f"(SELECT c.{qn('kind')} || ':' || c.{qn('reason')} FROM {closures} c WHERE c.{qn('start')} <= %s "
-           f"AND c.{qn('end')} >= %s AND (c.{qn('school_id')} IS NULL OR c.{qn('school_id')} = {school}) "
-           f"AND (c.{qn('service_id')} IS NULL OR c.{qn('service_id')} = %s) "
-           f"ORDER BY c.{qn('start')}, c.{qn('id')} LIMIT 1), "
-           f"EXISTS (SELECT 1 FROM {bookings} b WHERE b.{qn('child_id')} = %s "
-           f"AND b.{qn('service_id')} = %s AND b.{qn('date')} = %s AND b.{qn('status')} = %s), "
-           f"EXISTS (SELECT 1 FROM {qn(WaitlistEntry._meta.db_table)} w WHERE w.{qn('child_id')} = %s "
-           f"AND w.{qn('service_id')} = %s AND w.{qn('date')} = %s AND w.{qn('status')} = %s), "
-           f"{count}")
-    params = [*open_params, child.pk, service.pk, child.pk, date, date, child.pk, service.pk,
-              child.pk, service.pk, date, active,
-              child.pk, service.pk, date, WaitlistEntry.Status.WAITING.value]
-    if capped:
-        params += [service.pk, date, active]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        is_open, unreviewed, serves, closure, already, waiting, taken = cursor.fetchone()
-    return DayFactsRow(bool(is_open), bool(unreviewed), bool(serves), closure, bool(already),
-                       bool(waiting), taken)
-
-
-class DayFactsRow(NamedTuple):
-    is_open: bool
-    unreviewed: bool
-    serves: bool
-    closure: str | None
-    already: bool
-    waiting: bool
-    taken: int | None

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,11 +26,18 @@ class SchoolYear(models.Model):
         return self.name
 
     @classmethod
-    def current(cls, today=None):
-        """The year families are filling their file for: the running one, else the next one."""
+    def current_id(cls, today=None):
+        """The year families are filling their file for (the running one, else the next one,
+        else the latest), as an expression for a query: current() and the file check under
+        book_day's locks (dossier.bookings_open_q) both use it."""
         today = today or timezone.localdate()
-        year = cls.objects.filter(end__gte=today).order_by("start").first()
-        return year or cls.objects.order_by("-start").first()
+        return Coalesce(
+            Subquery(cls.objects.filter(end__gte=today).order_by("start").values("pk")[:1]),
+            Subquery(cls.objects.order_by("-start").values("pk")[:1]))
+
+    @classmethod
+    def current(cls, today=None):
+        return cls.objects.filter(pk=cls.current_id(today)).first()
 
 
 class School(models.Model):

@@ -5,13 +5,14 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import rawsql
-from portal.models import Booking, LedgerEntry, Service, WaitlistEntry, Wallet
+from portal.models import Booking, Child, Family, LedgerEntry, Service, WaitlistEntry, Wallet
 
-from . import access, deadlines, notify, planning_states
+from . import access, deadlines, dossier, notify, planning_states
 from .wallet import apply_entry, lock_wallet
 
 
@@ -55,23 +56,47 @@ def final_once_booked(service, day, now=None):
     return not deadlines.is_before(deadlines.cancel_rule(service), day, now or timezone.now())
 
 
+def _facts_under_lock(child, service, day):
+    """What book_day and join_waitlist read for one day in one query, after their locks, from
+    the rows as stored (the child's school and review, not the caller's instance): whether the
+    family's file opens bookings (the rule of dossier.bookings_open_q), whether the service
+    serves the child's school, whether the day is booked already or the child waits on its
+    list and, for a capped service, how many bookings it has that day."""
+    active = Booking.Status.ACTIVE
+    day_bookings = Booking.objects.filter(service_id=service.pk, date=day, status=active)
+    taken = Value(None, output_field=IntegerField())
+    if service.capacity is not None:
+        taken = Coalesce(Subquery(day_bookings.order_by().values("service_id").annotate(n=Count("pk"))
+                                  .values("n")), 0)
+    return Child.objects.filter(pk=child.pk).annotate(
+        is_open=Exists(Family.objects.filter(dossier.bookings_open_q(child.family_id))),
+        serves=Exists(Service.schools.through.objects.filter(service_id=service.pk,
+                                                               school_id=OuterRef("school_id"))),
+        already=Exists(day_bookings.filter(child_id=child.pk)),
+        waiting=Exists(WaitlistEntry.objects.filter(child_id=child.pk, service_id=service.pk, date=day,
+                                                    status=WaitlistEntry.Status.WAITING)),
+        taken=taken,
+    ).values("is_open", "reviewed_at", "school_id", "serves", "already", "waiting", "taken").get()
+
+
 def _day_state(child, service, day, now, balance):
     """(state, reason, facts) of a day, read from the database under the caller's locks and
-    decided by the one rule function, planning_states.day_rules."""
-    facts = rawsql.day_facts(child, service, day, service.capacity is not None)
-    if facts.already:
+    decided by the one rule function, planning_states.day_rules; the closure by the grid's
+    closure_for."""
+    facts = _facts_under_lock(child, service, day)
+    if facts["already"]:
         return "already", "", facts
-    closure_kind, _sep, closure_reason = (facts.closure or "").partition(":")
+    closure = deadlines.closure_for(deadlines.closures_between(day, day), facts["school_id"], service.pk, day)
     state, reason = planning_states.day_rules(planning_states.DayFacts(
-        service.runs_on(day) and facts.serves,
+        service.runs_on(day) and facts["serves"],
         deadlines.public_holiday_name(day),
-        closure_kind or None,
-        closure_reason,
+        None if closure is None else closure.kind,
+        "" if closure is None else closure.reason,
         not deadlines.is_before(deadlines.booking_rule(service), day, now),
-        facts.is_open,
-        not facts.unreviewed,
-        service.capacity is not None and facts.taken >= service.capacity,
-        facts.waiting,
+        facts["is_open"],
+        facts["reviewed_at"] is not None,
+        service.capacity is not None and facts["taken"] >= service.capacity,
+        facts["waiting"],
         balance >= 1))
     return state, reason, facts
 
@@ -104,7 +129,7 @@ def book_day(child, service, day, *, by, now=None):
             booking = Booking.objects.create(child=child, service=service, date=day, created_by=by)
             apply_entry(locked, -1, LedgerEntry.Kind.BOOKING, by=by, booking=booking,
                         reason=f"{service.name} {day:%d/%m/%Y} — {child.first_name}")
-            if facts.waiting:  # a place came free and the family took it itself
+            if facts["waiting"]:  # a place came free and the family took it itself
                 WaitlistEntry.objects.filter(child=child, service=service, date=day,
                                              status=WaitlistEntry.Status.WAITING).update(
                     status=WaitlistEntry.Status.BOOKED, booking=booking, ended_at=now)

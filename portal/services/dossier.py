@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from documents.models import PreauDocument
 from documents.pdf import simple_pdf
-from portal import rawsql
 from portal.models import (
     AuditLog,
     Child,
@@ -78,9 +77,14 @@ def validate_upload(uploaded):
           "l’extension du nom du fichier)."), code="bad_type")
 
 
-def current_regulation():
+def regulations():
+    """The regulations, the one in force first (the latest published; on a tie, the latest added)."""
     return (PreauDocument.objects.filter(kind=PreauDocument.Kind.REGULATION)
-            .order_by("-publication_date", "-pk").first())
+            .order_by("-publication_date", "-pk"))
+
+
+def current_regulation():
+    return regulations().first()
 
 
 class Reason(str):
@@ -215,16 +219,35 @@ def missing_for_bookings(family, lines=None):
     return file_check(family, lines)[0]
 
 
-def bookings_open(family):
-    return family.status == Family.Status.VALIDATED and not missing_for_bookings(family)
+def bookings_open_q(family_id, today=None):
+    """Whether the family's file opens bookings, as a filter on its Family row: validated, with
+    a child, and no requirement of the current school year blocking (the current regulation
+    not accepted, outside a new version's grace period; a piece never sent or refused). The
+    one statement of the rule: bookings_open(), the planning's file status and book_day's
+    facts under its locks all use it; file_check() says why, in sentences, when it is closed."""
+    today = today or timezone.localdate()
+
+    def regulation():
+        return Subquery(regulations().values("pk")[:1])
+
+    accepted = RegulationAcceptance.objects.filter(family_id=family_id)
+    # regulation_grace: an earlier version accepted, the current one's grace date not passed.
+    in_grace = Exists(accepted) & Exists(PreauDocument.objects.filter(
+        pk=regulation(), acceptance_grace_until__gte=today))
+    regulation_missing = (Q(kind=FileRequirement.Kind.REGULATION)
+                          & ~Exists(accepted.filter(document_id=regulation())) & ~in_grace)
+    piece_missing = ~Q(kind=FileRequirement.Kind.REGULATION) & ~Exists(
+        FileItem.objects.filter(family_id=family_id, requirement_id=OuterRef("pk"))
+        .exclude(state__in=[FileItem.State.MISSING, FileItem.State.REFUSED]))
+    blocking = FileRequirement.objects.filter(school_year_id=SchoolYear.current_id(today)).filter(
+        regulation_missing | piece_missing)
+    return (Q(pk=family_id, status=Family.Status.VALIDATED)
+            & Exists(Child.objects.filter(family_id=family_id)) & ~Exists(blocking))
 
 
-def bookings_open_fast(family):
-    """The same answer as bookings_open (for the family as stored) in one query instead of ~6."""
-    sql, params = rawsql.bookings_open_sql(family.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql}", params)
-        return bool(cursor.fetchone()[0])
+def bookings_open(family, today=None):
+    """Whether the family's file, as stored, opens bookings (one query)."""
+    return Family.objects.filter(bookings_open_q(family.pk, today)).exists()
 
 
 def refresh_status(family):

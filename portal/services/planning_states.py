@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.db.models import BooleanField, ExpressionWrapper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
@@ -64,9 +65,10 @@ def family_file_status(family):
 
     def compute():
         # From the family's row, read after the counters: the caller's instance may be older.
-        fresh = Family.objects.get(pk=family.pk)
+        fresh = Family.objects.annotate(opens_bookings=ExpressionWrapper(
+            dossier.bookings_open_q(family.pk), output_field=BooleanField())).get(pk=family.pk)
         missing, notice = dossier.file_check(fresh)
-        open_ = fresh.status == Family.Status.VALIDATED and not missing
+        open_ = fresh.opens_bookings  # the rule book_day applies; file_check says why not
         regulation = any(r.url == reverse("portal:regulation") for r in missing)
         return {"open": open_,
                 # A validated family stopped by its file: the cells say why, not "not validated".
@@ -81,7 +83,7 @@ def family_file_status(family):
 
 
 def family_bookings_open(family):
-    """dossier.bookings_open for display (family_file_status)."""
+    """dossier.bookings_open for display, from the cache (family_file_status)."""
     return family_file_status(family)["open"]
 
 

@@ -378,13 +378,16 @@ def _situation(name, family, parent, agent, request):
     ("validated, past year incomplete, running year complete", True),
     ("validated, running year has a piece missing, next year none", False),
 ])
-def test_the_one_query_check_agrees_with_bookings_open(name, expected, family_a, parent_a, agent,
-                                                       request, django_assert_num_queries):
+def test_bookings_open_in_one_query_and_the_reasons_shown_agree_in_every_file_situation(
+        name, expected, family_a, parent_a, agent, request, django_assert_num_queries):
+    """The rule (dossier.bookings_open_q, one query, also read by book_day under its locks) and
+    its explanation (file_check's sentences on the banners) never contradict each other."""
     _situation(name, family_a, parent_a, agent, request)
     family_a.refresh_from_db()
-    assert dossier.bookings_open(family_a) is expected
     with django_assert_num_queries(1):
-        assert dossier.bookings_open_fast(family_a) is expected
+        assert dossier.bookings_open(family_a) is expected
+    explained_open = family_a.status == Family.Status.VALIDATED and not dossier.missing_for_bookings(family_a)
+    assert explained_open is expected
 
 
 def test_the_family_page_links_to_the_email_choices(client, family_a, parent_a):

@@ -82,7 +82,7 @@ def test_a_grace_period_keeps_bookings_open_until_its_date(client, up_to_date, c
     publish_new_regulation(django_capture_on_commit_callbacks, acceptance_grace_until=until)
     family = up_to_date["family"]
     assert "jusqu’au" in mail.outbox[0].body
-    assert dossier.bookings_open(family) and dossier.bookings_open_fast(family)
+    assert dossier.bookings_open(family) and not dossier.missing_for_bookings(family)
     assert family_bookings_open(family)
     client.force_login(up_to_date["user"])
     dashboard = client.get(reverse("portal:dashboard")).content.decode()
@@ -93,7 +93,7 @@ def test_a_grace_period_keeps_bookings_open_until_its_date(client, up_to_date, c
     assert family.children.get().bookings.count() == 1
 
     with time_machine.travel(NOW + datetime.timedelta(days=11), tick=False):
-        assert not dossier.bookings_open(family) and not dossier.bookings_open_fast(family)
+        assert not dossier.bookings_open(family)
         assert [r.url for r in dossier.missing_for_bookings(family)] == [REGULATION_URL]
 
 

@@ -282,16 +282,17 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
     with django_assert_num_queries(expected):  # the child, with its family and school, in one query
         client.get(child_url)
     # With an empty cache, the same fixed extra: service links, services, closures; whether the
-    # file is complete (the family's row, read after the counters; children, then the school
-    # year twice: none is set up here); site and town settings.
+    # file is complete (the family's row with the rule bookings_open_q read alongside, after the
+    # counters; then, for the reasons shown, its children and the school year: none is set up
+    # here); site and town settings.
     cache.clear()
-    with django_assert_num_queries(expected + 9):
+    with django_assert_num_queries(expected + 8):
         client.get(big_url)
     cache.clear()
     client.force_login(small_user)
     client.get(small_url)
     cache.clear()
-    with django_assert_num_queries(expected + 9):
+    with django_assert_num_queries(expected + 8):
         client.get(small_url)
 
 
