@@ -114,7 +114,7 @@ def test_reads_run_a_fixed_number_of_queries(client, families, school):
 
 def test_writes_run_a_fixed_number_of_queries(client, families, canteen, meal):
     assert both(client, families, "post", lambda f: "/bookings",
-                lambda f: {"child_id": f["child"].pk, "service_id": canteen.pk, "date": "2026-09-14"}) == 12
+                lambda f: {"child_id": f["child"].pk, "service_id": canteen.pk, "date": "2026-09-14"}) == 13
     for size in ("small", "large"):
         fam, headers = families[size]
         booking = Booking.objects.filter(child=fam["child"], date=MONDAY).get()
@@ -133,7 +133,8 @@ def test_book_pattern_costs_a_fixed_number_of_queries_per_day_booked(client, fam
     one = queries(client, "post", "/patterns", {**body, "weekdays": [0], "end": "2026-09-14"}, **headers)
     three = queries(client, "post", "/patterns", {**body, "weekdays": [1], "end": "2026-09-29"}, **headers)
     assert Booking.objects.filter(child=fam["child"]).count() == 4
-    assert one == 25 and three - one == 2 * 6  # book_day's locks, checks and writes for each day
+    # book_day's locks, facts, the day's closures and writes for each day
+    assert one == 25 and three - one == 2 * 7
 
 
 def test_revoking_a_token_is_two_queries(client, families):
