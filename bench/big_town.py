@@ -217,7 +217,7 @@ def pages():
 
     school = School.objects.annotate(n=Count("children")).order_by("-n", "pk").first()
     canteen = Service.objects.get(name="Cantine")
-    day = datetime.date(2027, 3, 1)  # a Monday in term time, no holiday
+    day = datetime.date(2027, 1, 11)  # a Monday in term time (zone B), no closure
     child = Child.objects.order_by("pk").first()
     return [
         ("/admin/reservations/", "/admin/reservations/"),
