@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.models import Service
+from portal.models import AppToken, Service
 from portal.staff_urls import urlpatterns as staff_urls
 from portal.urls import urlpatterns as portal_urls
 from tests.factories import PASSWORD
@@ -31,6 +31,7 @@ def walk_arguments(objects, requirements):
         end=datetime.date(2027, 7, 3), ticket_type=objects["purchase"].ticket_type,
         booking_days=1, cancel_days=1)
     service.schools.add(child.school)
+    app_token = AppToken.objects.create(user=child.family.guardians.first(), token_hash="a" * 64)
     return {
         "day": timezone.localdate().isoformat(), "school_id": child.school_id,
         "service_id": service.pk,
@@ -38,6 +39,7 @@ def walk_arguments(objects, requirements):
         "acceptance_id": objects["acceptance"].pk, "purchase_id": objects["purchase"].pk,
         "requirement_id": requirements["insurance"].pk, "report_id": objects["report"].pk,
         "token": "inconnu", "uidb64": "MQ", "session_id": "inconnu",
+        "token_id": app_token.public_id,
     }
 
 
