@@ -55,11 +55,12 @@ def wants(family, kind):
 
 
 def notify(family, kind, template, context, *, key=None, ticket_type=None, now=None,
-           attachments=()):
+           attachments=(), always=False):
     """Queue portal/emails/<template>.txt to the family's guardians and record it, unless the
-    family switched this kind off or `key` was already used. Returns the record, or None when
-    nothing was sent. `attachments`: (filename, bytes, mimetype)."""
-    if not wants(family, kind):
+    family switched this kind off (and the message is not `always` sent) or `key` was already
+    used. Returns the record, or None when nothing was sent. `attachments`: (filename, bytes,
+    mimetype)."""
+    if not (always or wants(family, kind)):
         return None
     to = recipients(family)
     if not to:
@@ -314,13 +315,13 @@ def in_french(build):
     return wrapper
 
 
-def bookings_changed(family, subject, lines, *, key):
+def bookings_changed(family, subject, lines, *, key, always=False):
     """Tell the family what the town hall (or a roll-call) changed in its bookings or wallet."""
     return notify(family, Kind.BOOKINGS, "bookings_changed", {
         "subject": subject, "lines": lines,
         "planning_url": absolute_url(reverse("portal:planning")),
         "wallet_url": absolute_url(reverse("portal:wallet")),
-    }, key=key)
+    }, key=key, always=always)
 
 
 def _what(service, day, child):
@@ -405,12 +406,14 @@ def absence_reviewed(report):
 
 @in_french
 def waitlist_place_given(booking, entry):
-    """A place freed on a full day went to the child on the waiting list: booked and paid."""
+    """A place freed on a full day went to the child on the waiting list: booked and paid. Sent
+    even to a family that switched booking summaries off: it asked for this place, and a ticket
+    left its wallet without a click of its own."""
     child, service = booking.child, booking.service
     line = _("Une place s’est libérée : %(what)s est réservé(e). Un ticket « %(type)s » a été "
              "utilisé.") % {"what": _what(service, booking.date, child), "type": service.ticket_type.name}
     return bookings_changed(child.family, _("Liste d’attente : place obtenue"), [line],
-                            key=f"waitlist:{entry.pk}")
+                            key=f"waitlist:{entry.pk}", always=True)
 
 
 @in_french
