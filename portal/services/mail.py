@@ -17,7 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import TaskResultStatus, task
 from django_tasks_db import DatabaseBackend
 
@@ -36,8 +36,11 @@ def absolute_url(path):
 
 
 def send_after_commit(template, context, to, *, attachments=()):
-    """Render portal/emails/<template>.txt (first line is the subject) and queue it."""
-    text = render_to_string(f"portal/emails/{template}.txt", context)
+    """Render portal/emails/<template>.txt (first line is the subject) and queue it, in the
+    town's language whatever the language of the request that caused it (an agent's or editor's
+    admin may be in English; the families read French)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = render_to_string(f"portal/emails/{template}.txt", context)
     subject, _sep, body = text.strip().partition("\n")
     return queue_message(template, subject, body, to, attachments=attachments)
 

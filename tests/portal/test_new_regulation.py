@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from documents.demo import add_document
 from documents.models import PreauDocument
@@ -102,3 +103,10 @@ def test_the_editor_is_warned_before_publishing_that_families_must_accept_again(
     form = client.get(reverse("wagtaildocs:add")).content.decode()
     assert "demande à chaque famille de l’accepter à nouveau" in form
     assert 'name="acceptance_grace_until"' in form
+
+
+def test_the_e_mail_is_in_french_even_when_an_english_admin_publishes(up_to_date,
+                                                                      django_capture_on_commit_callbacks):
+    with translation.override("en"):
+        publish_new_regulation(django_capture_on_commit_callbacks)
+    assert "nouveau règlement" in mail.outbox[0].subject
