@@ -70,6 +70,22 @@ def _item(family, requirement, guardian, state, *, reviewer=None):
     return item
 
 
+def complete_demo_file(family, guardian, agent):
+    """Every paper accepted by the agent and the current regulation accepted: bookings open
+    (idempotent, for the demo families added after the first one)."""
+    for requirement in FileRequirement.objects.filter(school_year=SchoolYear.current(),
+                                                      kind=FileRequirement.Kind.UPLOAD):
+        _item(family, requirement, guardian, FileItem.State.ACCEPTED, reviewer=agent)
+    regulation = (PreauDocument.objects.filter(kind=PreauDocument.Kind.REGULATION)
+                  .order_by("-publication_date", "-pk").first())
+    if regulation is not None:
+        RegulationAcceptance.objects.get_or_create(
+            family=family, document=regulation,
+            defaults={"accepted_by": guardian, "document_title": regulation.title,
+                      "version": regulation.version})
+
+
+
 def load():
     year = _school_year()
     jules_ferry, _ = School.objects.get_or_create(name="École Jules-Ferry")

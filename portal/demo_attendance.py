@@ -13,13 +13,9 @@ from portal.models import (
     Booking,
     Child,
     Family,
-    FileItem,
-    FileRequirement,
     LedgerEntry,
-    RegulationAcceptance,
     RollCall,
     School,
-    SchoolYear,
     Service,
     StaffAssignment,
     TicketType,
@@ -73,19 +69,9 @@ def load():
                                        city="Saint-Exemple", phone="06 12 34 56 78")
         family.guardians.add(guardian)
     # A complete, accepted file, like the first demo family's: bookings open.
-    from documents.models import PreauDocument
-    from portal.demo import _item
+    from portal.demo import complete_demo_file
 
-    for requirement in FileRequirement.objects.filter(school_year=SchoolYear.current(),
-                                                      kind=FileRequirement.Kind.UPLOAD):
-        _item(family, requirement, guardian, FileItem.State.ACCEPTED, reviewer=agent)
-    regulation = (PreauDocument.objects.filter(kind=PreauDocument.Kind.REGULATION)
-                  .order_by("-publication_date", "-pk").first())
-    if regulation is not None:
-        RegulationAcceptance.objects.get_or_create(
-            family=family, document=regulation,
-            defaults={"accepted_by": guardian, "document_title": regulation.title,
-                      "version": regulation.version})
+    complete_demo_file(family, guardian, agent)
     kids = {}
     for first, school, school_class, diet, pai in CHILDREN:
         kids[first], _created = Child.objects.get_or_create(

@@ -12,12 +12,8 @@ from portal.models import (
     Booking,
     Child,
     Family,
-    FileItem,
-    FileRequirement,
     LedgerEntry,
-    RegulationAcceptance,
     School,
-    SchoolYear,
     Service,
     TicketType,
 )
@@ -30,8 +26,7 @@ AGENT_EMAIL = "agent.demo@example.org"
 
 
 def load():
-    from documents.models import PreauDocument
-    from portal.demo import _item
+    from portal.demo import complete_demo_file
     from portal.demo_attendance import _service_days
 
     canteen = Service.objects.get(name="Cantine")
@@ -43,16 +38,7 @@ def load():
         family = Family.objects.create(name="Famille Benali", status=Family.Status.VALIDATED,
                                        city="Saint-Exemple", phone="06 11 22 33 44")
         family.guardians.add(guardian)
-    for requirement in FileRequirement.objects.filter(school_year=SchoolYear.current(),
-                                                      kind=FileRequirement.Kind.UPLOAD):
-        _item(family, requirement, guardian, FileItem.State.ACCEPTED, reviewer=agent)
-    regulation = (PreauDocument.objects.filter(kind=PreauDocument.Kind.REGULATION)
-                  .order_by("-publication_date", "-pk").first())
-    if regulation is not None:
-        RegulationAcceptance.objects.get_or_create(
-            family=family, document=regulation,
-            defaults={"accepted_by": guardian, "document_title": regulation.title,
-                      "version": regulation.version})
+    complete_demo_file(family, guardian, agent)
     child, _created = Child.objects.get_or_create(family=family, first_name="Jade", defaults={
         "last_name": "Benali", "birth_date": datetime.date(2017, 5, 9),
         "school": School.objects.get(name="École Jules-Ferry"), "school_class": "CM1"})
