@@ -55,7 +55,8 @@ def build():
               has_pai=i % 50 == 0)
         for i in range(CHILDREN))
     days, _closures = attendance.meal_days(START, 10)
-    Booking.objects.bulk_create((Booking(child=c, service=canteen, date=d) for d in days for c in children),
+    Booking.objects.bulk_create((Booking(child=c, family_id=c.family_id, service=canteen, date=d)
+                                 for d in days for c in children),
                                 batch_size=5000)
     # Fresh statistics, as autovacuum keeps them in production. Without them PostgreSQL guesses
     # one booking and one child and joins them in a nested loop: 3,000 × 1,125 rows compared,

@@ -143,9 +143,9 @@ def bulk_sql(cursor, meal_id, canteen_id, first_family, days):
                    [days])
     # ~93 % of meal days booked; 2 % of those cancelled with the ticket given back.
     cursor.execute("""
-        INSERT INTO portal_booking (child_id, service_id, date, status, created_at, created_by_id,
-                                    cancelled_at, cancelled_by_id, refunded)
-        SELECT c.id, %s, d.day,
+        INSERT INTO portal_booking (child_id, family_id, service_id, date, status, created_at,
+                                    created_by_id, cancelled_at, cancelled_by_id, refunded)
+        SELECT c.id, c.family_id, %s, d.day,
                CASE WHEN (c.id * 31 + d.n * 17) %% 100 < 2 THEN 'cancelled' ELSE 'active' END,
                d.day - 10, NULL,
                CASE WHEN (c.id * 31 + d.n * 17) %% 100 < 2 THEN d.day - 3 END, NULL,

@@ -226,6 +226,8 @@ def _child_changed(sender, instance, **kwargs):
     # depend on the child's own counter as well.
     bump(child_namespace(instance.pk))
     bump(family_namespace(instance.family_id))
+    if instance.other_family_id is not None:  # a second household's pages list the child too
+        bump(family_namespace(instance.other_family_id))
 
 
 def _booking_changed(sender, instance, **kwargs):

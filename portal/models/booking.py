@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .family import Child
+from .family import Child, Family
 from .service import Service
 
 
@@ -17,6 +17,10 @@ class Booking(models.Model):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="bookings",
                               verbose_name=_("enfant"))
+    # The household that booked and paid (the child's family, or its second household): its
+    # wallet gets the ticket back, its guardians are told, only it may cancel.
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="bookings",
+                               verbose_name=_("foyer"))
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings",
                                 verbose_name=_("prestation"))
     date = models.DateField(_("jour"))
@@ -47,6 +51,11 @@ class Booking(models.Model):
 
     def __str__(self):
         return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        if self.family_id is None and self.child_id is not None:  # booked by the child's family
+            self.family_id = self.child.family_id
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self):

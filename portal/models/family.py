@@ -139,6 +139,12 @@ class Child(models.Model):
 
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="children",
                                verbose_name=_("famille"))
+    # Separated parents: a second household, with its own guardians, file, wallet and bookings,
+    # books and pays its own days for the same child (docs/architecture.md, "Two households").
+    other_family = models.ForeignKey(Family, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="shared_children", verbose_name=_("second foyer"),
+                                     help_text=_("Parents séparés : l’autre foyer réserve et paie "
+                                                 "ses propres jours avec son porte-monnaie."))
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
     birth_date = models.DateField(_("date de naissance"))
@@ -171,9 +177,34 @@ class Child(models.Model):
         permissions = [
             ("view_health_data", _("Peut voir les allergies et PAI des enfants")),
         ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(other_family=models.F("family")),
+                                   name="child_other_family_not_family"),
+        ]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+    @staticmethod
+    def of_household(family_id):
+        """The children a household books for: its own and those it shares as second household."""
+        return models.Q(family_id=family_id) | models.Q(other_family_id=family_id)
+
+    def households(self):
+        return [f for f in (self.family_id, self.other_family_id) if f is not None]
+
+    @property
+    def household(self):
+        """The household acting for this child: the guardian's one it was loaded for
+        (rawsql's children of a guardian, seen_by()), else its first family."""
+        return self.__dict__.get("_household") or self.family
+
+    def seen_by(self, family):
+        """This child as one of its households sees it (books, pays, reads its bookings)."""
+        if family.pk not in self.households():
+            raise ValueError("Not a household of this child.")
+        self.__dict__["_household"] = family
+        return self
 
 
 class AuthorisedPerson(models.Model):

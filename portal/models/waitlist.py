@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .booking import Booking
-from .family import Child
+from .family import Child, Family
 from .service import Service
 
 
@@ -21,6 +21,9 @@ class WaitlistEntry(models.Model):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="waitlist_entries",
                               verbose_name=_("enfant"))
+    # The household that signed up: a place given is booked and paid from its wallet.
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="waitlist_entries",
+                               verbose_name=_("foyer"))
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="waitlist_entries",
                                 verbose_name=_("prestation"))
     date = models.DateField(_("jour"))
@@ -45,3 +48,8 @@ class WaitlistEntry(models.Model):
 
     def __str__(self):
         return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        if self.family_id is None and self.child_id is not None:  # signed up by the child's family
+            self.family_id = self.child.family_id
+        super().save(*args, **kwargs)

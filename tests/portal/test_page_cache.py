@@ -244,7 +244,8 @@ def test_on_redis_a_change_made_by_another_process_is_seen_at_once(logged_dupont
 
     # Another worker books the day: the row is in the database (bulk_create: no signal in this
     # process), and until its bump reaches Redis this process still shows the page it has.
-    Booking.objects.bulk_create([Booking(child=dupont["child"], service=canteen, date=MONDAY,
+    Booking.objects.bulk_create([Booking(child=dupont["child"], family=dupont["child"].family,
+                                         service=canteen, date=MONDAY,
                                          created_by=dupont["user"])])
     assert BOOK in get(logged_dupont, child_url(dupont["child"]))
     key = cache.make_and_validate_key(display_cache._version_key(display_cache.child_namespace(
