@@ -25,7 +25,8 @@ class CappedPaginator(WagtailPaginator):
 
     @cached_property
     def count(self):
-        return min(self.object_list[:COUNT_CAP + 1].count(), COUNT_CAP + 1)
+        # Unordered: which rows fill the cap does not matter, and sorting them all does.
+        return min(self.object_list.order_by()[:COUNT_CAP + 1].count(), COUNT_CAP + 1)
 
     @property
     def capped(self):

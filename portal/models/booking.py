@@ -15,8 +15,9 @@ class Booking(models.Model):
     # click, and "used by 40,000 bookings" on a service helps no agent.
     wagtail_reference_index_ignore = True
 
+    # Indexed by booking_child_date (its first column), not by an index of its own.
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="bookings",
-                              verbose_name=_("enfant"))
+                              verbose_name=_("enfant"), db_index=False)
     # The household that booked and paid (the child's family, or its second household): its
     # wallet gets the ticket back, its guardians are told, only it may cancel.
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="bookings",
@@ -47,6 +48,9 @@ class Booking(models.Model):
             # The agents' listing: a period of days, ordered by day then row (first page read
             # from the index, not by sorting the school year's bookings).
             models.Index(fields=["date", "id"], name="booking_date_id"),
+            # A child's bookings over a period: the listing's search by name counts them from
+            # the index alone (bench/README.md: 164 → 5 ms for a common surname).
+            models.Index(fields=["child", "date"], name="booking_child_date"),
         ]
 
     def __str__(self):

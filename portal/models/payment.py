@@ -70,6 +70,10 @@ class Purchase(models.Model):
         verbose_name = _("paiement")
         verbose_name_plural = _("paiements")
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The payments listing: a period, newest first, read from the index (bench/README.md).
+            models.Index(fields=["created_at", "id"], name="purchase_created_id"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="purchase_quantity_positive"),
             models.CheckConstraint(

@@ -1,6 +1,6 @@
 """Finding a family the way an agent is asked at the counter, in one box: a guardian's or a
 child's name (accents and case ignored, a typo tolerated), the family's name, a phone number or
-an e-mail address.
+an e-mail address. The bookings listing finds children by the same names (`matching_children`).
 
 Names are compared through `preau_search_key(text)` (lower case, accents removed). On
 PostgreSQL it is an IMMUTABLE SQL function over the unaccent extension, indexed with pg_trgm GIN
@@ -129,3 +129,18 @@ def search_families(queryset, query):
         # Apart from the names: OR-ed with them, it would keep PostgreSQL off their index.
         | of_guardians(User.objects.filter(email__icontains=query))
         | Q(pk__in=_matching(Child, "first_name", "last_name", key=key).values("family_id")))
+
+
+
+def matching_children(query):
+    """The pks of the children whose name or family's name the query designates, compared like
+    the families' (accents, case, a typo); None for an empty query. Two subqueries in a UNION:
+    OR-ed, PostgreSQL guessed 3,755 children where 127 matched and read a year of bookings."""
+    from portal.models import Child, Family
+
+    key = search_key((query or "").strip()[:MAX_QUERY])
+    if not key:
+        return None
+    by_name = _matching(Child, "first_name", "last_name", key=key)
+    by_family = Child.objects.filter(family__in=_matching(Family, "name", key=key).values("pk"))
+    return by_name.order_by().values("pk").union(by_family.order_by().values("pk"))

@@ -66,7 +66,8 @@ def add_rows(town, agent, count):
 
 LISTINGS = {
     "bookings": ("reservations:index", {}),
-    "bookings of a day": ("reservations:index", {"date": DAY.isoformat()}),
+    "bookings of a day": ("reservations:index", {"day": DAY.isoformat()}),
+    "bookings found by a child's name": ("reservations:index", {"q": "nom"}),
     "wallets": ("porte-monnaie:index", {}),
     "payments": ("paiements:index", {"start": "2026-09-01"}),
     "families": ("portal_families:index", {}),

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from portal.models import Child, Family, School, User
+from portal.models import Booking, Child, Family, School, Service, TicketType, User
 from portal.services.family_search import search_families
 from tests.factories import make_agent
 
@@ -91,3 +91,19 @@ def test_the_family_listing_and_the_town_hall_payment_use_the_same_box(client, t
     assert "Famille Lefèvre" in listing and "Famille Martin" not in listing
     payment = client.get(reverse("paiements:add"), {"q": "07 98 76 54 32"}).content.decode()
     assert "Famille Martin" in payment and "Famille Lefèvre" not in payment
+
+
+@pytest.mark.parametrize("query, child", [
+    ("zoe lefevre", "Zoé Lefèvre"), ("LEO", "Léo Martin"), ("Dupond", "Inès Dupont"),  # typo
+    ("nguyen", "Inès Dupont"),  # the family's name
+])
+def test_the_bookings_listing_finds_a_childs_bookings_by_the_same_names(client, town, query, child):
+    meal = TicketType.objects.create(name="Repas")
+    canteen = Service.objects.create(name="Cantine", weekdays="0134", start=datetime.date(2026, 9, 1),
+                                     end=datetime.date(2027, 7, 3), ticket_type=meal)
+    for each in Child.objects.all():
+        Booking.objects.create(child=each, service=canteen, date=datetime.date(2026, 9, 14))
+    client.force_login(make_agent())
+    page = client.get(reverse("reservations:index"), {"q": query})
+    shown = [str(b.child) for b in page.context["page_obj"].object_list]
+    assert shown == [child]
