@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import absence, account, dossier, family, notifications, payment, planning, security, wallet
+from .views import (
+    absence,
+    account,
+    dossier,
+    family,
+    notifications,
+    payment,
+    personal_data,
+    planning,
+    security,
+    wallet,
+)
 
 app_name = "portal"
 
@@ -25,6 +36,8 @@ urlpatterns = [
     path("compte/e-mail/<str:token>/", account.email_change_confirm, name="email_change_confirm"),
     path("compte/double-authentification/", security.otp_verify, name="otp_verify"),
     path("foyer/", family.family_edit, name="family"),
+    path("foyer/mes-donnees/", personal_data.summary, name="personal_data"),
+    path("foyer/mes-donnees/telecharger/", personal_data.download, name="personal_data_download"),
     path("notifications/", notifications.preferences, name="notifications"),
     path("notifications/agenda/", notifications.calendar_token, name="calendar_token"),
     path("agenda/<str:token>.ics", notifications.calendar_feed, name="calendar_feed"),

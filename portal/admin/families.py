@@ -35,8 +35,8 @@ from portal.models import (
     School,
     SchoolYear,
 )
-from portal.services import accounts, dossier, family_search
-from portal.services.access import HEALTH_PERMISSION, REVIEW_PERMISSION
+from portal.services import accounts, dossier, family_search, privacy
+from portal.services.access import ANONYMISE_PERMISSION, HEALTH_PERMISSION, REVIEW_PERMISSION
 from portal.services.dossier import FAMILY_EDIT_FIELDS, TARIFF_FIELDS
 from portal.services.payments import purchases
 from portal.views.family import private_file_response
@@ -256,6 +256,7 @@ class FamilyViewSet(ModelViewSet):
         return super().get_urlpatterns() + [
             path("<int:pk>/dossier/", self.review_view, name="review"),
             path("<int:pk>/quotient/", quotient_document_view, name="quotient_document"),
+            path("<int:pk>/anonymiser/", FamilyAnonymiseView.as_view(viewset=self), name="anonymise"),
         ]
 
 
@@ -306,6 +307,7 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
             audit=family.audit_entries.select_related("actor")[:50],
             notifications=family.notifications.all()[:30],
             can_see_health=self.request.user.has_perm(HEALTH_PERMISSION),
+            can_anonymise=self.request.user.has_perm(ANONYMISE_PERMISSION),
             reason_form=kwargs.get("reason_form") or ReasonForm(),
             tariff_form=TariffForm(instance=family),
             price_bracket=family.tariff_bracket or purchases.town_default_bracket(),
@@ -384,6 +386,46 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
         accounts.send_password_reset(user, by=request.user, family=self.family)
         return gettext("Un lien pour choisir un nouveau mot de passe est envoyé à %(email)s.") % {
             "email": user.email}
+
+
+class FamilyAnonymiseView(WagtailAdminTemplateMixin, TemplateView):
+    """An agent anonymises a family on request: what goes and what stays, then the same
+    privacy.anonymise_family() as the retention schedule."""
+
+    template_name = "portal/admin/family_anonymise.html"
+    header_icon = "warning"
+    viewset = None
+
+    def dispatch(self, request, pk):
+        if not (request.user.has_perm(REVIEW_PERMISSION) and request.user.has_perm(ANONYMISE_PERMISSION)):
+            raise PermissionDenied
+        self.family = get_object_or_404(Family, pk=pk)
+        return super().dispatch(request, pk)
+
+    def get_page_title(self):
+        return gettext("Anonymiser %(name)s") % {"name": self.family.name}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("portal_families:index"), "label": _("Familles")},
+            {"url": reverse("portal_families:review", args=[self.family.pk]), "label": self.family.name},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            family=self.family, preview=privacy.anonymisation_preview(self.family),
+            blockers=privacy.anonymisation_blockers(self.family), **kwargs)
+
+    def post(self, request, pk):
+        try:
+            privacy.anonymise_family(self.family, by=request.user, confirm=request.POST.get("confirm") == "1")
+        except privacy.AnonymisationRefused as refused:
+            messages.error(request, " ".join(refused.blockers))
+            return redirect(request.path)
+        messages.success(request, gettext("Le foyer est anonymisé : ses données personnelles sont "
+                                          "effacées, ses comptes gardés."))
+        return redirect("portal_families:review", pk)
 
 
 # Children ------------------------------------------------------------------------------------

@@ -109,6 +109,9 @@ class Family(models.Model):
     quotient_document = models.FileField(_("justificatif du quotient familial"), blank=True,
                                          upload_to="quotient/%Y", storage=private_storage,
                                          max_length=255)
+    # Set when the family's personal data was removed (portal/services/privacy.py): the row
+    # stays for the town's accounts (purchases, ledger), with names replaced.
+    anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("famille")
@@ -116,6 +119,7 @@ class Family(models.Model):
         ordering = ["name"]
         permissions = [
             ("review_family", _("Peut examiner les dossiers, valider ou suspendre une famille")),
+            ("anonymise_family", _("Peut anonymiser une famille à sa demande (RGPD)")),
         ]
 
     def __str__(self):

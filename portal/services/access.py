@@ -24,6 +24,7 @@ from portal.models import (
 
 REVIEW_PERMISSION = "portal.review_family"
 HEALTH_PERMISSION = "portal.view_health_data"
+ANONYMISE_PERMISSION = "portal.anonymise_family"
 
 
 class SecondFactorRequired(Exception):

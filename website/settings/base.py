@@ -158,6 +158,18 @@ OTP_TOTP_ISSUER = "Préau"
 # Self sign-up is off while this is empty; a town that wants it sets a code it gives families.
 PREAU_SIGNUP_TOWN_CODE = env("PREAU_SIGNUP_TOWN_CODE", "")
 PREAU_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+# How long personal data is kept (docs/data-protection.md, « How long »; applied by
+# `manage.py apply_retention`). A town sets them from its own deliberation.
+PREAU_RETENTION = {
+    # Whole school years without any activity after a family's last one: then it is anonymised.
+    "family_years": env_int("PREAU_RETENTION_FAMILY_YEARS", 1),
+    # Whole school years without a booking after a child's last one: then its health data goes.
+    "health_years": env_int("PREAU_RETENTION_HEALTH_YEARS", 1),
+    "audit_years": env_int("PREAU_RETENTION_AUDIT_YEARS", 5),
+    "login_days": env_int("PREAU_RETENTION_LOGIN_DAYS", 30),
+    "invitation_days": env_int("PREAU_RETENTION_INVITATION_DAYS", 30),
+    "email_days": env_int("PREAU_RETENTION_EMAIL_DAYS", 365),
+}
 # Overload (website/busy.py): a request that waited longer than this in the proxy's queue
 # (X-Request-Start) is answered 503 « réessayez dans un instant » at once; 0 = off.
 PREAU_MAX_QUEUE_SECONDS = env_int("PREAU_MAX_QUEUE_SECONDS", 0)

@@ -1,0 +1,190 @@
+"""An agent anonymises a family on request (back office), with the same service as the
+retention schedule: a confirmation page saying what goes and what stays, a refusal while the
+family has tickets, a debt or future bookings unless the agent confirms, audit-logged."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.urls import reverse
+
+from portal.models import AuditLog, Booking, Family, User, WaitlistEntry
+from portal.services import privacy
+from portal.services.booking import book_day, join_waitlist
+from tests.factories import UserFactory
+from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
+from tests.portal.fixtures_planning import make_family as make_planning_family
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def url(family):
+    return reverse("portal_families:anonymise", args=[family.pk])
+
+
+def test_the_confirmation_page_says_what_goes_what_stays_and_the_consequences(
+        agent_client, family_a, family_a_objects):
+    page = agent_client.get(url(family_a)).content.decode()
+    assert "Ce qui est effacé" in page and "Ce qui est gardé" in page
+    assert "Fichiers envoyés (pièces du dossier, PAI, certificats, justificatif) : 3" in page
+    assert "Paiements : 1 ; reçus : 1" in page
+    assert "Le foyer a encore 2 tickets non utilisés (Repas : 2)" in page
+    assert 'name="confirm"' in page
+    review = agent_client.get(reverse("portal_families:review", args=[family_a.pk])).content.decode()
+    assert url(family_a) in review
+
+
+def test_without_confirmation_a_family_with_tickets_is_not_anonymised(agent_client, family_a,
+                                                                      family_a_objects):
+    response = agent_client.post(url(family_a), follow=True)
+    page = response.content.decode()
+    assert "Le foyer a encore 2 tickets non utilisés" in page
+    family_a.refresh_from_db()
+    assert family_a.name == "Famille Alpha" and family_a.anonymised_at is None
+
+
+def test_the_agent_confirms_and_the_family_is_anonymised_and_logged(
+        agent_client, agent, family_a, parent_a, family_a_objects, django_capture_on_commit_callbacks):
+    files = [family_a_objects["item"].file, family_a_objects["child"].pai_document,
+             family_a_objects["report"].certificate]
+    assert all(f.storage.exists(f.name) for f in files)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(url(family_a), {"confirm": "1"}, follow=True)
+    page = response.content.decode()
+    assert "Le foyer est anonymisé" in page and "Foyer anonymisé le" in page
+    family_a.refresh_from_db()
+    assert family_a.name == f"Foyer anonymisé n° {family_a.pk}"
+    assert not any(f.storage.exists(f.name) for f in files)
+    parent_a.refresh_from_db()
+    assert not parent_a.is_active and "parent.a" not in parent_a.email
+    entry = AuditLog.objects.get(action="family.anonymise")
+    assert (entry.actor, entry.family, entry.target) == (agent, family_a, f"foyer n° {family_a.pk}")
+    assert entry.after["reason"] == "request" and entry.after["files"] == 3
+    assert "Alpha" not in str(entry.after) and "Zéphyrine" not in str(entry.after)
+    call_command("check_wallets")
+    # A second post says so and changes nothing.
+    page = agent_client.post(url(family_a), {"confirm": "1"}, follow=True).content.decode()
+    assert "Ce foyer est déjà anonymisé." in page
+    assert AuditLog.objects.filter(action="family.anonymise").count() == 1
+
+
+def test_an_agent_without_the_permission_is_turned_away_and_has_no_button(client, family_a):
+    user = UserFactory(email="sans-droit@example.org", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"),
+                              Permission.objects.get(codename="review_family"),
+                              Permission.objects.get(codename="view_family"))
+    client.force_login(user)
+    # Wagtail answers a PermissionDenied with a redirect to the admin's home and a message.
+    for response in (client.get(url(family_a)), client.post(url(family_a), {"confirm": "1"})):
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    review = client.get(reverse("portal_families:review", args=[family_a.pk])).content.decode()
+    assert url(family_a) not in review
+    assert Family.objects.get(pk=family_a.pk).anonymised_at is None
+
+
+def test_a_family_without_tickets_debt_or_bookings_needs_no_confirmation(agent_client, family_b):
+    agent_client.post(url(family_b))
+    family_b.refresh_from_db()
+    assert family_b.anonymised_at is not None
+
+
+def test_a_guardian_of_another_family_is_only_taken_off_the_anonymised_one(agent, family_a, family_b,
+                                                                           parent_a):
+    family_b.guardians.add(parent_a)
+    privacy.anonymise_family(family_b, by=agent)
+    parent_a.refresh_from_db()
+    assert parent_a.is_active and parent_a.email == "parent.a@example.org"
+    assert list(family_b.guardians.all()) != [] and parent_a not in family_b.guardians.all()
+
+
+def test_future_bookings_are_cancelled_with_their_tickets_and_the_place_goes_to_the_waiting_list(
+        db, school, canteen, meal, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Group
+
+    agent = User.objects.create_user(email="agent2@example.org", password="x" * 12, is_staff=True)
+    agent.groups.add(Group.objects.get(name="Agents"))
+    canteen.capacity = 1
+    canteen.save()
+    _user, leaving, (child,) = make_planning_family("Départ", "depart@example.org", school)
+    waiting_user, waiting, (other,) = make_planning_family("Attente", "attente@example.org", school)
+    give_tickets(leaving, meal, 1)
+    give_tickets(waiting, meal, 1)
+    with time_machine.travel(NOW, tick=False):
+        booking = book_day(child, canteen, MONDAY, by=_user, now=NOW)
+        join_waitlist(other, canteen, MONDAY, by=waiting_user, now=NOW)
+        with pytest.raises(privacy.AnonymisationRefused) as refused:
+            privacy.anonymise_family(leaving, by=agent)
+        assert refused.value.blockers == [
+            "1 réservation à venir : elle sera annulée et son ticket rendu au porte-monnaie (la "
+            "place libérée va à la liste d’attente)."]
+        with django_capture_on_commit_callbacks(execute=True):
+            counts = privacy.anonymise_family(leaving, by=agent, confirm=True)
+    assert counts["future_bookings_cancelled"] == 1
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED and booking.refunded
+    assert Booking.objects.get(child=other, date=MONDAY).status == Booking.Status.ACTIVE
+    assert WaitlistEntry.objects.get(child=other).status == WaitlistEntry.Status.BOOKED
+    call_command("check_wallets")
+
+
+def test_the_command_cannot_cancel_bookings_only_an_agent_can(dupont, canteen, meal):
+    give_tickets(dupont["family"], meal, 1)
+    with time_machine.travel(NOW, tick=False):
+        book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+        with pytest.raises(privacy.AnonymisationRefused):
+            privacy.anonymise_family(dupont["family"], by=None, confirm=True)
+    assert Family.objects.get(pk=dupont["family"].pk).anonymised_at is None
+
+
+@pytest.fixture
+def dupont(school):
+    user, family, kids = make_planning_family("Dupont", "dupont@example.org", school)
+    return {"user": user, "family": family, "child": kids[0]}
+
+
+@pytest.fixture
+def school(db):
+    from portal.models import School
+
+    return School.objects.create(name="École Jules-Ferry")
+
+
+@pytest.fixture
+def meal(db):
+    from portal.models import TicketType
+
+    return TicketType.objects.create(name="Repas")
+
+
+@pytest.fixture
+def canteen(school, meal):
+    from portal.models import Service
+
+    service = Service.objects.create(name="Cantine", weekdays="0134", start=datetime.date(2026, 9, 1),
+                                     end=datetime.date(2027, 7, 3), ticket_type=meal, order=1)
+    service.schools.add(school)
+    return service
+
+
+def test_a_child_shared_with_another_household_stays_with_it(agent, family_a, family_b, family_a_objects):
+    from portal.models import AuthorisedPerson
+
+    child = family_a_objects["child"]
+    child.other_family = family_b
+    child.save()
+    page_counts = privacy.anonymisation_preview(family_a)
+    assert (page_counts["removed"]["children"], page_counts["kept"]["shared_children"]) == (0, 1)
+    counts = privacy.anonymise_family(family_a, by=agent, confirm=True)
+    assert counts["children_left_to_other_household"] == 1
+    child.refresh_from_db()
+    assert (child.family, child.other_family, child.first_name) == (family_b, None, "Zéphyrine")
+    assert child.allergies == "Arachide" and child.pai_document
+    assert AuthorisedPerson.objects.filter(child=child).exists()
