@@ -122,6 +122,12 @@ class ListRow:
         return self.booking is None
 
     @property
+    def ref(self):
+        """The child's id as text, for the page's ids and forms (an int would go through
+        number localisation at each of its uses)."""
+        return str(self.child.pk)
+
+    @property
     def diet_label(self):
         return self.child.get_diet_display()
 
