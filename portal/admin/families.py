@@ -24,6 +24,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from portal.admin import rollover
 from portal.admin.listing import CappedCountMixin, StreamingExportMixin
 from portal.forms import IsoDateInput, ReasonForm
 from portal.models import (
@@ -490,7 +491,7 @@ class ChildViewSet(ModelViewSet):
         FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
         FieldRowPanel([FieldPanel("birth_date"), FieldPanel("school"),
                        FieldPanel("school_class")]),
-        FieldRowPanel([FieldPanel("photo_consent"), FieldPanel("diet")]),
+        FieldRowPanel([FieldPanel("photo_consent"), FieldPanel("diet"), FieldPanel("leaves_on")]),
         # Health data: the panels are left out of the form for agents without the permission.
         MultiFieldPanel([FieldPanel("allergies"), FieldPanel("has_pai"),
                          FieldPanel("pai_document")],
@@ -509,12 +510,12 @@ class FileRequirementViewSet(ModelViewSet):
     menu_label = _("Pièces du dossier")
     name = "portal_file_requirements"
     url_prefix = "pieces-du-dossier"
-    list_display = ["name", "kind", "school_year", "sort_order"]
-    list_export = ["name", "get_kind_display", "school_year", "sort_order"]
+    list_display = ["name", "kind", "school_year", "renew_yearly", "sort_order"]
+    list_export = ["name", "get_kind_display", "school_year", "renew_yearly", "sort_order"]
     export_headings = {"get_kind_display": _("Type")}
     export_filename = "pieces-du-dossier"
     list_filter = ["school_year", "kind"]
-    form_fields = ["school_year", "name", "help_text", "kind", "sort_order"]
+    form_fields = ["school_year", "name", "help_text", "kind", "renew_yearly", "sort_order"]
 
 
 class SchoolViewSet(ModelViewSet):
@@ -527,7 +528,17 @@ class SchoolViewSet(ModelViewSet):
     list_export = ["name", "address", "phone"]
     export_filename = "ecoles"
     search_fields = ["name"]
-    form_fields = ["name", "address", "phone"]
+    form_fields = ["name", "address", "phone", "class_map"]
+
+
+class SchoolYearIndexView(generic.IndexView):
+    @cached_property
+    def header_buttons(self):
+        buttons = super().header_buttons
+        if self.request.user.has_perm(rollover.PERMISSION):
+            buttons.append(HeaderButton(gettext("Passer à l’année suivante"),
+                                        url=reverse("portal_school_years:rollover"), icon_name="date"))
+        return buttons
 
 
 class SchoolYearViewSet(ModelViewSet):
@@ -540,6 +551,12 @@ class SchoolYearViewSet(ModelViewSet):
     list_export = ["name", "start", "end"]
     export_filename = "annees-scolaires"
     form_fields = ["name", "start", "end"]
+    index_view_class = SchoolYearIndexView
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("passage/", rollover.rollover_view, name="rollover"),
+        ]
 
 
 class AuditLogIndexView(CappedCountMixin, StreamingExportMixin, generic.IndexView):

@@ -33,7 +33,8 @@ PATTERN_DAYS = 366  # like the web form: a year at most
 class CellOut(Schema):
     service_id: int
     service: str
-    state: str = Field(description="not_offered, holiday, closed, deadline, not_validated, child_review, "
+    state: str = Field(description="not_offered, holiday, closed, deadline, not_validated, not_renewed "
+                                   "(dossier à renouveler pour l’année suivante), child_review, "
                                    "full (complet : liste d’attente ouverte sur le site), waiting (en "
                                    "liste d’attente), no_ticket, available, final (disponible, non "
                                    "annulable une fois réservé), booked ou locked (réservé, non "
@@ -137,7 +138,7 @@ def _refusal(exc):
              summary="Réserver un jour (un ticket est utilisé)")
 def book_day_op(request, data: BookingIn):
     """Refus 409 avec le code de la règle : `not_offered`, `holiday`, `closed`, `deadline`,
-    `not_validated`, `child_review`, `full`, `no_ticket`, `already`, `confirm_final`."""
+    `not_validated`, `not_renewed`, `child_review`, `full`, `no_ticket`, `already`, `confirm_final`."""
     family_of(request)
     child = _child(request, data.child_id)
     service = Service.objects.select_related("ticket_type").filter(pk=data.service_id).first()

@@ -21,6 +21,11 @@ class FileRequirement(models.Model):
     help_text = models.TextField(_("aide pour les familles"), blank=True)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.UPLOAD)
     sort_order = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    renew_yearly = models.BooleanField(
+        _("à renouveler chaque année"), default=True,
+        help_text=_("Au changement d’année, chaque famille renvoie cette pièce (ex. attestation "
+                    "d’assurance). Décoché : la pièce acceptée l’an passé est reprise (ex. "
+                    "copie du livret de famille)."))
 
     class Meta:
         verbose_name = _("pièce du dossier")
@@ -43,6 +48,8 @@ class FileItem(models.Model):
         SENT = "sent", _("Envoyé, en attente de vérification")
         ACCEPTED = "accepted", _("Accepté")
         REFUSED = "refused", _("Refusé")
+        # Sent for an earlier school year; the rollover asks for it again (renew_yearly).
+        RENEW = "renew", _("À renouveler")
 
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="file_items",
                                verbose_name=_("famille"))

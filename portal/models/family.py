@@ -40,10 +40,27 @@ class SchoolYear(models.Model):
         return cls.objects.filter(pk=cls.current_id(today)).first()
 
 
+# Each class and the one it goes to at the next school year; nothing after the arrow: the child
+# leaves the school (CM2 goes to collège). Read by services.rollover.parse_class_map.
+DEFAULT_CLASS_MAP = """PS → MS
+MS → GS
+GS → CP
+CP → CE1
+CE1 → CE2
+CE2 → CM1
+CM1 → CM2
+CM2 →"""
+
+
 class School(models.Model):
     name = models.CharField(_("nom"), max_length=120, unique=True)
     address = models.CharField(_("adresse"), max_length=255, blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    class_map = models.TextField(
+        _("passage de classe à la rentrée"), blank=True, default=DEFAULT_CLASS_MAP,
+        help_text=_("Une ligne par classe : « CP → CE1 ». Rien après la flèche : l’enfant quitte "
+                    "l’école (ex. « CM2 → » pour l’entrée au collège, « GS → » pour une école "
+                    "maternelle). Utilisé par l’assistant de changement d’année."))
 
     class Meta:
         verbose_name = _("école")
@@ -171,6 +188,15 @@ class Child(models.Model):
     # covered by the family's own review.
     reviewed_at = models.DateTimeField(_("fiche vérifiée le"), null=True, blank=True,
                                        default=timezone.now, editable=False)
+    # Set by the school-year rollover (services.rollover): the year the class is for (so a
+    # second run moves nobody again), and the first day a child leaving the school (CM2)
+    # no longer attends: no day from then on is offered to it.
+    class_year = models.ForeignKey(SchoolYear, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", editable=False,
+                                   verbose_name=_("année scolaire de la classe"))
+    leaves_on = models.DateField(_("quitte l’école à partir du"), null=True, blank=True,
+                                 help_text=_("Vide : l’enfant reste à l’école. Rempli par "
+                                             "l’assistant de changement d’année (ex. CM2)."))
 
     HEALTH_FIELDS = ("allergies", "has_pai", "pai_document")
 

@@ -27,6 +27,10 @@ def refusal_message(code, closure_reason=""):
     messages = {
         "not_validated": _("Le dossier de la famille n’est pas complet ou pas encore validé "
                            "(voir « Mon dossier »)."),
+        "not_renewed": _("Le dossier de la famille n’est pas encore renouvelé pour l’année "
+                         "%(year)s : renvoyez les pièces demandées et acceptez le règlement (voir "
+                         "« Mon dossier »). Les jours de l’année en cours restent réservables.")
+        % {"year": closure_reason},
         "child_review": _("La fiche de l’enfant, ajouté après la validation du dossier, attend "
                           "la vérification de la mairie (santé, PAI)."),
         "not_offered": _("Cette prestation n’a pas lieu ce jour-là pour cette école."),
@@ -68,15 +72,21 @@ def _facts_under_lock(child, service, day):
     if service.capacity is not None:
         taken = Coalesce(Subquery(day_bookings.order_by().values("service_id").annotate(n=Count("pk"))
                                   .values("n")), 0)
+    # The day's school year when it comes after the current one: its file must be renewed.
+    renewal = dossier.renewal_year_q(day)
     return Child.objects.filter(pk=child.pk).annotate(
         is_open=Exists(Family.objects.filter(dossier.bookings_open_q(child.family_id))),
+        renewal=Subquery(renewal.values("name")[:1]),
+        renewed=Exists(Family.objects.filter(dossier.bookings_open_q(
+            child.family_id, school_year=Subquery(renewal.values("pk")[:1])))),
         serves=Exists(Service.schools.through.objects.filter(service_id=service.pk,
                                                                school_id=OuterRef("school_id"))),
         already=Exists(day_bookings.filter(child_id=child.pk)),
         waiting=Exists(WaitlistEntry.objects.filter(child_id=child.pk, service_id=service.pk, date=day,
                                                     status=WaitlistEntry.Status.WAITING)),
         taken=taken,
-    ).values("is_open", "reviewed_at", "school_id", "serves", "already", "waiting", "taken").get()
+    ).values("is_open", "renewal", "renewed", "reviewed_at", "leaves_on", "school_id", "serves",
+             "already", "waiting", "taken").get()
 
 
 def _day_state(child, service, day, now, balance):
@@ -88,7 +98,8 @@ def _day_state(child, service, day, now, balance):
         return "already", "", facts
     closure = deadlines.closure_for(deadlines.closures_between(day, day), facts["school_id"], service.pk, day)
     state, reason = planning_states.day_rules(planning_states.DayFacts(
-        service.runs_on(day) and facts["serves"],
+        service.runs_on(day) and facts["serves"]
+        and (facts["leaves_on"] is None or day < facts["leaves_on"]),
         deadlines.public_holiday_name(day),
         None if closure is None else closure.kind,
         "" if closure is None else closure.reason,
@@ -97,7 +108,8 @@ def _day_state(child, service, day, now, balance):
         facts["reviewed_at"] is not None,
         service.capacity is not None and facts["taken"] >= service.capacity,
         facts["waiting"],
-        balance >= 1))
+        balance >= 1,
+        facts["renewal"] if facts["renewal"] is not None and not facts["renewed"] else None))
     return state, reason, facts
 
 

@@ -48,6 +48,8 @@ FAMILY_EDIT_FIELDS = ("name", "address", "postcode", "city", "phone", "phone_sec
                       "email_reminders", "email_low_balance", "email_bookings", "email_file",
                       "email_news")
 TARIFF_FIELDS = ("tariff_bracket", "quotient", "quotient_date", "quotient_document")
+# States of a piece that close bookings: never sent, refused, or asked again for a new year.
+BLOCKING_STATES = (FileItem.State.MISSING, FileItem.State.REFUSED, FileItem.State.RENEW)
 
 
 class DossierError(Exception):
@@ -159,7 +161,7 @@ class DossierLine:
 
     @property
     def needs_action(self):
-        return self.state in (FileItem.State.MISSING, FileItem.State.REFUSED)
+        return self.state in BLOCKING_STATES
 
 
 def dossier_lines(family, school_year=None):
@@ -206,6 +208,9 @@ def file_check(family, lines=None):
                 reasons.append(Reason(_("Acceptez le règlement en vigueur."), url))
         elif line.state == FileItem.State.MISSING:
             reasons.append(Reason(_("Envoyez : %(name)s.") % {"name": line.requirement.name}))
+        elif line.state == FileItem.State.RENEW:
+            reasons.append(Reason(_("Renouvelez : %(name)s (demandé chaque année).")
+                                  % {"name": line.requirement.name}))
         elif line.state == FileItem.State.REFUSED:
             reasons.append(Reason(_("Renvoyez : %(name)s (refusé : %(reason)s).")
                                   % {"name": line.requirement.name,
@@ -219,35 +224,60 @@ def missing_for_bookings(family, lines=None):
     return file_check(family, lines)[0]
 
 
-def bookings_open_q(family_id, today=None):
+def bookings_open_q(family_id, today=None, school_year=None):
     """Whether the family's file opens bookings, as a filter on its Family row: validated, with
-    a child, and no requirement of the current school year blocking (the current regulation
-    not accepted, outside a new version's grace period; a piece never sent or refused). The
-    one statement of the rule: bookings_open(), the planning's file status and book_day's
-    facts under its locks all use it; file_check() says why, in sentences, when it is closed."""
+    a child, and no requirement of the school year blocking (the current regulation not
+    accepted, outside a new version's grace period; a piece never sent, refused or to renew).
+    The one statement of the rule: bookings_open(), the planning's file status and book_day's
+    facts under its locks all use it; file_check() says why, in sentences, when it is closed.
+
+    `school_year` (an id or an expression): a year after the current one, whose file the
+    rollover asked families to renew (renewal_year_q); the grace period of a new regulation
+    is for the current year's days only. Default: the current school year."""
     today = today or timezone.localdate()
 
     def regulation():
         return Subquery(regulations().values("pk")[:1])
 
     accepted = RegulationAcceptance.objects.filter(family_id=family_id)
-    # regulation_grace: an earlier version accepted, the current one's grace date not passed.
-    in_grace = Exists(accepted) & Exists(PreauDocument.objects.filter(
-        pk=regulation(), acceptance_grace_until__gte=today))
     regulation_missing = (Q(kind=FileRequirement.Kind.REGULATION)
-                          & ~Exists(accepted.filter(document_id=regulation())) & ~in_grace)
+                          & ~Exists(accepted.filter(document_id=regulation())))
+    if school_year is None:
+        school_year = SchoolYear.current_id(today)
+        # regulation_grace: an earlier version accepted, the current one's grace date not passed.
+        regulation_missing &= ~(Exists(accepted) & Exists(PreauDocument.objects.filter(
+            pk=regulation(), acceptance_grace_until__gte=today)))
     piece_missing = ~Q(kind=FileRequirement.Kind.REGULATION) & ~Exists(
         FileItem.objects.filter(family_id=family_id, requirement_id=OuterRef("pk"))
-        .exclude(state__in=[FileItem.State.MISSING, FileItem.State.REFUSED]))
-    blocking = FileRequirement.objects.filter(school_year_id=SchoolYear.current_id(today)).filter(
+        .exclude(state__in=BLOCKING_STATES))
+    blocking = FileRequirement.objects.filter(school_year_id=school_year).filter(
         regulation_missing | piece_missing)
     return (Q(pk=family_id, status=Family.Status.VALIDATED)
             & Exists(Child.objects.filter(family_id=family_id)) & ~Exists(blocking))
 
 
+def renewal_years(today=None):
+    """The school years after the current one (created by the rollover): a family books their
+    days once its file for that year is renewed."""
+    current = SchoolYear.objects.filter(pk=SchoolYear.current_id(today)).values("end")[:1]
+    return SchoolYear.objects.filter(start__gt=Subquery(current)).order_by("start")
+
+
+def renewal_year_q(day, today=None):
+    """The school year after the current one that holds `day` (a queryset of 0 or 1 row)."""
+    return renewal_years(today).filter(start__lte=day, end__gte=day)
+
+
 def bookings_open(family, today=None):
     """Whether the family's file, as stored, opens bookings (one query)."""
     return Family.objects.filter(bookings_open_q(family.pk, today)).exists()
+
+
+def renewed_years(family, today=None):
+    """[(year, renewed)] for each school year after the current one, in one query: whether the
+    family's file for that year opens its days (bookings_open_q of that year)."""
+    return [(year, year.renewed) for year in renewal_years(today).annotate(renewed=Exists(
+        Family.objects.filter(bookings_open_q(family.pk, today, school_year=OuterRef(OuterRef("pk"))))))]
 
 
 def refresh_status(family):
@@ -299,7 +329,9 @@ def submit_file(family, requirement, uploaded, *, by):
     item.reviewed_at = None
     item.reviewed_by = None
     item.save()
-    if old_file and old_file != item.file.name:
+    # A piece carried over to a new year (services.rollover) shares its file with last year's.
+    if old_file and old_file != item.file.name and not FileItem.objects.filter(
+            file=old_file).exclude(pk=item.pk).exists():
         transaction.on_commit(lambda: item.file.storage.delete(old_file))
     record_action(by, "file.submit", family, target=requirement.name,
                   after={"state": item.state, "file": item.original_name})

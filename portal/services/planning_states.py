@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models import BooleanField, Exists, ExpressionWrapper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
@@ -66,11 +66,17 @@ def family_file_status(family):
     def compute():
         # From the family's row, read after the counters: the caller's instance may be older.
         fresh = Family.objects.annotate(opens_bookings=ExpressionWrapper(
-            dossier.bookings_open_q(family.pk), output_field=BooleanField())).get(pk=family.pk)
+            dossier.bookings_open_q(family.pk), output_field=BooleanField()),
+            renewing=Exists(dossier.renewal_years())).get(pk=family.pk)
         missing, notice = dossier.file_check(fresh)
         open_ = fresh.opens_bookings  # the rule book_day applies; file_check says why not
         regulation = any(r.url == reverse("portal:regulation") for r in missing)
-        return {"open": open_,
+        # The years after the current one whose file this family has not renewed: their days
+        # say so (one more query, only from the rollover until the new year starts).
+        unrenewed = [(year.start, year.end, year.name)
+                     for year, renewed in (dossier.renewed_years(fresh) if fresh.renewing else ())
+                     if not renewed]
+        return {"open": open_, "unrenewed": unrenewed,
                 # A validated family stopped by its file: the cells say why, not "not validated".
                 "cell": str(_("acceptez le nouveau règlement")) if regulation and
                 fresh.status == Family.Status.VALIDATED else "",
@@ -93,6 +99,7 @@ STATE_LABELS = {
     "closed": _("Fermé"),
     "deadline": _("Délai dépassé"),
     "not_validated": _("Dossier non validé"),
+    "not_renewed": _("Dossier à renouveler pour l’année"),  # the reason: the year's name
     "child_review": _("Fiche de l’enfant en cours de vérification par la mairie"),
     "full": _("Complet"),
     "waiting": _("En liste d’attente"),
@@ -110,7 +117,8 @@ class DayFacts(NamedTuple):
     """What decides whether a day may be booked: loaded in bulk by day_states for the grid, and
     read by book_day from the database under its locks for the click."""
 
-    offered: bool  # the service runs that day (period, weekday) for the child's school
+    offered: bool  # the service runs that day (period, weekday) for the child's school, and the
+    # child has not left the school by then (Child.leaves_on)
     public_holiday: str | None  # its name
     closure_kind: str | None  # of the first closure covering the day, school and service
     closure_reason: str
@@ -120,6 +128,9 @@ class DayFacts(NamedTuple):
     full: bool  # the service's daily capacity is reached
     waiting: bool  # the child is on the day's waiting list
     has_ticket: bool
+    # The name of the school year after the current one that holds the day, when the family's
+    # file for it is not renewed (dossier.bookings_open_q of that year), else None.
+    unrenewed_year: str | None = None
 
 
 def day_rules(facts):
@@ -136,6 +147,8 @@ def day_rules(facts):
         return "deadline", ""
     if not facts.bookings_open:
         return "not_validated", ""
+    if facts.unrenewed_year is not None:
+        return "not_renewed", facts.unrenewed_year
     if not facts.child_reviewed:
         return "child_review", ""
     if facts.full:
@@ -148,8 +161,8 @@ def day_rules(facts):
 
 
 # States that turn into "deadline" when the booking deadline passes.
-OPEN_STATES = frozenset({"not_validated", "child_review", "full", "waiting", "no_ticket", "available",
-                         "final"})
+OPEN_STATES = frozenset({"not_validated", "not_renewed", "child_review", "full", "waiting", "no_ticket",
+                         "available", "final"})
 
 
 @dataclass
@@ -230,6 +243,8 @@ def day_states(children, days, *, now, ignore_tickets=False):
             open_families[child.family_id] = family_file_status(child.family)
         validated = open_families[child.family_id]["open"]
         closed_reason = open_families[child.family_id]["cell"]
+        unrenewed = open_families[child.family_id].get("unrenewed")  # absent: cached before it existed
+        leaves_on = child.leaves_on
         cells = {}
         for service in services:
             # Plain locals: .pk is a property call, and this loop runs for every cell.
@@ -249,7 +264,8 @@ def day_states(children, days, *, now, ignore_tickets=False):
                     closure = closure_for(closures, school_id, service_id, day)
                     book_limit = limit(service, day, "book")
                     state, reason = day_rules(DayFacts(
-                        service.start <= day <= service.end and day.weekday() in weekdays,
+                        service.start <= day <= service.end and day.weekday() in weekdays
+                        and (leaves_on is None or day < leaves_on),
                         public_holiday_name(day),
                         None if closure is None else closure.kind,
                         "" if closure is None else closure.reason,
@@ -258,7 +274,9 @@ def day_states(children, days, *, now, ignore_tickets=False):
                         child.reviewed_at is not None,
                         capacity is not None and taken.get((service_id, day), 0) >= capacity,
                         entry is not None,
-                        ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1))
+                        ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1,
+                        next((name for first, last, name in unrenewed if first <= day <= last), None)
+                        if unrenewed else None))
                     if state == "not_validated":
                         reason = closed_reason
                     elif state == "available":

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -23,6 +24,9 @@ def dossier_view(request):
         "family": family, "lines": dossier.dossier_lines(family),
         "school_year": SchoolYear.current(),
         "missing": missing, "notice": notice,
+        # The next school year's file, once the rollover asked families to renew it.
+        "renewals": [(year, renewed, dossier.dossier_lines(family, year))
+                     for year, renewed in dossier.renewed_years(family)],
         "acceptances": family.regulation_acceptances.select_related("accepted_by"),
     })
 
@@ -31,9 +35,11 @@ def dossier_view(request):
 @require_http_methods(["GET", "POST"])
 def file_upload(request, requirement_id):
     family = access_family(request.user)
-    requirement = get_object_or_404(FileRequirement, pk=requirement_id,
-                                    school_year=SchoolYear.current(),
-                                    kind=FileRequirement.Kind.UPLOAD)
+    # The current year's pieces, and the next year's once the rollover asked to renew them.
+    requirement = get_object_or_404(
+        FileRequirement.objects.filter(Q(school_year_id=SchoolYear.current_id())
+                                       | Q(school_year__in=dossier.renewal_years())),
+        pk=requirement_id, kind=FileRequirement.Kind.UPLOAD)
     form = UploadForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:

@@ -16,12 +16,14 @@ from portal.services.planning_states import STATE_LABELS
 # showed empty boxes. Decorative: the state is always said in text beside it.
 ICON_NAMES = {
     "not_offered": "none", "holiday": "sun", "closed": "cross", "deadline": "clock",
-    "not_validated": "alert", "child_review": "alert", "full": "full", "no_ticket": "empty",
+    "not_validated": "alert", "not_renewed": "alert", "child_review": "alert", "full": "full",
+    "no_ticket": "empty",
     "available": "free", "final": "free", "confirm": "alert",
     "booked": "check", "locked": "lock", "waiting": "hourglass",
 }
 # A day whose services are all in one of these states has nothing to book or cancel.
-IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "child_review"})
+IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "not_renewed",
+                         "child_review"})
 ICONS = {state: f'<svg class="i" aria-hidden="true" focusable="false"><use href="#i-{name}"></use></svg>'
          for state, name in ICON_NAMES.items()}
 

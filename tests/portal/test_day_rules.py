@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from portal.models import Closure, Family
+from portal.models import Closure, Family, FileRequirement, SchoolYear
 from portal.rawsql import children_of_guardian
 from portal.services.booking import BookingRefused, book_day, join_waitlist, refusal_message
 from portal.services.deadlines import PARIS
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 WEDNESDAY = MONDAY + datetime.timedelta(days=2)  # the canteen does not run on Wednesdays
 CHRISTMAS = datetime.date(2026, 12, 25)  # a Friday
+NEXT_YEAR_DAY = datetime.date(2027, 9, 6)  # a Monday of the school year after the current one
 AFTER_DEADLINE = datetime.datetime(2026, 9, 12, 11, 0, tzinfo=PARIS)  # Saturday 10:00 has passed
 
 
@@ -41,6 +42,17 @@ def fill(canteen, martin, meal):
     book_day(martin["child"], canteen, MONDAY, by=martin["user"], now=NOW)
 
 
+def next_year_to_renew(f):
+    """A second school year created by the rollover, whose insurance the Duponts have not sent."""
+    SchoolYear.objects.create(name="2026-2027", start=datetime.date(2026, 9, 1),
+                              end=datetime.date(2027, 7, 3))
+    year = SchoolYear.objects.create(name="2027-2028", start=datetime.date(2027, 9, 1),
+                                     end=datetime.date(2028, 7, 3))
+    FileRequirement.objects.create(school_year=year, name="Attestation d’assurance")
+    f["canteen"].end = year.end
+    f["canteen"].save()
+
+
 CASES = {
     "not_offered": (WEDNESDAY, NOW, lambda f: None),
     "public_holiday": (CHRISTMAS, NOW, lambda f: None),
@@ -48,6 +60,7 @@ CASES = {
     "closed": (MONDAY, NOW, lambda f: close(Closure.Kind.ONE_OFF, "Grève")),
     "deadline": (MONDAY, AFTER_DEADLINE, lambda f: None),
     "not_validated": (MONDAY, NOW, lambda f: suspend(f["dupont"]["family"])),
+    "not_renewed": (NEXT_YEAR_DAY, NOW, next_year_to_renew),
     "full": (MONDAY, NOW, lambda f: fill(f["canteen"], f["martin"], f["meal"])),
     "no_ticket": (MONDAY, NOW, lambda f: f["tickets"].update(n=0)),
     "waiting": (MONDAY, NOW, wait),
@@ -61,6 +74,7 @@ CASES = {
 }
 EXPECTED = {"not_offered": "not_offered", "public_holiday": "holiday", "school_holiday": "holiday",
             "closed": "closed", "deadline": "deadline", "not_validated": "not_validated", "full": "full",
+            "not_renewed": "not_renewed",
             "no_ticket": "no_ticket", "deadline and file not validated": "deadline",
             "closed and file not validated": "closed", "full and no ticket": "full",
             "waiting": "waiting", "waiting and deadline": "deadline"}

@@ -1,0 +1,349 @@
+"""The school-year rollover: the agent's assistant previews, then applies, the passage to the
+next school year.
+
+`preview()` computes a Plan without writing anything; `apply()` computes the same Plan under a
+lock and carries out exactly that, so what the agent confirmed is what happens. Every step only
+does what is not done yet (a year, closure, requirement or file item that exists is kept; a child
+whose class is already for the new year is not moved again): a second run changes nothing.
+The rule that a family whose file is not renewed cannot book the new year's days is not here:
+it is dossier.bookings_open_q for that year, read by planning_states.day_rules.
+"""
+
+import dataclasses
+import datetime
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from portal.cache import display_cache
+from portal.models import (
+    AuditLog,
+    Booking,
+    Child,
+    Closure,
+    Family,
+    FileItem,
+    FileRequirement,
+    SchoolYear,
+    Service,
+)
+from portal.models.family import DEFAULT_CLASS_MAP
+
+from . import closures, deadlines, dossier
+from .audit import record_action
+
+ACTION = "year.rollover"
+# A service whose period ends this close to the year's last day runs every school year: it is
+# carried on to the new year's last day.
+SERVICE_END_SLACK = datetime.timedelta(days=31)
+ARROW = re.compile(r"\s*(?:→|->|>|:)\s*")
+
+
+class RolloverError(Exception):
+    """A refusal with a message for the agent."""
+
+
+class PlanChanged(Exception):
+    """The plan computed under the lock is not the one the agent previewed: nothing applied."""
+
+    def __init__(self, plan):
+        super().__init__("plan changed")
+        self.plan = plan
+
+
+def normalise_class(name):
+    return " ".join((name or "").split()).upper()
+
+
+def parse_class_map(text):
+    """{class: next class} from lines « CP → CE1 »; an empty next class (« CM2 → ») means the
+    child leaves the school. Raises RolloverError on a line it cannot read."""
+    mapping = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = ARROW.split(line.strip(), maxsplit=1)
+        if len(parts) != 2 or not parts[0]:
+            raise RolloverError(_("Ligne %(n)d : écrivez « classe → classe suivante » (ex. « CP → CE1 »), "
+                                  "ou « CM2 → » quand l’enfant quitte l’école.") % {"n": number})
+        mapping[normalise_class(parts[0])] = " ".join(parts[1].split())
+    return mapping
+
+
+def school_class_map(school):
+    return parse_class_map(school.class_map or DEFAULT_CLASS_MAP)
+
+
+def suggested_year(zone, source):
+    """(name, first day, last day) of the school year after `source`, from the zone's official
+    holidays (the end of the summer holidays after it, the start of the next ones)."""
+    summers = [(first, last) for name, first, last in deadlines.school_holidays(
+        zone, source.end, source.end + datetime.timedelta(days=430)) if "été" in name.lower()]
+    start = summers[0][1] + datetime.timedelta(days=1) if summers else datetime.date(source.end.year, 9, 1)
+    later = [first for first, _last in summers if first > start]
+    end = later[0] - datetime.timedelta(days=1) if later else datetime.date(start.year + 1, 7, 4)
+    return f"{start.year}-{start.year + 1}", start, end
+
+
+@dataclass(frozen=True)
+class ClassMove:
+    child_id: int
+    child: str
+    school: str
+    from_class: str
+    to_class: str  # "" for a child leaving the school
+    leaving: bool
+
+
+@dataclass
+class Plan:
+    """What the rollover does (preview) or did (apply): the same object for both."""
+
+    name: str
+    start: datetime.date
+    end: datetime.date
+    zone: str
+    source: str  # the school year rolled over
+    year_exists: bool
+    closures: list = field(default_factory=list)  # [(reason, first, last)] created
+    cancelled_bookings: int = 0  # booked days those closures cancel
+    services: list = field(default_factory=list)  # [(name, old last day)] carried on to `end`
+    requirements: list = field(default_factory=list)  # [(name, renew_yearly)] created
+    to_renew: dict = field(default_factory=dict)  # {requirement name: families asked again}
+    carried: dict = field(default_factory=dict)  # {requirement name: families' pieces kept}
+    moves: list = field(default_factory=list)  # [ClassMove], leaving children included
+    unknown: list = field(default_factory=list)  # [ClassMove] whose class is not in the map
+    regulation: str = ""  # the regulation in force, which every family must have accepted
+    families_to_accept: int = 0
+    announce: bool = False  # the families are e-mailed about the regulation now
+
+    @property
+    def leaving(self):
+        return [m for m in self.moves if m.leaving]
+
+    @property
+    def is_empty(self):
+        return self.year_exists and not (
+            self.closures or self.services or self.requirements or any(self.to_renew.values())
+            or any(self.carried.values()) or self.moves or self.announce)
+
+    def fingerprint(self):
+        """A short digest of everything the plan does, for the preview's apply button."""
+        return hashlib.sha256(repr(dataclasses.astuple(self)).encode()).hexdigest()[:32]
+
+    def move_groups(self):
+        """[(school, from class, to class, leaving, [children names])], in the list's order."""
+        groups = {}
+        for move in self.moves:
+            key = (move.school, move.from_class, move.to_class, move.leaving)
+            groups.setdefault(key, []).append(move.child)
+        return [(*key, names) for key, names in groups.items()]
+
+    def summary(self):
+        """The counts kept in the audit log (no names: the journal keeps the action)."""
+        return {"year": self.name, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "year_created": not self.year_exists, "closures": len(self.closures),
+                "cancelled_bookings": self.cancelled_bookings,
+                "services": [name for name, _end in self.services],
+                "requirements": [name for name, _renew in self.requirements],
+                "to_renew": sum(self.to_renew.values()), "carried": sum(self.carried.values()),
+                "moved": len(self.moves) - len(self.leaving), "leaving": len(self.leaving),
+                "unknown_class": len(self.unknown), "regulation": self.regulation,
+                "families_to_accept": self.families_to_accept}
+
+
+def _source_and_target(name, start, end):
+    name = (name or "").strip()
+    target = SchoolYear.objects.filter(name=name).first()
+    if target is not None:
+        start, end = target.start, target.end
+    if not name:
+        raise RolloverError(_("Indiquez le nom de la nouvelle année scolaire (ex. 2027-2028)."))
+    if not (start and end) or end <= start:
+        raise RolloverError(_("La fin des cours doit suivre la rentrée."))
+    years = SchoolYear.objects.filter(start__lt=start).order_by("-start")
+    source = years.first()
+    if source is None:
+        raise RolloverError(_("Aucune année scolaire ne précède le %(date)s : créez d’abord l’année en "
+                              "cours.") % {"date": date_format(start, "j F Y")})
+    if target is None and start <= source.end:
+        raise RolloverError(_("La rentrée doit suivre la fin de l’année %(year)s (%(date)s).")
+                            % {"year": source.name, "date": date_format(source.end, "j F Y")})
+    if target is None and SchoolYear.objects.filter(start__gte=start).exists():
+        raise RolloverError(_("Une année scolaire commence déjà après cette rentrée."))
+    return name, start, end, source, target
+
+
+def preview(name, start, end, zone):
+    """The Plan of rolling over to the school year `name` (start, end), in a fixed number of
+    queries whatever the number of families and children."""
+    name, start, end, source, target = _source_and_target(name, start, end)
+    plan = Plan(name=name, start=start, end=end, zone=zone, source=source.name,
+                year_exists=target is not None)
+
+    # Closures: the zone's school holidays within the new year, those not entered yet.
+    existing = set(Closure.objects.filter(kind=Closure.Kind.SCHOOL_HOLIDAY, school=None, service=None,
+                                          start__lte=end, end__gte=start)
+                   .values_list("start", "end"))
+    plan.closures = [(reason, first, last)
+                     for reason, first, last in deadlines.school_holidays(zone, start, end)
+                     if (first, last) not in existing]
+    if plan.closures:
+        days = Q()
+        for _reason, first, last in plan.closures:
+            days |= Q(date__range=(first, last))
+        plan.cancelled_bookings = Booking.objects.filter(days, status=Booking.Status.ACTIVE).count()
+
+    plan.services = [(s.name, s.end) for s in _services_to_extend(source, start)]
+
+    # File requirements and the families' pieces.
+    source_reqs = list(source.file_requirements.all())
+    target_reqs = {r.name: r for r in target.file_requirements.all()} if target else {}
+    plan.requirements = [(r.name, r.renew_yearly) for r in source_reqs if r.name not in target_reqs]
+    for kind, names in _pieces(source_reqs, target_reqs).items():
+        counts = plan.to_renew if kind == "renew" else plan.carried
+        for requirement_name, rows in names.items():
+            counts[requirement_name] = len(rows)
+
+    plan.moves, plan.unknown = _class_moves(target, start)
+
+    regulation = dossier.current_regulation()
+    if regulation is not None:
+        plan.regulation = (f"{regulation.title} ({regulation.version})" if regulation.version
+                           else regulation.title)
+        plan.families_to_accept = (Family.objects.exclude(status=Family.Status.SUSPENDED)
+                                   .exclude(regulation_acceptances__document=regulation).count())
+        plan.announce = not AuditLog.objects.filter(action="regulation.announce",
+                                                    target=str(regulation.pk)).exists()
+    return plan
+
+
+def _services_to_extend(source, start):
+    return list(Service.objects.filter(end__gte=source.end - SERVICE_END_SLACK, end__lt=start)
+                .order_by("order", "name", "pk"))
+
+
+def _pieces(source_reqs, target_reqs):
+    """{"renew"|"carry": {requirement name: [(family id, source item)]}}: the pieces to ask again
+    (renew_yearly) and those kept from last year (accepted or waiting for review), for families
+    that have nothing yet for the new year's requirement of the same name."""
+    uploads = [r for r in source_reqs if r.kind == FileRequirement.Kind.UPLOAD]
+    if not uploads:
+        return {}
+    already = set(FileItem.objects.filter(requirement__in=list(target_reqs.values()))
+                  .values_list("family_id", "requirement__name"))
+    by_id = {r.pk: r for r in uploads}
+    result = {"renew": defaultdict(list), "carry": defaultdict(list)}
+    items = (FileItem.objects.filter(requirement__in=uploads)
+             .exclude(state=FileItem.State.MISSING).order_by("family_id", "pk"))
+    for item in items:
+        requirement = by_id[item.requirement_id]
+        if (item.family_id, requirement.name) in already:
+            continue
+        renew = target_reqs[requirement.name].renew_yearly if requirement.name in target_reqs \
+            else requirement.renew_yearly
+        if renew:
+            result["renew"][requirement.name].append((item.family_id, item))
+        elif item.state in (FileItem.State.ACCEPTED, FileItem.State.SENT):
+            result["carry"][requirement.name].append((item.family_id, item))
+    return {kind: dict(names) for kind, names in result.items()}
+
+
+def _class_moves(target, start):
+    """The children to move to their next class (or to mark as leaving), and those whose class
+    the school's map does not know (left as they are, for the agent to correct)."""
+    children = Child.objects.filter(leaves_on__isnull=True).select_related("school").order_by(
+        "school__name", "school_class", "last_name", "first_name", "pk")
+    if target is not None:
+        children = children.exclude(class_year=target)
+        # A child added after the rollover is declared in its new class already.
+        first_run = (AuditLog.objects.filter(action=ACTION, target=target.name)
+                     .order_by("created_at").values_list("created_at", flat=True).first())
+        if first_run is not None:
+            children = children.filter(created_at__lt=first_run)
+    maps, moves, unknown = {}, [], []
+    for child in children:
+        if child.school_id not in maps:
+            maps[child.school_id] = school_class_map(child.school)
+        current = normalise_class(child.school_class)
+        mapping = maps[child.school_id]
+        move = ClassMove(child.pk, f"{child.first_name} {child.last_name}", child.school.name,
+                         child.school_class, mapping.get(current, ""), mapping.get(current) == "")
+        (moves if current in mapping else unknown).append(move)
+    return moves, unknown
+
+
+def apply(name, start, end, zone, *, by, expected=None):
+    """Carry out the rollover's Plan (the one preview() shows) and return it. `expected`: the
+    fingerprint of the plan the agent saw; if the plan is no longer that one, PlanChanged and
+    nothing is done."""
+    with transaction.atomic():
+        # One rollover at a time: the school years' rows are locked first (a handful).
+        list(SchoolYear.objects.select_for_update().order_by("pk"))
+        plan = preview(name, start, end, zone)
+        if expected and plan.fingerprint() != expected:
+            raise PlanChanged(plan)
+        if plan.is_empty:
+            return plan
+        target, _created = SchoolYear.objects.get_or_create(
+            name=plan.name, defaults={"start": plan.start, "end": plan.end})
+        source = SchoolYear.objects.get(name=plan.source)
+
+        for reason, first, last in plan.closures:
+            closure = Closure.objects.create(kind=Closure.Kind.SCHOOL_HOLIDAY, reason=reason,
+                                             start=first, end=last)
+            closures.apply_closure(closure, by=by)
+
+        for service in _services_to_extend(source, plan.start):
+            service.end = plan.end
+            service.save(update_fields=["end"])
+
+        source_reqs = list(source.file_requirements.all())
+        existing = {r.name for r in target.file_requirements.all()}
+        FileRequirement.objects.bulk_create([
+            FileRequirement(school_year=target, name=r.name, help_text=r.help_text, kind=r.kind,
+                            sort_order=r.sort_order, renew_yearly=r.renew_yearly)
+            for r in source_reqs if r.name not in existing])
+        target_reqs = {r.name: r for r in target.file_requirements.all()}
+        new_items = []
+        for kind, names in _pieces(source_reqs, target_reqs).items():
+            for requirement_name, rows in names.items():
+                requirement = target_reqs[requirement_name]
+                for family_id, item in rows:
+                    if kind == "renew":
+                        new_items.append(FileItem(family_id=family_id, requirement=requirement,
+                                                  state=FileItem.State.RENEW))
+                    else:  # the same file: dossier.submit_file deletes a file no other piece uses
+                        new_items.append(FileItem(
+                            family_id=family_id, requirement=requirement, state=item.state,
+                            file=item.file.name, original_name=item.original_name,
+                            content_type=item.content_type, submitted_at=item.submitted_at,
+                            submitted_by_id=item.submitted_by_id, reviewed_at=item.reviewed_at,
+                            reviewed_by_id=item.reviewed_by_id))
+        FileItem.objects.bulk_create(new_items, batch_size=1000)
+
+        groups = defaultdict(list)
+        for move in plan.moves:
+            groups[(move.to_class, move.leaving)].append(move.child_id)
+        for (to_class, leaving), ids in groups.items():
+            changes = {"class_year": target}
+            if leaving:
+                changes["leaves_on"] = target.start
+            else:
+                changes["school_class"] = to_class
+            Child.objects.filter(pk__in=ids).update(**changes)
+
+        regulation = dossier.current_regulation()
+        if plan.announce and regulation is not None:
+            dossier.announce_regulation(regulation)
+        record_action(by, ACTION, target=plan.name, after=plan.summary())
+        # Queryset updates and bulk inserts send no signals: every cached page is stale.
+        transaction.on_commit(display_cache.bump_everything)
+    return plan
+

@@ -1,0 +1,47 @@
+"""The agent's school-year rollover in a real browser: the assistant proposes the next year,
+the preview lists the class moves (Jade, in CM2, leaves), and applying it does what was shown."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.models import AuditLog, Child, FileItem, SchoolYear
+from tests.e2e.test_family_onboarding import log_in_to_admin
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_agent_previews_then_applies_the_rollover(demo, desktop_page):
+    page = desktop_page
+    latest = SchoolYear.objects.order_by("-start").first()
+    next_name = f"{latest.end.year}-{latest.end.year + 1}"
+    log_in_to_admin(page, "agent.demo@example.org")
+    page.goto("/admin/annees-scolaires/")
+    page.get_by_role("link", name="Passer à l’année suivante").click()
+    expect(page.locator("input[name=name]")).to_have_value(next_name)
+
+    page.get_by_role("button", name="Voir l’aperçu").click()
+    preview = page.locator("#rollover-preview")
+    expect(preview).to_contain_text(f"de {latest.name} à {next_name}")
+    expect(preview).to_contain_text("Quitte l’école")
+    jade_row = preview.locator("tr", has_text="Quitte l’école").filter(has_text="CM2").first
+    jade_row.get_by_text(re.compile(r"\d+ enfants?")).click()  # the names are folded
+    expect(jade_row).to_contain_text("Jade Martin")
+    assert not SchoolYear.objects.filter(name=next_name).exists()  # a preview writes nothing
+
+    page.get_by_role("button", name=f"Appliquer le passage à {next_name}").click()
+    expect(page.get_by_text(f"Année {next_name} prête")).to_be_visible()
+    year = SchoolYear.objects.get(name=next_name)
+    jade = Child.objects.get(first_name="Jade", last_name="Martin")
+    assert jade.leaves_on == year.start and jade.class_year == year
+    assert FileItem.objects.filter(requirement__school_year=year, state=FileItem.State.RENEW).exists()
+    assert AuditLog.objects.filter(action="year.rollover", target=next_name).count() == 1
+
+    # The assistant now proposes the year after; asked again for this one, its preview says
+    # everything is done and offers nothing to apply.
+    expect(page.locator("input[name=name]")).to_have_value(f"{year.end.year}-{year.end.year + 1}")
+    page.fill("input[name=name]", next_name)
+    page.get_by_role("button", name="Voir l’aperçu").click()
+    expect(page.get_by_text("Tout est déjà fait")).to_be_visible()
+    expect(page.locator("#rollover-apply")).to_have_count(0)

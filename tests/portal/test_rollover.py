@@ -1,0 +1,315 @@
+"""The school-year rollover: the preview is exactly what apply does, a second run changes
+nothing, CM2 pupils leave, yearly pieces are asked again, and a family whose file is not renewed
+cannot book the new year's days (grid and click say why) while the current year goes on."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from documents.demo import add_document
+from documents.models import PreauDocument
+from portal.models import AuditLog, Booking, Child, Closure, FileItem, FileRequirement, SchoolYear, Service
+from portal.rawsql import children_of_guardian
+from portal.services import dossier, rollover
+from portal.services.booking import BookingRefused, book_day
+from portal.services.deadlines import PARIS
+from portal.services.planning_states import day_states
+from tests.portal.conftest import PDF_BYTES, pdf_upload
+from tests.portal.fixtures_planning import *  # noqa: F403
+from tests.portal.fixtures_planning import give_tickets, make_family
+
+pytestmark = pytest.mark.django_db
+
+# Mid-June of the 2026-2027 school year: the town prepares the next one.
+NOW = datetime.datetime(2027, 6, 14, 8, 0, tzinfo=PARIS)
+CURRENT_DAY = datetime.date(2027, 6, 21)  # a Monday of the current year
+NEXT_DAY = datetime.date(2027, 9, 6)  # a Monday of 2027-2028
+NEW_YEAR = ("2027-2028", datetime.date(2027, 9, 1), datetime.date(2028, 7, 3), "B")
+
+
+@pytest.fixture(autouse=True)
+def _frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def town(school, canteen, agent, meal, django_capture_on_commit_callbacks):
+    """2026-2027 with a yearly insurance and a family-book copy kept from year to year; the
+    Duponts (Léa in CP, Hugo in CM2) have a complete file and a booking in June; the Martins
+    (Tom, class « CE1/CE2 », not in the map). The 2027 regulation is published with a grace
+    period to the end of the year, so June goes on."""
+    year = SchoolYear.objects.create(name="2026-2027", start=datetime.date(2026, 9, 1),
+                                     end=datetime.date(2027, 7, 3))
+    insurance = FileRequirement.objects.create(school_year=year, name="Attestation d’assurance",
+                                               sort_order=1)
+    family_book = FileRequirement.objects.create(school_year=year, name="Livret de famille",
+                                                 sort_order=2, renew_yearly=False)
+    FileRequirement.objects.create(school_year=year, name="Règlement", sort_order=3,
+                                   kind=FileRequirement.Kind.REGULATION)
+    add_document("Règlement 2026", "reglement-2026.pdf", PDF_BYTES,
+                 kind=PreauDocument.Kind.REGULATION, version="2026-1",
+                 publication_date=datetime.date(2026, 6, 1))
+    user, family, (lea, hugo) = make_family("Dupont", "dupont@example.org", school,
+                                            children=("Léa", "Hugo"))
+    Child.objects.filter(pk=lea.pk).update(school_class="CP")
+    Child.objects.filter(pk=hugo.pk).update(school_class="cm2")
+    for requirement in (insurance, family_book):
+        item = dossier.submit_file(family, requirement, pdf_upload(), by=user)
+        dossier.accept_item(item, by=agent)
+    dossier.accept_regulation(family, by=user)
+    assert dossier.bookings_open(family)
+    give_tickets(family, meal, 5)
+    june = book_day(lea, canteen, CURRENT_DAY, by=user, now=NOW)
+    m_user, martin, (tom,) = make_family("Martin", "martin@example.org", school, children=("Tom",))
+    Child.objects.filter(pk=tom.pk).update(school_class="CE1/CE2")
+    add_document("Règlement 2027", "reglement-2027.pdf", PDF_BYTES,
+                 kind=PreauDocument.Kind.REGULATION, version="2027-1",
+                 publication_date=datetime.date(2027, 6, 10),
+                 acceptance_grace_until=datetime.date(2027, 7, 3))
+    mail.outbox.clear()
+    return {"year": year, "user": user, "family": family, "lea": lea, "hugo": hugo, "tom": tom,
+            "june": june, "insurance": insurance, "family_book": family_book, "martin": martin}
+
+
+def state_of_everything():
+    """What a rollover may change, to compare before and after a run."""
+    return {
+        "years": sorted(SchoolYear.objects.values_list("name", "start", "end")),
+        "closures": sorted(Closure.objects.values_list("kind", "reason", "start", "end")),
+        "requirements": sorted(FileRequirement.objects.values_list("school_year__name", "name",
+                                                                   "renew_yearly")),
+        "items": sorted(FileItem.objects.values_list("family_id", "requirement__school_year__name",
+                                                     "requirement__name", "state", "file")),
+        "children": sorted(Child.objects.values_list("pk", "school_class", "class_year__name", "leaves_on")),
+        "services": sorted(Service.objects.values_list("name", "start", "end")),
+        "bookings": sorted(Booking.objects.values_list("pk", "status")),
+        "audit": AuditLog.objects.count(),
+        "mails": len(mail.outbox),
+    }
+
+
+def run(agent, capture):
+    with capture(execute=True):
+        return rollover.apply(*NEW_YEAR, by=agent)
+
+
+def test_the_preview_is_exactly_what_apply_does(town, agent, canteen, django_capture_on_commit_callbacks):
+    before = state_of_everything()
+    plan = rollover.preview(*NEW_YEAR)
+    assert state_of_everything() == before, "the preview writes nothing"
+    assert run(agent, django_capture_on_commit_callbacks) == plan
+
+    year = SchoolYear.objects.get(name="2027-2028")
+    assert (year.start, year.end) == (datetime.date(2027, 9, 1), datetime.date(2028, 7, 3))
+    # The zone's holidays of the new year, each listed in the preview, each created.
+    created = list(Closure.objects.filter(start__gte=year.start).values_list("reason", "start", "end"))
+    assert sorted(created) == sorted(plan.closures)
+    toussaint = ("Vacances de la Toussaint", datetime.date(2027, 10, 23), datetime.date(2027, 11, 7))
+    assert toussaint in plan.closures
+    canteen.refresh_from_db()
+    assert plan.services == [("Cantine", datetime.date(2027, 7, 3))] and canteen.end == year.end
+    assert sorted(year.file_requirements.values_list("name", "renew_yearly")) == sorted(plan.requirements)
+    assert plan.to_renew == {"Attestation d’assurance": 1} and plan.carried == {"Livret de famille": 1}
+    assert FileItem.objects.filter(requirement__school_year=year, state=FileItem.State.RENEW).count() == 1
+    moved = {m.child_id: (m.from_class, m.to_class, m.leaving) for m in plan.moves}
+    assert moved == {town["lea"].pk: ("CP", "CE1", False), town["hugo"].pk: ("cm2", "", True)}
+    for child_id, (_old, new, leaving) in moved.items():
+        child = Child.objects.get(pk=child_id)
+        assert child.class_year == year and (child.leaves_on is not None) == leaving
+        assert leaving or child.school_class == new
+    assert [m.child_id for m in plan.unknown] == [town["tom"].pk]
+    assert plan.regulation == "Règlement 2027 (2027-1)" and plan.families_to_accept == 2
+    # The audit log keeps the action and its counts.
+    entry = AuditLog.objects.get(action="year.rollover")
+    assert entry.actor == agent and entry.target == "2027-2028"
+    assert entry.after == plan.summary() and entry.after["leaving"] == 1 and entry.after["moved"] == 1
+
+
+def test_running_it_twice_changes_nothing_more(town, agent, django_capture_on_commit_callbacks):
+    run(agent, django_capture_on_commit_callbacks)
+    after_first = state_of_everything()
+    second_preview = rollover.preview(*NEW_YEAR)
+    assert second_preview.is_empty and not second_preview.moves
+    assert run(agent, django_capture_on_commit_callbacks).is_empty
+    assert state_of_everything() == after_first
+    # A child the family adds afterwards, already in its new class, is not moved by a third run.
+    Child.objects.create(family=town["family"], first_name="Zoé", last_name="Dupont",
+                         school=town["lea"].school, birth_date=datetime.date(2021, 5, 1), school_class="MS")
+    assert rollover.preview(*NEW_YEAR).moves == []
+
+
+def test_a_cm2_pupil_leaves_and_no_day_of_the_new_year_is_offered_to_him(
+        town, agent, canteen, django_capture_on_commit_callbacks):
+    plan = rollover.preview(*NEW_YEAR)
+    assert [(m.child, m.leaving) for m in plan.leaving] == [("Hugo Dupont", True)]
+    assert ("École Jules-Ferry", "cm2", "", True, ["Hugo Dupont"]) in plan.move_groups()
+    run(agent, django_capture_on_commit_callbacks)
+    hugo = Child.objects.get(pk=town["hugo"].pk)
+    assert hugo.leaves_on == datetime.date(2027, 9, 1) and hugo.school_class == "cm2"
+    children = [c for c in children_of_guardian(town["user"].pk) if c.pk == hugo.pk]
+    cells = day_states(children, [CURRENT_DAY, NEXT_DAY], now=NOW).rows[0].cells
+    assert cells[(canteen.pk, NEXT_DAY)].state == "not_offered"
+    assert cells[(canteen.pk, CURRENT_DAY)].state == "available"  # June goes on
+
+
+def test_yearly_pieces_are_asked_again_and_others_kept(town, agent, client,
+                                                     django_capture_on_commit_callbacks):
+    run(agent, django_capture_on_commit_callbacks)
+    year = SchoolYear.objects.get(name="2027-2028")
+    insurance = FileItem.objects.get(requirement__school_year=year,
+                                     requirement__name="Attestation d’assurance")
+    kept = FileItem.objects.get(requirement__school_year=year, requirement__name="Livret de famille")
+    assert insurance.state == FileItem.State.RENEW and not insurance.file
+    last_year = FileItem.objects.get(requirement=town["family_book"])
+    assert kept.state == FileItem.State.ACCEPTED and kept.file.name == last_year.file.name
+    client.force_login(town["user"])
+    page = client.get(reverse("portal:dossier")).content.decode()
+    assert "Dossier 2027-2028" in page and "À renouveler" in page
+    # Renewing the yearly piece does not delete last year's family-book file they share.
+    response = client.post(reverse("portal:file_upload", args=[insurance.requirement_id]),
+                           {"file": pdf_upload()})
+    assert response.status_code == 302
+    insurance.refresh_from_db()
+    assert insurance.state == FileItem.State.SENT
+    assert kept.file.storage.exists(kept.file.name)
+
+
+def test_a_family_not_renewed_cannot_book_the_new_year_and_is_told_why(
+        town, agent, client, canteen, django_capture_on_commit_callbacks):
+    run(agent, django_capture_on_commit_callbacks)
+    client.force_login(town["user"])
+    grid = client.get(reverse("portal:planning") + "?mois=2027-09").content.decode()
+    assert "Dossier à renouveler pour l’année" in grid and "2027-2028" in grid
+    assert f'value="{town["lea"].pk}:{canteen.pk}:{NEXT_DAY.isoformat()}"' not in grid
+    with pytest.raises(BookingRefused) as refused:
+        book_day(town["lea"], canteen, NEXT_DAY, by=town["user"], now=NOW)
+    assert refused.value.code == "not_renewed" and "2027-2028" in refused.value.message
+    response = client.post(reverse("portal:planning_act"), {
+        "book": f"{town['lea'].pk}:{canteen.pk}:{NEXT_DAY.isoformat()}", "scope": "family",
+        "mois": "2027-09"}, follow=True)
+    assert "pas encore renouvelé pour l’année 2027-2028" in response.content.decode()
+    assert not Booking.objects.filter(date=NEXT_DAY).exists()
+
+    # Renewed (the insurance sent again, the 2027 regulation accepted): September opens.
+    year = SchoolYear.objects.get(name="2027-2028")
+    dossier.submit_file(town["family"], year.file_requirements.get(name="Attestation d’assurance"),
+                        pdf_upload(), by=town["user"])
+    with pytest.raises(BookingRefused):  # the 2027 regulation is still to accept
+        book_day(town["lea"], canteen, NEXT_DAY, by=town["user"], now=NOW)
+    dossier.accept_regulation(town["family"], by=town["user"])
+    grid = client.get(reverse("portal:planning") + "?mois=2027-09").content.decode()
+    assert f'value="{town["lea"].pk}:{canteen.pk}:{NEXT_DAY.isoformat()}"' in grid
+    assert book_day(town["lea"], canteen, NEXT_DAY, by=town["user"], now=NOW).date == NEXT_DAY
+
+
+def test_the_current_year_is_untouched(town, agent, client, canteen, django_capture_on_commit_callbacks):
+    bookings = list(Booking.objects.values_list("pk", "date", "status"))
+    run(agent, django_capture_on_commit_callbacks)
+    assert list(Booking.objects.values_list("pk", "date", "status")) == bookings
+    # Not renewed, the Duponts still book the rest of June.
+    client.force_login(town["user"])
+    grid = client.get(reverse("portal:planning") + "?mois=2027-06").content.decode()
+    day = CURRENT_DAY + datetime.timedelta(days=1)
+    assert f'value="{town["lea"].pk}:{canteen.pk}:{day.isoformat()}"' in grid
+    assert book_day(town["lea"], canteen, day, by=town["user"], now=NOW).date == day
+
+
+def test_the_families_are_asked_to_accept_the_new_regulation(town, agent, django_capture_on_commit_callbacks):
+    run(agent, django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [["dupont@example.org"]]
+    assert "règlement" in mail.outbox[0].subject
+
+
+def test_a_new_year_that_overlaps_the_current_one_is_refused(town):
+    with pytest.raises(rollover.RolloverError, match="doit suivre la fin"):
+        rollover.preview("2027-2028", datetime.date(2027, 6, 1), datetime.date(2028, 7, 3), "B")
+
+
+def test_the_class_map_reads_arrows_and_says_which_line_it_cannot_read():
+    assert rollover.parse_class_map("cp → CE1\nCM2 →\nGS -> CP") == {"CP": "CE1", "CM2": "", "GS": "CP"}
+    with pytest.raises(rollover.RolloverError, match="Ligne 2"):
+        rollover.parse_class_map("CP → CE1\nCE1 CE2")
+
+
+def test_the_suggested_year_follows_the_zone_s_summer_holidays(town):
+    assert rollover.suggested_year("B", town["year"]) == NEW_YEAR[:3]
+
+
+# The agent's assistant ---------------------------------------------------------------------------
+
+ROLLOVER_URL = reverse("portal_school_years:rollover")
+# The session and user, the form's school years, the plan (years, closures, bookings on them,
+# services, requirements and pieces, children, regulation and families), the class maps.
+PREVIEW_QUERIES = 23
+FORM = {"name": "2027-2028", "start": "2027-09-01", "end": "2028-07-03", "zone": "B"}
+
+
+@pytest.fixture
+def agent_client(client, db):
+    from tests.factories import make_agent
+
+    client.force_login(make_agent("agent.rentree@example.org"))
+    return client
+
+
+def test_the_assistant_suggests_the_next_year_and_previews_without_writing(town, agent_client):
+    page = agent_client.get(ROLLOVER_URL).content.decode()
+    assert 'value="2027-2028"' in page and 'value="2027-09-01"' in page and 'value="2028-07-03"' in page
+    before = state_of_everything()
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).content.decode()
+    assert state_of_everything() == before
+    assert "Aperçu : de 2026-2027 à 2027-2028" in page
+    assert "Quitte l’école" in page and "Hugo Dupont" in page and "Léa Dupont" in page
+    assert "CE1/CE2" in page and "Tom Martin" in page  # unknown class, left as it is
+    assert "« Attestation d’assurance » : 1 famille devra la renvoyer" in page
+    assert 'id="rollover-apply"' in page
+
+
+def test_applying_from_the_preview_does_what_it_showed(town, agent_client,
+                                                       django_capture_on_commit_callbacks):
+    plan = rollover.preview(*NEW_YEAR)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(ROLLOVER_URL, {**FORM, "action": "apply",
+                                                    "fingerprint": plan.fingerprint()}, follow=True)
+    page = response.content.decode()
+    assert "Année 2027-2028 prête" in page and "1 départ(s)" in page
+    assert Child.objects.get(pk=town["lea"].pk).school_class == "CE1"
+    # Shown again, the preview says there is nothing left to do, and offers no apply button.
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).content.decode()
+    assert "Tout est déjà fait" in page and 'id="rollover-apply"' not in page
+
+
+def test_a_change_since_the_preview_applies_nothing_and_shows_the_new_preview(town, agent_client, school):
+    plan = rollover.preview(*NEW_YEAR)
+    Child.objects.create(family=town["martin"], first_name="Jade", last_name="Martin", school=school,
+                         birth_date=datetime.date(2020, 2, 2), school_class="GS")
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "apply", "fingerprint": plan.fingerprint()},
+                             follow=True).content.decode()
+    assert "La situation a changé depuis l’aperçu" in page and "Jade Martin" in page
+    assert not SchoolYear.objects.filter(name="2027-2028").exists()
+
+
+def test_a_family_cannot_open_the_assistant(town, client):
+    client.force_login(town["user"])
+    assert client.get(ROLLOVER_URL).status_code in (302, 403)
+
+
+def test_the_preview_page_costs_the_same_queries_for_one_family_or_many(
+        town, agent_client, school, django_assert_num_queries):
+    def preview():
+        assert agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).status_code == 200
+
+    preview()  # the session and the town's settings are read once
+    with django_assert_num_queries(PREVIEW_QUERIES):
+        preview()
+    for i in range(4):
+        user, family, _kids = make_family(f"Autre{i}", f"autre{i}@example.org", school,
+                                          children=("Ana", "Bob"))
+        Child.objects.filter(family=family).update(school_class="CE2")
+        dossier.submit_file(family, town["insurance"], pdf_upload(), by=user)
+    with django_assert_num_queries(PREVIEW_QUERIES):
+        preview()
