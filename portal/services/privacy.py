@@ -559,13 +559,20 @@ def durations():
 def school_year_cutoff(years, today):
     """The last day of the school year that ended `years` school years before the latest one
     that has ended: activity up to that day and none since means `years` whole school years
-    without the service. Without enough school years recorded, the same day `years` calendar
-    years before the latest end (or before today)."""
+    without the service. Without enough school years recorded, the same day as the latest
+    recorded end, `years` years before its last anniversary (or `years` years before today)."""
     ends = list(SchoolYear.objects.filter(end__lt=today).order_by("-end")
                 .values_list("end", flat=True)[:years + 1])
     if len(ends) > years:
         return ends[years]
-    return _years_before(ends[0] if ends else today, years)
+    if not ends:
+        return _years_before(today, years)
+    # Later school years not entered: count from the last anniversary of the latest end, so that
+    # a town that stopped entering them still sees its schedule applied.
+    anniversary = _years_before(ends[0], ends[0].year - today.year)
+    if anniversary >= today:
+        anniversary = _years_before(anniversary, 1)
+    return _years_before(anniversary, years)
 
 
 def _years_before(moment, years):
@@ -647,17 +654,22 @@ def apply_retention(*, now=None, dry_run=False):
     d = durations()
     run = RetentionRun(today=today, family_cutoff=school_year_cutoff(d["family_years"], today),
                        health_cutoff=school_year_cutoff(d["health_years"], today))
-    for family in gone_families(today).iterator(chunk_size=CHUNK):
+    # The numbers first: each family is then changed in its own transaction, never while a
+    # cursor over the families is still open.
+    for family_id in list(gone_families(today).values_list("pk", flat=True)):
+        family = Family.objects.get(pk=family_id)
         blockers = anonymisation_blockers(family, today)
         run.families.append((family.pk, blockers))
         if not dry_run:
             # Gone for whole school years: the schedule is the town's decision, the tickets and
             # debts stay in the accounts (see docs/data-protection.md).
             anonymise_family(family, by=None, confirm=True, now=now, reason="retention")
-    for child in children_who_left(today).iterator(chunk_size=CHUNK):
-        run.children.append(child.pk)
+    gone = [pk for pk, _blockers in run.families]
+    # Children of the families just anonymised have lost their health data with them.
+    for child_id in list(children_who_left(today).exclude(family_id__in=gone).values_list("pk", flat=True)):
+        run.children.append(child_id)
         if not dry_run:
-            remove_health_data(child)
+            remove_health_data(Child(pk=child_id))
     for what, rows in _old_rows(now).items():
         # delete() also counts the rows that went with them (axes' expirations): only these.
         run.deleted[what] = rows.count() if dry_run else rows.delete()[1].get(rows.model._meta.label, 0)

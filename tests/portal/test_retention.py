@@ -267,3 +267,10 @@ def test_the_cutoff_is_the_end_of_the_school_year_before_the_last_one_that_ended
     assert privacy.school_year_cutoff(1, datetime.date(2028, 6, 20)) == datetime.date(2026, 7, 3)
     # Two school years back with only two recorded: two years before the latest end.
     assert privacy.school_year_cutoff(2, datetime.date(2029, 1, 1)) == datetime.date(2026, 7, 1)
+    # Later years never entered: counted from the last anniversary of the latest end.
+    assert privacy.school_year_cutoff(1, datetime.date(2030, 7, 10)) == datetime.date(2029, 7, 1)
+    assert privacy.school_year_cutoff(1, datetime.date(2030, 6, 10)) == datetime.date(2028, 7, 1)
+
+
+def test_without_any_school_year_the_cutoff_is_counted_from_today(db):
+    assert privacy.school_year_cutoff(1, datetime.date(2030, 6, 10)) == datetime.date(2029, 6, 10)
