@@ -40,6 +40,7 @@ from portal.models import (
     RegulationAcceptance,
     SchoolYear,
     SentNotification,
+    StripeEvent,
     TicketDebt,
     User,
     WaitlistEntry,
@@ -54,7 +55,7 @@ from .deadlines import PARIS
 logger = logging.getLogger(__name__)
 
 ERASED = "‹effacé›"
-CHUNK = 2000
+CHUNK = 500
 
 
 class AnonymisationRefused(Exception):
@@ -559,20 +560,21 @@ def durations():
 def school_year_cutoff(years, today):
     """The last day of the school year that ended `years` school years before the latest one
     that has ended: activity up to that day and none since means `years` whole school years
-    without the service. Without enough school years recorded, the same day as the latest
-    recorded end, `years` years before its last anniversary (or `years` years before today)."""
+    without the service. School years not recorded end on the anniversaries of the latest
+    one recorded (before the first: a year before it); none at all: `years` years before today."""
     ends = list(SchoolYear.objects.filter(end__lt=today).order_by("-end")
                 .values_list("end", flat=True)[:years + 1])
-    if len(ends) > years:
-        return ends[years]
     if not ends:
         return _years_before(today, years)
-    # Later school years not entered: count from the last anniversary of the latest end, so that
-    # a town that stopped entering them still sees its schedule applied.
-    anniversary = _years_before(ends[0], ends[0].year - today.year)
-    if anniversary >= today:
-        anniversary = _years_before(anniversary, 1)
-    return _years_before(anniversary, years)
+    # School years not entered after the latest one: they are taken to end on its anniversaries,
+    # so a town that stopped entering them still sees its schedule applied.
+    later = []
+    while (anniversary := _years_before(ends[0], -(len(later) + 1))) < today:
+        later.append(anniversary)
+    ends = later[::-1] + ends
+    if len(ends) > years:
+        return ends[years]
+    return _years_before(ends[-1], years - len(ends) + 1)
 
 
 def _years_before(moment, years):
@@ -641,6 +643,10 @@ def _old_rows(now):
             used_at__isnull=True, expires_at__lt=now - datetime.timedelta(days=d["invitation_days"])),
         "emails": OutgoingEmail.objects.exclude(status=OutgoingEmail.Status.PENDING).filter(
             created_at__lt=now - datetime.timedelta(days=d["email_days"])),
+        # Stored once processed only to answer Stripe's retries (days): the payment keeps its ids.
+        "stripe_events": StripeEvent.objects.filter(
+            processed_at__isnull=False,
+            received_at__lt=now - datetime.timedelta(days=d["stripe_event_days"])),
         # The journal's own manager refuses deletes: the schedule is the one exception.
         "audit_entries": models.QuerySet(model=AuditLog).filter(created_at__lt=audit),
     }

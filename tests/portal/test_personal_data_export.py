@@ -180,3 +180,35 @@ def test_a_second_household_exports_the_shared_child_but_only_its_own_bookings(c
     assert data["personnes_autorisees"][0]["nom"] == "Mamie Alpha"  # the shared file
     assert data["reservations"] == [] and data["liste_d_attente"] == []  # Alpha's own
     assert "Famille Alpha" not in json.dumps(data, ensure_ascii=False)
+
+
+def _export_peak(client):
+    """(Python memory peak while the JSON file is produced and read piece by piece, its size)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        response = client.get(reverse("portal:personal_data_download"))
+        size = sum(len(piece) for piece in response.streaming_content)
+        return tracemalloc.get_traced_memory()[1], size
+    finally:
+        tracemalloc.stop()
+
+
+def _book_days(dupont, canteen, start, n):
+    Booking.objects.bulk_create(Booking(child=dupont["child"], family=dupont["family"], service=canteen,
+                                        date=MONDAY + datetime.timedelta(days=start + d))
+                                for d in range(n))
+
+
+def test_a_family_with_5000_bookings_downloads_in_the_memory_of_1000(client, dupont, canteen):
+    client.force_login(dupont["user"])
+    _book_days(dupont, canteen, 0, 1000)
+    _export_peak(client)  # warm the per-process caches (translations, templates)
+    small_peak, small_size = _export_peak(client)
+    _book_days(dupont, canteen, 1000, 4000)
+    big_peak, big_size = _export_peak(client)
+    assert big_size > 4 * small_size  # the bookings are really in the file
+    # Rows are read privacy.CHUNK at a time and sent as they are written.
+    assert big_peak < 1.5 * small_peak, (f"{small_peak / 2**20:.1f} MiB for 1,000 bookings, "
+                                         f"{big_peak / 2**20:.1f} MiB for 5,000")

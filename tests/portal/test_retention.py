@@ -28,6 +28,7 @@ from portal.models import (
     RegulationAcceptance,
     SchoolYear,
     Service,
+    StripeEvent,
     User,
 )
 from portal.services import dossier, privacy
@@ -243,6 +244,9 @@ def test_old_login_attempts_invitations_emails_and_journal_entries_go(years, dup
                                          get_data="", post_data="", failures_since_start=1)
             OutgoingEmail.objects.create(template="t", recipients=["a@example.org"], subject="s",
                                          status=OutgoingEmail.Status.SENT)
+            StripeEvent.objects.create(event_id=f"evt_{moment:%m}", type="checkout.session.completed",
+                                       payload={"customer_details": {"email": "payeur@example.org"}},
+                                       processed_at=moment)
     with time_machine.travel(datetime.datetime(2020, 1, 1, tzinfo=PARIS), tick=False):
         AuditLog.objects.create(action="family.edit", target="very old")
     Invitation.objects.create(user=dupont["user"], family=dupont["family"], token_hash="a" * 64,
@@ -259,14 +263,15 @@ def test_old_login_attempts_invitations_emails_and_journal_entries_go(years, dup
     with time_machine.travel(datetime.datetime(2027, 2, 1, tzinfo=PARIS), tick=False):
         retention()
     assert OutgoingEmail.objects.count() == 1  # a year after the oldest, before the other
+    assert list(StripeEvent.objects.values_list("event_id", flat=True)) == ["evt_03"]
 
 
 def test_the_cutoff_is_the_end_of_the_school_year_before_the_last_one_that_ended(years):
     assert privacy.school_year_cutoff(1, datetime.date(2028, 7, 10)) == datetime.date(2027, 7, 3)
     # 2027-2028 has not ended yet: one school year recorded, the same day a year before it.
     assert privacy.school_year_cutoff(1, datetime.date(2028, 6, 20)) == datetime.date(2026, 7, 3)
-    # Two school years back with only two recorded: two years before the latest end.
-    assert privacy.school_year_cutoff(2, datetime.date(2029, 1, 1)) == datetime.date(2026, 7, 1)
+    # Two school years back with only two recorded: a year before the first one's end.
+    assert privacy.school_year_cutoff(2, datetime.date(2029, 1, 1)) == datetime.date(2026, 7, 3)
     # Later years never entered: counted from the last anniversary of the latest end.
     assert privacy.school_year_cutoff(1, datetime.date(2030, 7, 10)) == datetime.date(2029, 7, 1)
     assert privacy.school_year_cutoff(1, datetime.date(2030, 6, 10)) == datetime.date(2028, 7, 1)

@@ -169,6 +169,8 @@ PREAU_RETENTION = {
     "login_days": env_int("PREAU_RETENTION_LOGIN_DAYS", 30),
     "invitation_days": env_int("PREAU_RETENTION_INVITATION_DAYS", 30),
     "email_days": env_int("PREAU_RETENTION_EMAIL_DAYS", 365),
+    # Stripe's webhook events as received (the payer's e-mail and name are in them), processed.
+    "stripe_event_days": env_int("PREAU_RETENTION_STRIPE_EVENT_DAYS", 365),
 }
 # Overload (website/busy.py): a request that waited longer than this in the proxy's queue
 # (X-Request-Start) is answered 503 « réessayez dans un instant » at once; 0 = off.

@@ -12,6 +12,7 @@ LABELS = {
     "logins": "connexions journalisées",
     "invitations": "invitations non utilisées et expirées",
     "emails": "e-mails envoyés ou en échec (destinataires, objet)",
+    "stripe_events": "événements Stripe traités",
     "audit_entries": "entrées du journal des actions",
 }
 
