@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from portal.models import FileItem, FileRequirement
 
-from . import deadlines, planning_states
+from . import deadlines, dossier, planning_states
 
 # A booking deadline closer than this with nothing booked that week is worth a reminder.
 DEADLINE_NOTICE = datetime.timedelta(days=7)
@@ -71,10 +71,21 @@ def week_glance(planning):
     return glances
 
 
-def family_todo(lines, planning, now):
+def renewal_lines(family):
+    """The pieces of a school year after the current one that the family has still to send
+    (the rollover asked for them), as dossier lines; no query unless such a year exists and
+    its file is not renewed (the planning's cached file status says so)."""
+    if not planning_states.family_file_status(family).get("unrenewed"):
+        return []
+    return [line for year, renewed in dossier.renewed_years(family) if not renewed
+            for line in dossier.dossier_lines(family, year)
+            if line.needs_action and line.requirement.kind == FileRequirement.Kind.UPLOAD]
+
+
+def family_todo(lines, planning, now, renewals=()):
     """What the family should do next, most pressing first. `lines` are dossier.dossier_lines,
     `planning` the two weeks of family_weeks (with the balances of the ticket types its
-    children's services use)."""
+    children's services use), `renewals` the next year's pieces still to send (renewal_lines)."""
     todo = []
     for line in lines:
         if not line.needs_action:
@@ -87,6 +98,10 @@ def family_todo(lines, planning, now):
         else:
             todo.append(Todo("file", _("Envoyer : %(name)s.") % {"name": line.requirement.name},
                              requirement_id=line.requirement.pk))
+    for line in renewals:
+        todo.append(Todo("file", _("Pour réserver l’année %(year)s, renvoyez : %(name)s.") % {
+            "year": line.requirement.school_year.name, "name": line.requirement.name},
+            requirement_id=line.requirement.pk))
     for row in planning.rows:
         for start in range(0, len(planning.days), 5):
             week = planning.days[start:start + 5]

@@ -34,7 +34,8 @@ def dashboard(request):
         context["missing"], context["notice"] = dossier.file_check(family, lines)
         context["bookings_open"] = not context["missing"]
         context["wallets"] = family.wallets.select_related("ticket_type").order_by("ticket_type__name")
-        context["todo"] = family_home.family_todo(lines, weeks, timezone.now())
+        context["todo"] = family_home.family_todo(lines, weeks, timezone.now(),
+                                                  family_home.renewal_lines(family))
         context["glance"] = family_home.week_glance(weeks)
         context["glance_week"] = weeks.days[0] if weeks.days else None
     return render(request, "portal/dashboard.html", context)

@@ -184,6 +184,9 @@ def test_a_family_not_renewed_cannot_book_the_new_year_and_is_told_why(
     client.force_login(town["user"])
     grid = client.get(reverse("portal:planning") + "?mois=2027-09").content.decode()
     assert "Dossier à renouveler pour l’année" in grid and "2027-2028" in grid
+    assert "Les jours de l’année 2027-2028 s’ouvrent quand votre dossier 2027-2028 est renouvelé" in grid
+    home = client.get(reverse("portal:dashboard")).content.decode()
+    assert "Pour réserver l’année 2027-2028, renvoyez : Attestation d’assurance." in home
     assert f'value="{town["lea"].pk}:{canteen.pk}:{NEXT_DAY.isoformat()}"' not in grid
     with pytest.raises(BookingRefused) as refused:
         book_day(town["lea"], canteen, NEXT_DAY, by=town["user"], now=NOW)
@@ -203,6 +206,8 @@ def test_a_family_not_renewed_cannot_book_the_new_year_and_is_told_why(
     dossier.accept_regulation(town["family"], by=town["user"])
     grid = client.get(reverse("portal:planning") + "?mois=2027-09").content.decode()
     assert f'value="{town["lea"].pk}:{canteen.pk}:{NEXT_DAY.isoformat()}"' in grid
+    assert "votre dossier 2027-2028 est renouvelé" not in grid
+    assert "renvoyez : Attestation" not in client.get(reverse("portal:dashboard")).content.decode()
     assert book_day(town["lea"], canteen, NEXT_DAY, by=town["user"], now=NOW).date == NEXT_DAY
 
 
