@@ -1,4 +1,4 @@
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -18,6 +18,10 @@ class TownSettings(BaseSiteSetting):
     town_hall_phone = models.CharField(_("téléphone de la mairie"), max_length=30, blank=True)
     town_hall_email = models.EmailField(_("e-mail de la mairie"), blank=True)
     town_hall_address = models.TextField(_("adresse de la mairie"), blank=True)
+    siret = models.CharField(
+        _("SIRET"), max_length=14, blank=True,
+        validators=[RegexValidator(r"^[0-9]{14}$", _("Le SIRET compte 14 chiffres, sans espace."))],
+        help_text=_("Imprimé sur les attestations de frais de garde (crédit d’impôt)."))
     opening_hours = models.TextField(_("horaires d’accueil"), blank=True)
     emergency_phone = models.CharField(
         _("téléphone d’urgence périscolaire"), max_length=30, blank=True,
@@ -58,7 +62,7 @@ class TownSettings(BaseSiteSetting):
         help_text=_("Heure de Paris, de 0 à 23."))
 
     panels = [
-        MultiFieldPanel([FieldPanel("town_name"), FieldPanel("town_hall_address"),
+        MultiFieldPanel([FieldPanel("town_name"), FieldPanel("town_hall_address"), FieldPanel("siret"),
                          FieldPanel("town_hall_phone"), FieldPanel("town_hall_email"),
                          FieldPanel("opening_hours")], heading=_("Mairie")),
         FieldPanel("emergency_phone"),

@@ -18,20 +18,23 @@ from portal.models import (
     School,
     Service,
     StaffAssignment,
+    TariffBracket,
     TicketType,
 )
 from portal.services import attendance, deadlines
 from portal.services.booking import BookingRefused, book_day
 from portal.services.wallet import credit_tickets, get_wallet
 
+from .demo_payments import pay_online
+
 STAFF_EMAIL = "animateur.demo@example.org"
 FAMILY_EMAIL = "famille.jour.demo@example.org"
 AGENT_EMAIL = "agent.demo@example.org"
 CHILDREN = [
-    # first name, school, class, diet, PAI
-    ("Jules", "École Jules-Ferry", "CP", Child.Diet.PAI_BASKET, True),
-    ("Inès", "École Jules-Ferry", "CM1", Child.Diet.VEGETARIAN, False),
-    ("Nora", "École Louise-Michel", "MS", Child.Diet.NO_PORK, False),
+    # first name, school, class, diet, PAI, birth date (the class's age)
+    ("Jules", "École Jules-Ferry", "CP", Child.Diet.PAI_BASKET, True, datetime.date(2020, 4, 2)),
+    ("Inès", "École Jules-Ferry", "CM1", Child.Diet.VEGETARIAN, False, datetime.date(2017, 4, 2)),
+    ("Nora", "École Louise-Michel", "MS", Child.Diet.NO_PORK, False, datetime.date(2022, 4, 2)),
 ]
 
 
@@ -73,17 +76,23 @@ def load():
 
     complete_demo_file(family, guardian, agent)
     kids = {}
-    for first, school, school_class, diet, pai in CHILDREN:
+    for first, school, school_class, diet, pai, birth_date in CHILDREN:
         kids[first], _created = Child.objects.get_or_create(
             family=family, first_name=first, defaults={
-                "last_name": "Lefèvre", "birth_date": datetime.date(2019, 4, 2), "school": schools[school],
+                "last_name": "Lefèvre", "birth_date": birth_date, "school": schools[school],
                 "school_class": school_class, "diet": diet, "has_pai": pai,
                 "allergies": "Arachide : trousse PAI dans le sac" if pai else ""})
     AuthorisedPerson.objects.get_or_create(child=kids["Jules"], name="Marc Lefèvre",
                                            defaults={"relationship": "grand-père", "phone": "06 98 76 54 32"})
+    if family.tariff_bracket_id is None:
+        family.tariff_bracket = TariffBracket.objects.filter(name="Tranche A").first()
+        family.save(update_fields=["tariff_bracket"])
     for type_name, quantity in (("Repas", 30), ("Garderie", 10)):
         wallet = get_wallet(family, TicketType.objects.get(name=type_name))
-        if not wallet.entries.exists():
+        if wallet.entries.exists():
+            continue
+        # The care tickets paid online (their price is on the tax attestation: demo_tax).
+        if type_name == "Repas" or not pay_online(family, wallet.ticket_type, quantity):
             credit_tickets(wallet, quantity, "Achat en mairie (démo)", by=agent,
                            kind=LedgerEntry.Kind.PURCHASE)
 

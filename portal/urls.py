@@ -10,6 +10,7 @@ from .views import (
     personal_data,
     planning,
     security,
+    tax,
     wallet,
 )
 
@@ -62,6 +63,8 @@ urlpatterns = [
     path("porte-monnaie/achats/", payment.purchase_list, name="payment_list"),
     path("porte-monnaie/recus/<int:purchase_id>/", payment.receipt_html, name="payment_receipt"),
     path("porte-monnaie/recus/<int:purchase_id>/pdf/", payment.receipt_pdf, name="payment_receipt_pdf"),
+    path("porte-monnaie/attestations/", tax.attestations, name="tax_attestations"),
+    path("porte-monnaie/attestations/<int:year>/pdf/", tax.attestation_pdf, name="tax_attestation_pdf"),
     path("paiement/retour/", payment.payment_return, name="payment_return"),
     path("paiement/abandon/", payment.payment_cancel, name="payment_cancel"),
     path("paiement/demo/<str:session_id>/", payment.demo_checkout, name="payment_demo"),

@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +27,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from portal.admin.listing import CappedCountMixin, PeriodFilterMixin, StreamingExportMixin
 from portal.forms import IsoDateInput
 from portal.models import Child, Dispute, Family, Purchase, School, StripeEvent, TicketType
-from portal.services import family_search
+from portal.services import family_search, tax_attestation
 from portal.services.payments import PaymentError, purchases, refunds, treasury
 from portal.views.payment import receipt_page, receipt_pdf_response
 
@@ -96,6 +96,17 @@ class OutstandingForm(forms.Form):
     at = forms.DateField(label=gettext_lazy("À la fin du"), widget=IsoDateInput())
 
 
+class TaxAttestationForm(forms.Form):
+    year = forms.IntegerField(label=gettext_lazy("Année des frais de garde"),
+                              min_value=tax_attestation.FIRST_YEAR)
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year > tax_attestation.today_in_paris().year:
+            raise forms.ValidationError(_("Choisissez une année passée ou l’année en cours."))
+        return year
+
+
 class PurchaseFilterSet(PeriodFilterMixin, WagtailFilterSet):
     period_field = "created_at"
     school = django_filters.ModelChoiceFilter(label=gettext_lazy("École d’un enfant de la famille"),
@@ -120,6 +131,8 @@ class PurchaseIndexView(CappedCountMixin, StreamingExportMixin, IndexView):
                                     icon_name="table"))
         buttons.append(HeaderButton(_("Tickets non utilisés"), url=reverse("paiements:outstanding"),
                                     icon_name="tag"))
+        buttons.append(HeaderButton(_("Attestations de frais de garde"),
+                                    url=reverse("paiements:tax_attestations"), icon_name="doc-full"))
         return buttons
 
 
@@ -150,6 +163,7 @@ class PurchaseViewSet(ModelViewSet):
             path("recu/<int:pk>/pdf/", self.receipt_pdf_view, name="receipt_pdf"),
             path("journal/", self.journal_view, name="journal"),
             path("encours/", self.outstanding_view, name="outstanding"),
+            path("attestations-frais-de-garde/", self.tax_attestations_view, name="tax_attestations"),
         ]
 
     @staticmethod
@@ -251,6 +265,30 @@ class PurchaseViewSet(ModelViewSet):
         return TemplateResponse(request, "portal/admin/payment_outstanding.html", {
             "page_title": _("Tickets non utilisés"), "header_icon": "tag", "form": form, "at": at,
             "rows": treasury.outstanding_tickets(at)})
+
+
+    def tax_attestations_view(self, request):
+        """Every family's attestation of a year: a ZIP of the PDFs and a CSV summary, both
+        streamed as they are made (families read in rounds: tax_attestation.BATCH)."""
+        self._require(request, "view_purchase")
+        today = tax_attestation.today_in_paris()
+        form = TaxAttestationForm(request.GET or None, initial={"year": today.year - 1})
+        export = request.GET.get("export")
+        if form.is_bound and form.is_valid() and export in ("zip", "csv"):
+            year = form.cleaned_data["year"]
+            if export == "zip":
+                response = StreamingHttpResponse(tax_attestation.attestations_zip(year, today=today),
+                                                 content_type="application/zip")
+            else:
+                response = StreamingHttpResponse(tax_attestation.summary_csv(year),
+                                                 content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = (
+                f'attachment; filename="attestations-frais-de-garde-{year}.{export}"')
+            response["Cache-Control"] = "private, no-store"
+            return response
+        return TemplateResponse(request, "portal/admin/payment_tax_attestations.html", {
+            "page_title": _("Attestations de frais de garde"), "header_icon": "doc-full", "form": form,
+            "current_year": today.year}, status=400 if form.is_bound and form.errors else 200)
 
 
 JOURNAL_HEADERS = [gettext_lazy("Date"), gettext_lazy("Opération"), gettext_lazy("Reçu"),

@@ -82,6 +82,7 @@ class ServiceViewSet(ModelViewSet):
         FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
         FieldRowPanel([FieldPanel("capacity"), FieldPanel("order")]),
         FieldRowPanel([FieldPanel("is_meal"), FieldPanel("shows_pickup"), FieldPanel("unbooked_penalty")]),
+        FieldPanel("childcare_tax_credit"),
         FieldPanel("sick_rule"),
         MultiFieldPanel([FieldPanel("booking_rule"), FieldPanel("booking_days"),
                          FieldPanel("booking_working_days"), FieldPanel("booking_weekday"),

@@ -90,6 +90,10 @@ class Service(models.Model):
     order = models.PositiveSmallIntegerField(_("ordre d’affichage"), default=0)
     is_meal = models.BooleanField(_("repas"), default=False,
                                   help_text=_("Compté dans la commande au traiteur."))
+    childcare_tax_credit = models.BooleanField(
+        _("éligible au crédit d’impôt pour frais de garde"), default=False,
+        help_text=_("Garderie, accueil du mercredi : les sommes payées figurent sur l’attestation "
+                    "fiscale des enfants de moins de 6 ans. Jamais un repas (exclu par la loi)."))
     unbooked_penalty = models.PositiveSmallIntegerField(
         _("pénalité sans réservation (tickets)"), default=1, validators=[MaxValueValidator(20)],
         help_text=_("Tickets retenus, à la clôture de l’appel, pour un enfant présent sans "
@@ -132,6 +136,9 @@ class Service(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gte=models.F("start")),
                                    name="service_end_after_start"),
+            # Article 200 quater B du CGI: meals are not childcare costs.
+            models.CheckConstraint(condition=~models.Q(is_meal=True, childcare_tax_credit=True),
+                                   name="service_meal_not_tax_credit"),
         ]
 
     def __str__(self):
@@ -140,6 +147,10 @@ class Service(models.Model):
     def clean(self):
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": _("Le dernier jour doit suivre le premier.")})
+        if self.is_meal and self.childcare_tax_credit:
+            raise ValidationError({"childcare_tax_credit": _(
+                "Un repas n’est pas un frais de garde : il ne peut pas figurer sur l’attestation "
+                "fiscale.")})
         self.weekdays = "".join(sorted(set(self.weekdays or "")))
 
     @property

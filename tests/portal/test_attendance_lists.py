@@ -176,7 +176,7 @@ def test_animateur_gets_404_for_another_school_a_later_day_and_the_caterer(
 def test_animateur_reaches_nothing_financial_nor_family_files(animateur, client, on_monday):
     client.force_login(animateur)
     for name in ("portal:wallet", "portal:payment_list", "portal:dossier", "portal:family",
-                 "portal:planning"):
+                 "portal:planning", "portal:tax_attestations"):
         assert client.get(reverse(name)).status_code == 404, name
     # No Wagtail admin at all: neither payments nor families.
     response = client.get("/admin/")

@@ -42,7 +42,9 @@ def test_every_portal_url_with_an_object_id_is_in_the_isolation_list():
 
     with_ids = {f"portal:{p.name}" for p in urlpatterns if "<int:" in str(p.pattern)}
     # Requirement ids are the town's, not a family's: the upload is always for the caller's family.
-    assert with_ids - {"portal:file_upload"} == {name for name, _ in OBJECT_URLS}
+    # A tax attestation's year names no object: it is always the caller's family's.
+    ignored = {"portal:file_upload", "portal:tax_attestation_pdf"}
+    assert with_ids - ignored == {name for name, _ in OBJECT_URLS}
 
 
 def test_an_upload_for_a_requirement_lands_in_the_callers_own_family(client, parent_b, family_a,
@@ -55,7 +57,8 @@ def test_an_upload_for_a_requirement_lands_in_the_callers_own_family(client, par
 
 
 @pytest.mark.parametrize("name", ["portal:dashboard", "portal:family", "portal:dossier",
-                                  "portal:regulation", "portal:child_add", "portal:account"])
+                                  "portal:regulation", "portal:child_add", "portal:account",
+                                  "portal:tax_attestations"])
 def test_family_pages_show_only_the_callers_family(client, parent_b, family_a_objects, name):
     client.force_login(parent_b)
     response = client.get(reverse(name))
@@ -66,7 +69,7 @@ def test_family_pages_show_only_the_callers_family(client, parent_b, family_a_ob
 
 
 @pytest.mark.parametrize("name", ["portal:dashboard", "portal:family", "portal:dossier",
-                                  "portal:child_add", "portal:regulation"])
+                                  "portal:child_add", "portal:regulation", "portal:tax_attestations"])
 def test_family_pages_need_a_login(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302

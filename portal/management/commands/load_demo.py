@@ -10,13 +10,14 @@ import portal.demo_attendance
 import portal.demo_notifications
 import portal.demo_payments
 import portal.demo_planning
+import portal.demo_tax
 import portal.demo_waitlist
 import tutorials.demo
 
 # Order matters: the home page must exist before the sections are added under it.
 LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo, portal.demo_planning,
            portal.demo_payments, portal.demo_attendance, portal.demo_notifications,
-           portal.demo_waitlist]
+           portal.demo_waitlist, portal.demo_tax]
 
 
 class Command(BaseCommand):
