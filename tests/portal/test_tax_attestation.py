@@ -358,3 +358,29 @@ def test_the_family_page_costs_the_same_queries_whatever_its_years_and_children(
             page = client.get(url).content.decode()
     assert len(two_years) == len(one_year)
     assert "Année 2027 — en cours" in page and "Max Dupont" in page and "Année 2026" in page
+
+
+def test_a_penalty_paid_later_by_a_purchase_counts_at_that_purchases_price(dupont, young, eligible, care,
+                                                                           agent):
+    evening_after = datetime.datetime(2026, 9, 14, 19, 0, tzinfo=PARIS)
+    # Present without a booking and without a ticket: a debt, paid by the next purchase.
+    attendance.mark_child(young.school, eligible, DAYS[0], young, present=True, by=agent, now=evening_after)
+    attendance.close_roll_call(young.school, eligible, DAYS[0], by=agent, now=evening_after)
+    assert amounts(dupont["family"]) is None
+    buy(dupont["family"], care, 3, 210, agent)
+    assert amounts(dupont["family"]) == {"Léa": (1, 210)}
+
+
+def test_a_closure_giving_the_tickets_back_takes_the_days_off_the_attestation(dupont, young, eligible,
+                                                                              care, agent):
+    from django.db import transaction
+
+    from portal.models import Closure
+    from portal.services.closures import apply_closure
+
+    buy(dupont["family"], care, 3, 150, agent)
+    book(young, eligible, DAYS[:3], dupont["user"])
+    with transaction.atomic():
+        closure = Closure.objects.create(reason="Grève", start=DAYS[1], end=DAYS[2])
+        apply_closure(closure, by=agent, now=NOW)
+    assert amounts(dupont["family"]) == {"Léa": (1, 150)}
