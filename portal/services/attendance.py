@@ -32,7 +32,7 @@ from portal.models import (
 )
 from portal.money import euros
 
-from . import audit, deadlines, dossier, notify, planning_states
+from . import audit, deadlines, dossier, family_search, notify, planning_states
 from .wallet import apply_entry, lock_wallet
 
 # Animateurs see today's lists and the next two days' (to prepare them), no further.
@@ -241,15 +241,12 @@ class RollCallError(Exception):
 
 
 def search_children(school, query, limit=20):
-    """Children of the school whose first or last name contains the query (two letters at
-    least), to mark one present without a booking."""
+    """Children of the school the query names (two letters at least), to mark one present
+    without a booking: compared as the agents' search box does (accents, case, a typo)."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    words = query.split()
-    children = Child.objects.filter(school=school)
-    for word in words:
-        children = children.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    children = Child.objects.filter(school=school, pk__in=family_search.matching_children(query))
     return list(children.order_by("last_name", "first_name", "pk")[:limit])
 
 

@@ -86,6 +86,11 @@ def test_the_search_finds_only_children_of_that_school(meals, school, other_scho
     assert attendance.search_children(school, "e") == []
 
 
+@pytest.mark.parametrize("query", ["tom martin", "TOM MARTN", "martin"])
+def test_the_search_ignores_accents_case_and_a_typo(meals, school, martin, query):
+    assert attendance.search_children(school, query) == [martin["child"]]
+
+
 def test_absent_for_a_child_who_was_not_expected_records_nothing(meals, school, martin, rc_client):
     tap(rc_client, school, meals["canteen"], martin["child"], "absent")
     assert not AttendanceMark.objects.exists()
