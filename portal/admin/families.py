@@ -41,6 +41,7 @@ from portal.services.access import ANONYMISE_PERMISSION, HEALTH_PERMISSION, REVI
 from portal.services.dossier import FAMILY_EDIT_FIELDS, TARIFF_FIELDS
 from portal.services.payments import purchases
 from portal.views.family import private_file_response
+from portal.views.personal_data import personal_data_response
 
 # Families ------------------------------------------------------------------------------------
 
@@ -258,6 +259,7 @@ class FamilyViewSet(ModelViewSet):
             path("<int:pk>/dossier/", self.review_view, name="review"),
             path("<int:pk>/quotient/", quotient_document_view, name="quotient_document"),
             path("<int:pk>/anonymiser/", FamilyAnonymiseView.as_view(viewset=self), name="anonymise"),
+            path("<int:pk>/donnees.json", family_data_view, name="personal_data"),
         ]
 
 
@@ -268,6 +270,16 @@ def quotient_document_view(request, pk):
     if not family.quotient_document:
         raise Http404
     return private_file_response(family.quotient_document, gettext("quotient-familial"))
+
+
+def family_data_view(request, pk):
+    """The family's data file, as the family downloads it: for a request made at the town hall.
+    It holds health data, so both permissions are needed."""
+    if not (request.user.has_perm(REVIEW_PERMISSION) and request.user.has_perm(HEALTH_PERMISSION)):
+        raise PermissionDenied
+    family = get_object_or_404(Family, pk=pk)
+    privacy.record_export(family, by=request.user, kind="json (agent)")
+    return personal_data_response(family)
 
 
 class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):

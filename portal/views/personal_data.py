@@ -24,6 +24,11 @@ def summary(request):
 def download(request):
     family = access_family(request.user)
     privacy.record_export(family, by=request.user, kind="json")
+    return personal_data_response(family)
+
+
+def personal_data_response(family):
+    """The JSON file, streamed as it is read (the family's download and the agents' alike)."""
     response = StreamingHttpResponse(privacy.export_json(family),
                                      content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = (

@@ -188,3 +188,27 @@ def test_a_child_shared_with_another_household_stays_with_it(agent, family_a, fa
     assert (child.family, child.other_family, child.first_name) == (family_b, None, "Zéphyrine")
     assert child.allergies == "Arachide" and child.pai_document
     assert AuthorisedPerson.objects.filter(child=child).exists()
+
+
+def test_an_agent_downloads_a_familys_data_file_for_a_request_at_the_town_hall(agent_client, agent, family_a,
+                                                                              family_a_objects):
+    import json
+
+    review = agent_client.get(reverse("portal_families:review", args=[family_a.pk])).content.decode()
+    data_url = reverse("portal_families:personal_data", args=[family_a.pk])
+    assert data_url in review
+    response = agent_client.get(data_url)
+    data = json.loads(b"".join(response.streaming_content))
+    assert data["foyer"]["nom"] == "Famille Alpha" and data["enfants"][0]["prenom"] == "Zéphyrine"
+    entry = AuditLog.objects.get(action="family.export")
+    assert (entry.actor, entry.family, entry.target) == (agent, family_a, "json (agent)")
+
+
+def test_the_data_file_needs_the_health_permission_too(client, family_a):
+    user = UserFactory(email="sans-sante@example.org", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"),
+                              Permission.objects.get(codename="review_family"))
+    client.force_login(user)
+    response = client.get(reverse("portal_families:personal_data", args=[family_a.pk]))
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert not AuditLog.objects.filter(action="family.export").exists()

@@ -77,6 +77,7 @@ FAMILY = [
     "/famille/compte/mot-de-passe/",
     "/famille/compte/e-mail/",
     "/famille/foyer/",
+    "/famille/foyer/mes-donnees/",
     "/famille/notifications/",
     "/famille/enfants/ajouter/",
     "/famille/enfants/{child}/",
