@@ -384,3 +384,15 @@ def test_a_closure_giving_the_tickets_back_takes_the_days_off_the_attestation(du
         closure = Closure.objects.create(reason="Grève", start=DAYS[1], end=DAYS[2])
         apply_closure(closure, by=agent, now=NOW)
     assert amounts(dupont["family"]) == {"Léa": (1, 150)}
+
+
+def test_the_command_writes_the_same_zip_and_csv_for_a_large_town(attested, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    call_command("export_tax_attestations", "2026", "--zip", str(tmp_path / "a.zip"),
+                 "--csv", str(tmp_path / "a.csv"), stdout=io.StringIO())
+    names = zipfile.ZipFile(tmp_path / "a.zip").namelist()
+    assert names == [f"attestation-frais-de-garde-2026-famille-{attested['family'].pk}.pdf"]
+    assert "Léa Dupont;02/06/2020;3;4,50;" in (tmp_path / "a.csv").read_text(encoding="utf-8-sig")
+    with pytest.raises(CommandError, match="Année entre"):
+        call_command("export_tax_attestations", "3000", "--csv", str(tmp_path / "b.csv"))
