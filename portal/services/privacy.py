@@ -528,8 +528,10 @@ def anonymise_family(family, *, by=None, confirm=False, now=None, reason="reques
         counts["acceptances"] = RegulationAcceptance.objects.filter(family=family).delete()[0]
         counts["notifications"] = SentNotification.objects.filter(family=family).delete()[0]
         Invitation.objects.filter(family=family).delete()
-        WaitlistEntry.objects.filter(family=family, status=WaitlistEntry.Status.WAITING).update(
-            status=WaitlistEntry.Status.LEFT, ended_at=now)
+        # One by one: each save bumps the counters of the pages showing the list's places.
+        for entry in WaitlistEntry.objects.filter(family=family, status=WaitlistEntry.Status.WAITING):
+            entry.status, entry.ended_at = WaitlistEntry.Status.LEFT, now
+            entry.save(update_fields=["status", "ended_at"])
         if family.quotient_document:
             files.append(family.quotient_document)
 

@@ -116,10 +116,13 @@ def test_future_bookings_are_cancelled_with_their_tickets_and_the_place_goes_to_
     _user, leaving, (child,) = make_planning_family("Départ", "depart@example.org", school)
     waiting_user, waiting, (other,) = make_planning_family("Attente", "attente@example.org", school)
     give_tickets(leaving, meal, 1)
-    give_tickets(waiting, meal, 1)
+    give_tickets(waiting, meal, 2)
+    tuesday = MONDAY + datetime.timedelta(days=1)
     with time_machine.travel(NOW, tick=False):
         booking = book_day(child, canteen, MONDAY, by=_user, now=NOW)
         join_waitlist(other, canteen, MONDAY, by=waiting_user, now=NOW)
+        book_day(other, canteen, tuesday, by=waiting_user, now=NOW)
+        join_waitlist(child, canteen, tuesday, by=_user, now=NOW)
         with pytest.raises(privacy.AnonymisationRefused) as refused:
             privacy.anonymise_family(leaving, by=agent)
         assert refused.value.blockers == [
@@ -132,6 +135,8 @@ def test_future_bookings_are_cancelled_with_their_tickets_and_the_place_goes_to_
     assert booking.status == Booking.Status.CANCELLED and booking.refunded
     assert Booking.objects.get(child=other, date=MONDAY).status == Booking.Status.ACTIVE
     assert WaitlistEntry.objects.get(child=other).status == WaitlistEntry.Status.BOOKED
+    # The leaving family's own place in a list is given up.
+    assert WaitlistEntry.objects.get(child=child).status == WaitlistEntry.Status.LEFT
     call_command("check_wallets")
 
 
