@@ -30,6 +30,7 @@ from portal.models import (
     Family,
     FileItem,
     FileRequirement,
+    School,
     SchoolYear,
     Service,
 )
@@ -229,10 +230,15 @@ def _services_to_extend(source, start):
                 .order_by("order", "name", "pk"))
 
 
+ITEM_FIELDS = ("family_id", "requirement_id", "state", "file", "original_name", "content_type",
+               "submitted_at", "submitted_by_id", "reviewed_at", "reviewed_by_id")
+
+
 def _pieces(source_reqs, target_reqs):
-    """{"renew"|"carry": {requirement name: [(family id, source item)]}}: the pieces to ask again
+    """{"renew"|"carry": {requirement name: [source item's values]}}: the pieces to ask again
     (renew_yearly) and those kept from last year (accepted or waiting for review), for families
-    that have nothing yet for the new year's requirement of the same name."""
+    that have nothing yet for the new year's requirement of the same name. Plain values, not
+    instances: a big town has hundreds of thousands."""
     uploads = [r for r in source_reqs if r.kind == FileRequirement.Kind.UPLOAD]
     if not uploads:
         return {}
@@ -241,24 +247,24 @@ def _pieces(source_reqs, target_reqs):
     by_id = {r.pk: r for r in uploads}
     result = {"renew": defaultdict(list), "carry": defaultdict(list)}
     items = (FileItem.objects.filter(requirement__in=uploads)
-             .exclude(state=FileItem.State.MISSING).order_by("family_id", "pk"))
+             .exclude(state=FileItem.State.MISSING).order_by("family_id", "pk").values(*ITEM_FIELDS))
     for item in items:
-        requirement = by_id[item.requirement_id]
-        if (item.family_id, requirement.name) in already:
+        requirement = by_id[item["requirement_id"]]
+        if (item["family_id"], requirement.name) in already:
             continue
         renew = target_reqs[requirement.name].renew_yearly if requirement.name in target_reqs \
             else requirement.renew_yearly
         if renew:
-            result["renew"][requirement.name].append((item.family_id, item))
-        elif item.state in (FileItem.State.ACCEPTED, FileItem.State.SENT):
-            result["carry"][requirement.name].append((item.family_id, item))
+            result["renew"][requirement.name].append(item)
+        elif item["state"] in (FileItem.State.ACCEPTED, FileItem.State.SENT):
+            result["carry"][requirement.name].append(item)
     return {kind: dict(names) for kind, names in result.items()}
 
 
 def _class_moves(target, start):
     """The children to move to their next class (or to mark as leaving), and those whose class
     the school's map does not know (left as they are, for the agent to correct)."""
-    children = Child.objects.filter(leaves_on__isnull=True).select_related("school").order_by(
+    children = Child.objects.filter(leaves_on__isnull=True).order_by(
         "school__name", "school_class", "last_name", "first_name", "pk")
     if target is not None:
         children = children.exclude(class_year=target)
@@ -267,14 +273,14 @@ def _class_moves(target, start):
                      .order_by("created_at").values_list("created_at", flat=True).first())
         if first_run is not None:
             children = children.filter(created_at__lt=first_run)
-    maps, moves, unknown = {}, [], []
-    for child in children:
-        if child.school_id not in maps:
-            maps[child.school_id] = school_class_map(child.school)
-        current = normalise_class(child.school_class)
-        mapping = maps[child.school_id]
-        move = ClassMove(child.pk, f"{child.first_name} {child.last_name}", child.school.name,
-                         child.school_class, mapping.get(current, ""), mapping.get(current) == "")
+    schools = {school.pk: (school.name, school_class_map(school)) for school in School.objects.all()}
+    moves, unknown = [], []
+    for pk, first, last, school_id, school_class in children.values_list(
+            "pk", "first_name", "last_name", "school_id", "school_class"):
+        school, mapping = schools[school_id]
+        current = normalise_class(school_class)
+        move = ClassMove(pk, f"{first} {last}", school, school_class, mapping.get(current, ""),
+                         mapping.get(current) == "")
         (moves if current in mapping else unknown).append(move)
     return moves, unknown
 
@@ -315,17 +321,12 @@ def apply(name, start, end, zone, *, by, expected=None):
         for kind, names in _pieces(source_reqs, target_reqs).items():
             for requirement_name, rows in names.items():
                 requirement = target_reqs[requirement_name]
-                for family_id, item in rows:
+                for item in rows:
                     if kind == "renew":
-                        new_items.append(FileItem(family_id=family_id, requirement=requirement,
+                        new_items.append(FileItem(family_id=item["family_id"], requirement=requirement,
                                                   state=FileItem.State.RENEW))
                     else:  # the same file: dossier.submit_file deletes a file no other piece uses
-                        new_items.append(FileItem(
-                            family_id=family_id, requirement=requirement, state=item.state,
-                            file=item.file.name, original_name=item.original_name,
-                            content_type=item.content_type, submitted_at=item.submitted_at,
-                            submitted_by_id=item.submitted_by_id, reviewed_at=item.reviewed_at,
-                            reviewed_by_id=item.reviewed_by_id))
+                        new_items.append(FileItem(**{**item, "requirement_id": requirement.pk}))
         FileItem.objects.bulk_create(new_items, batch_size=1000)
 
         groups = defaultdict(list)

@@ -248,8 +248,9 @@ def test_the_suggested_year_follows_the_zone_s_summer_holidays(town):
 
 ROLLOVER_URL = reverse("portal_school_years:rollover")
 # The session and user, the form's school years, the plan (years, closures, bookings on them,
-# services, requirements and pieces, children, regulation and families), the class maps.
-PREVIEW_QUERIES = 23
+# services, requirements and pieces, schools and children, regulation and families), the class
+# maps shown.
+PREVIEW_QUERIES = 24
 FORM = {"name": "2027-2028", "start": "2027-09-01", "end": "2028-07-03", "zone": "B"}
 
 
