@@ -160,6 +160,26 @@ class Service(models.Model):
     def runs_on(self, day):
         return self.start <= day <= self.end and day.weekday() in self.weekday_set
 
+    @staticmethod
+    def school_links(school):
+        """Rows of the service ↔ school link for `school` (an id, an OuterRef, or several ids):
+        a child is offered the services linked to its school. The one statement of that link,
+        read by the planning (for_schools) and by book_day's facts under its locks."""
+        through = Service.schools.through
+        if isinstance(school, (list, tuple, set, frozenset)):
+            return through.objects.filter(school_id__in=school)
+        return through.objects.filter(school_id=school)
+
+    @classmethod
+    def for_schools(cls, school_ids):
+        """{school_id: [services]} in display order, ticket types selected, in one query."""
+        by_school = {school_id: [] for school_id in school_ids}
+        for link in cls.school_links(list(school_ids)).select_related("service__ticket_type"):
+            by_school[link.school_id].append(link.service)
+        for services in by_school.values():
+            services.sort(key=lambda s: (s.order, s.name, s.pk))
+        return by_school
+
 
 class Closure(models.Model):
     class Kind(models.TextChoices):

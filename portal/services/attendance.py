@@ -32,7 +32,7 @@ from portal.models import (
 )
 from portal.money import euros
 
-from . import audit, deadlines, dossier, family_search, notify, planning_states
+from . import audit, deadlines, dossier, family_search, notify
 from .wallet import apply_entry, lock_wallet
 
 # Animateurs see today's lists and the next two days' (to prepare them), no further.
@@ -565,7 +565,7 @@ def day_counts(day, schools=None):
 def school_services(schools):
     """[(school, [services])] for the given schools, services in display order: two queries."""
     schools = list(schools)
-    by_school = planning_states.services_for_schools([s.pk for s in schools])
+    by_school = Service.for_schools([s.pk for s in schools])
     return [(school, by_school[school.pk]) for school in schools]
 
 

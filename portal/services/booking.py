@@ -5,11 +5,22 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import rawsql
 from portal.models import Booking, Child, Family, LedgerEntry, Service, WaitlistEntry, Wallet
 
 from . import access, deadlines, dossier, notify, planning_states
@@ -60,33 +71,47 @@ def final_once_booked(service, day, now=None):
     return not deadlines.is_before(deadlines.cancel_rule(service), day, now or timezone.now())
 
 
+def _facts_query(capped):
+    """book_day's facts as one ORM query over the child's row (see _facts_under_lock); `capped`
+    adds the day's count of bookings."""
+
+    def build(child_id, family_id, service_id, day, today):
+        active = Booking.Status.ACTIVE
+        day_bookings = Booking.objects.filter(service_id=service_id, date=day, status=active)
+        taken = Value(None, output_field=IntegerField())
+        if capped:
+            taken = Coalesce(Subquery(day_bookings.order_by().values("service_id").annotate(n=Count("pk"))
+                                      .values("n")), 0)
+        # The day's school year when it comes after the current one: its file must be renewed.
+        renewal = dossier.renewal_year_q(day, today)
+        return Child.objects.filter(pk=child_id).order_by().annotate(
+            is_open=Exists(Family.objects.filter(dossier.bookings_open_q(family_id, today))),
+            renewal=Subquery(renewal.values("name")[:1]),
+            renewed=Exists(Family.objects.filter(dossier.bookings_open_q(
+                family_id, today, school_year=Subquery(renewal.values("pk")[:1])))),
+            reviewed=ExpressionWrapper(Q(reviewed_at__isnull=False), output_field=BooleanField()),
+            serves=Exists(Service.school_links(OuterRef("school_id")).filter(service_id=service_id)),
+            already=Exists(day_bookings.filter(child_id=child_id)),
+            waiting=Exists(WaitlistEntry.objects.filter(child_id=child_id, service_id=service_id, date=day,
+                                                        status=WaitlistEntry.Status.WAITING)),
+            taken=taken,
+        ).values("is_open", "renewal", "renewed", "reviewed", "leaves_on", "school_id", "serves",
+                 "already", "waiting", "taken")
+
+    return build
+
+
 def _facts_under_lock(child, service, day):
     """What book_day and join_waitlist read for one day in one query, after their locks, from
     the rows as stored (the child's school and review, not the caller's instance): whether the
     family's file opens bookings (the rule of dossier.bookings_open_q), whether the service
     serves the child's school, whether the day is booked already or the child waits on its
-    list and, for a capped service, how many bookings it has that day."""
-    active = Booking.Status.ACTIVE
-    day_bookings = Booking.objects.filter(service_id=service.pk, date=day, status=active)
-    taken = Value(None, output_field=IntegerField())
-    if service.capacity is not None:
-        taken = Coalesce(Subquery(day_bookings.order_by().values("service_id").annotate(n=Count("pk"))
-                                  .values("n")), 0)
-    # The day's school year when it comes after the current one: its file must be renewed.
-    renewal = dossier.renewal_year_q(day)
-    return Child.objects.filter(pk=child.pk).annotate(
-        is_open=Exists(Family.objects.filter(dossier.bookings_open_q(child.family_id))),
-        renewal=Subquery(renewal.values("name")[:1]),
-        renewed=Exists(Family.objects.filter(dossier.bookings_open_q(
-            child.family_id, school_year=Subquery(renewal.values("pk")[:1])))),
-        serves=Exists(Service.schools.through.objects.filter(service_id=service.pk,
-                                                               school_id=OuterRef("school_id"))),
-        already=Exists(day_bookings.filter(child_id=child.pk)),
-        waiting=Exists(WaitlistEntry.objects.filter(child_id=child.pk, service_id=service.pk, date=day,
-                                                    status=WaitlistEntry.Status.WAITING)),
-        taken=taken,
-    ).values("is_open", "renewal", "renewed", "reviewed_at", "leaves_on", "school_id", "serves",
-             "already", "waiting", "taken").get()
+    list and, for a capped service, how many bookings it has that day. Compiled once per
+    process (rawsql.reused_row): compiling the file rule on every click cost most of it."""
+    capped = service.capacity is not None
+    return rawsql.reused_row(("book_day facts", capped), _facts_query(capped), child_id=child.pk,
+                             family_id=child.family_id, service_id=service.pk, day=day,
+                             today=timezone.localdate())
 
 
 def _day_state(child, service, day, now, balance):
@@ -105,7 +130,7 @@ def _day_state(child, service, day, now, balance):
         "" if closure is None else closure.reason,
         not deadlines.is_before(deadlines.booking_rule(service), day, now),
         facts["is_open"],
-        facts["reviewed_at"] is not None,
+        facts["reviewed"],
         service.capacity is not None and facts["taken"] >= service.capacity,
         facts["waiting"],
         balance >= 1,

@@ -14,12 +14,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from portal.models import Booking, Family
+from portal.models import Booking, Family, Service
 
 from . import deadlines
 from .audit import record_action
 from .mail import absolute_url
-from .notify import USUAL_PERIOD, services_by_school, week_label
+from .notify import USUAL_PERIOD, week_label
 
 PAST = datetime.timedelta(days=62)
 FUTURE = datetime.timedelta(days=366)
@@ -102,7 +102,7 @@ def _deadline_events(family, now, today, domain):
         return []
     used = set(Booking.objects.filter(child__family=family, date__gte=today - USUAL_PERIOD)
                .values_list("child_id", "service_id").distinct())
-    services = services_by_school(sorted({c.school_id for c in children}))
+    services = Service.for_schools(sorted({c.school_id for c in children}))
     monday = today - datetime.timedelta(days=today.weekday())
     last = monday + datetime.timedelta(weeks=DEADLINE_WEEKS, days=6)
     closures = deadlines.closures_between(monday, last)

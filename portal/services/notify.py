@@ -114,19 +114,6 @@ def planning_url(child, service, day):
 
 # Deadline reminders --------------------------------------------------------------------------
 
-def services_by_school(school_ids):
-    """{school_id: [services]} in display order, in one query. (Not planning_states': the file
-    service, which that module reads, sends its e-mails through this one.)"""
-    out = {school_id: [] for school_id in school_ids}
-    links = (Service.schools.through.objects.filter(school_id__in=school_ids)
-             .select_related("service__ticket_type"))
-    for link in links:
-        out[link.school_id].append(link.service)
-    for services in out.values():
-        services.sort(key=lambda s: (s.order, s.name, s.pk))
-    return out
-
-
 def _reminder_opens(now, weekday, hour):
     """(this week's Monday, this week's reminder time), Paris time."""
     local = timezone.localtime(now, deadlines.PARIS)
@@ -201,7 +188,7 @@ def due_reminders(now=None):
                 .values_list("child_id", "service_id").distinct())
     booked = set(bookings.filter(date__range=(days[0], days[-1]), status=Booking.Status.ACTIVE)
                  .values_list("child_id", "service_id").distinct())
-    services = services_by_school(sorted({c.school_id for c in children}))
+    services = Service.for_schools(sorted({c.school_id for c in children}))
     closures = deadlines.closures_between(days[0], days[-1])
     result = Reminders(monday)
     for child in children:

@@ -35,27 +35,16 @@ def week_days(monday):
     return [monday + datetime.timedelta(days=i) for i in range(5)]
 
 
-def services_for_schools(school_ids):
-    """{school_id: [services]} in display order, in two queries whatever the number of schools."""
-    through = Service.schools.through
-    links = list(through.objects.filter(school_id__in=school_ids).values_list("school_id", "service_id"))
-    services = {s.pk: s for s in Service.objects.filter(pk__in={sid for _, sid in links})
-                .select_related("ticket_type")}
-    by_school = {school_id: [] for school_id in school_ids}
-    for school_id, service_id in links:
-        by_school[school_id].append(services[service_id])
-    for lst in by_school.values():
-        lst.sort(key=lambda s: (s.order, s.name, s.pk))
-    return by_school
-
-
 def planning_config(school_ids, start, end):
-    """Services per school and the closures of a period, from the cache (no query) until an
-    agent changes a service, a closure, a school or a ticket type."""
+    """Services per school and the closures of the months around a period, from the cache (no
+    query) until an agent changes a service, a closure, a school or a ticket type. Whole months:
+    the one-day grid a click answers with finds what its page loaded (closure_for reads dates)."""
     ids = sorted(school_ids)
+    first = start.replace(day=1)
+    last = (end.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
     return display_cache.cached(
-        (display_cache.PLANNING,), f"planning:{','.join(map(str, ids))}:{start}:{end}",
-        lambda: (services_for_schools(ids), closures_between(start, end)))
+        (display_cache.PLANNING,), f"planning:{','.join(map(str, ids))}:{first}:{last}",
+        lambda: (Service.for_schools(ids), closures_between(first, last)))
 
 
 def family_file_status(family):

@@ -134,9 +134,10 @@ def test_book_pattern_costs_a_fixed_number_of_queries_per_day_booked(client, fam
     three = queries(client, "post", "/patterns", {**body, "weekdays": [1], "end": "2026-09-29"}, **headers)
     assert Booking.objects.filter(child=fam["child"]).count() == 4
     # Each day booked costs book_day's 9 (savepoint, the service, the wallet locked, the facts,
-    # the day's closures, booking, ledger entry, balance, release); the second call finds the
-    # family's file status in the cache (its row with the rule, its children, the school year).
-    assert one == 25 and three - one == 2 * 9 - 3
+    # the day's closures, booking, ledger entry, balance, release); the second call finds in the
+    # cache the family's file status (its row with the rule, its children, the school year) and
+    # the month's planning configuration (services per school, closures).
+    assert one == 24 and three - one == 2 * 9 - 5
 
 
 def test_revoking_a_token_is_two_queries(client, families):

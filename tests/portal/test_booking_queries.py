@@ -1,7 +1,9 @@
 """One booking click must stay a handful of round trips: pinned here, so an added query fails."""
 
 import pytest
+import time_machine
 from django.db import connection
+from django.urls import reverse
 
 from portal.models import Booking, LedgerEntry
 from portal.services.booking import BookingRefused, book_day, cancel_booking
@@ -59,3 +61,24 @@ def test_one_cancellation_runs_a_pinned_number_of_queries(dupont, canteen, meal,
         cancel_booking(booking, by=dupont["user"], now=NOW)
     assert Booking.objects.get(pk=booking.pk).status == "cancelled"
     assert LedgerEntry.objects.filter(booking=booking, kind="cancellation", quantity=1).count() == 1
+
+
+# The htmx click on the planning, whole request, after the parent opened the month: session
+# (database sessions here; from Redis in production), user, the child (family and school
+# joined), the service clicked (its name and ticket type for the answer), book_day's 9 queries
+# above, then the clicked cell again: bookings and balances in one UNION ALL round trip, the
+# planning configuration (the month's, loaded by the page) and the file status from the cache.
+CLICK_QUERIES = 14
+
+
+def test_an_htmx_booking_click_runs_a_pinned_number_of_queries(logged_dupont, dupont, canteen, meal,
+                                                                 django_assert_num_queries):
+    give_tickets(dupont["family"], meal, 3)
+    cell = f"{dupont['child'].pk}:{canteen.pk}:{MONDAY.isoformat()}"
+    with time_machine.travel(NOW, tick=False):
+        assert logged_dupont.get(reverse("portal:planning") + "?mois=2026-09").status_code == 200
+        with django_assert_num_queries(CLICK_QUERIES):
+            response = logged_dupont.post(reverse("portal:planning_act"), {
+                "book": cell, "scope": "family", "mois": "2026-09"}, headers={"HX-Request": "true"})
+    assert "Un ticket a été utilisé" in response.content.decode()
+    assert Booking.objects.filter(child=dupont["child"], date=MONDAY, status="active").count() == 1

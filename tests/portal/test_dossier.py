@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -6,8 +8,9 @@ from django.urls import reverse
 
 from documents.demo import add_document
 from documents.models import PreauDocument
-from portal.models import AuditLog, Family, FileItem
+from portal.models import AuditLog, Family, FileItem, Service
 from portal.services import dossier
+from portal.services.booking import _facts_under_lock
 from tests.portal.conftest import PDF_BYTES, PNG_BYTES, pdf_upload
 
 
@@ -388,6 +391,10 @@ def test_bookings_open_in_one_query_and_the_reasons_shown_agree_in_every_file_si
         assert dossier.bookings_open(family_a) is expected
     explained_open = family_a.status == Family.Status.VALIDATED and not dossier.missing_for_bookings(family_a)
     assert explained_open is expected
+    if (child := family_a.children.first()) is not None:
+        # book_day reads the same rule under its locks, in a query compiled once per process.
+        facts = _facts_under_lock(child, Service(pk=0), datetime.date(2026, 9, 14))
+        assert facts["is_open"] is expected
 
 
 def test_the_family_page_links_to_the_email_choices(client, family_a, parent_a):

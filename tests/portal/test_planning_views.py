@@ -264,8 +264,8 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
     big_url = reverse("portal:planning") + "?mois=2026-10"
     child_url = reverse("portal:planning_child", args=[big_kids[0].pk]) + "?mois=2026-09"
     # session, user, the family's children (family and school joined), then bookings, capacity
-    # counts and wallets in one UNION ALL query. The planning configuration (service links,
-    # services, closures), whether the family's file opens bookings and base.html's town
+    # counts and wallets in one UNION ALL query. The planning configuration (services per school,
+    # closures), whether the family's file opens bookings and base.html's town
     # settings come from the cache, and families get no Wagtail user bar (two permission queries).
     expected = 4
     client.force_login(small_user)
@@ -281,18 +281,18 @@ def test_planning_pages_run_a_constant_number_of_queries(client, school, other_s
     client.get(child_url)
     with django_assert_num_queries(expected):  # the child, with its family and school, in one query
         client.get(child_url)
-    # With an empty cache, the same fixed extra: service links, services, closures; whether the
-    # file is complete (the family's row with the rule bookings_open_q read alongside, after the
-    # counters; then, for the reasons shown, its children and the school year: none is set up
-    # here); site and town settings.
+    # With an empty cache, the same fixed extra: services per school (links, services and ticket
+    # types joined), closures; whether the file is complete (the family's row with the rule
+    # bookings_open_q read alongside, after the counters; then, for the reasons shown, its
+    # children and the school year: none is set up here); site and town settings.
     cache.clear()
-    with django_assert_num_queries(expected + 8):
+    with django_assert_num_queries(expected + 7):
         client.get(big_url)
     cache.clear()
     client.force_login(small_user)
     client.get(small_url)
     cache.clear()
-    with django_assert_num_queries(expected + 8):
+    with django_assert_num_queries(expected + 7):
         client.get(small_url)
 
 
