@@ -23,6 +23,19 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _town_language():
+    """Each test starts in the town's language: a request with an English cookie leaves English
+    active in the thread (LocaleMiddleware does not switch back), and a later test in the same
+    worker would read its French strings in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings):
     """Every test writes uploads to its own folders, never to the developer's media."""
     settings.MEDIA_ROOT = tmp_path / "media"
