@@ -319,3 +319,22 @@ def test_the_preview_page_costs_the_same_queries_for_one_family_or_many(
         dossier.submit_file(family, town["insurance"], pdf_upload(), by=user)
     with django_assert_num_queries(PREVIEW_QUERIES):
         preview()
+
+
+def test_a_day_already_booked_in_the_new_year_s_holidays_is_cancelled_as_the_preview_said(
+        town, agent, canteen, meal, django_capture_on_commit_callbacks):
+    """A service opened into the next year by hand before the rollover: a day booked in what
+    becomes the Toussaint holidays is cancelled and its ticket given back, as any closure does."""
+    canteen.end = datetime.date(2028, 7, 3)
+    canteen.save()
+    toussaint_monday = datetime.date(2027, 10, 25)
+    booking = book_day(town["lea"], canteen, toussaint_monday, by=town["user"], now=NOW)
+    balance = town["family"].wallets.get(ticket_type=meal).balance
+    plan = rollover.preview(*NEW_YEAR)
+    assert plan.cancelled_bookings == 1 and plan.services == []
+    run(agent, django_capture_on_commit_callbacks)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert town["family"].wallets.get(ticket_type=meal).balance == balance + 1
+    town["june"].refresh_from_db()
+    assert town["june"].status == Booking.Status.ACTIVE
