@@ -40,7 +40,7 @@ from portal.models import (
 )
 from portal.models.service import WEEKDAY_CHOICES
 from portal.services import audit, closures, deadlines, family_search, notify
-from portal.services.booking import BookingRefused, cancel_booking
+from portal.services.booking import BookingRefused, cancel_booking, fill_from_waitlists
 from portal.services.town import town_settings
 from portal.services.wallet import WalletError, credit_tickets, debit_tickets, wallet_debt
 
@@ -66,8 +66,21 @@ class ServiceForm(WagtailAdminModelForm):
         return data
 
 
+class ServiceEditView(EditView):
+    def save_instance(self):
+        before = Service.objects.filter(pk=self.object.pk).values_list("capacity", flat=True).first()
+        instance = super().save_instance()
+        if before is not None and (instance.capacity is None or instance.capacity > before):
+            # New places on full days go to their waiting lists as soon as this save has
+            # committed, one day per transaction, in this request (a task could leave the new
+            # places open to anyone until a worker took it).
+            transaction.on_commit(lambda: fill_from_waitlists(instance), robust=True)
+        return instance
+
+
 class ServiceViewSet(ModelViewSet):
     model = Service
+    edit_view_class = ServiceEditView
     icon = "date"
     menu_label = gettext_lazy("Prestations")
     list_display = ["name", "ticket_type", "start", "end", "capacity"]

@@ -243,6 +243,29 @@ def _lock_wallets_in_order(family_ids, ticket_type_id):
         family_id__in=family_ids, ticket_type_id=ticket_type_id).order_by("pk").values_list("pk"))
 
 
+def fill_from_waitlists(service, *, now=None):
+    """Give the places an agent's higher capacity (or no capacity any more) opened on coming
+    days to their waiting lists, in each list's order, by the rules of give_freed_place (booked
+    and paid by book_day, the family e-mailed; a family without a ticket keeps its place). One
+    transaction per day, locks in the documented order: the service's row, then the waiting
+    families' wallets in primary-key order. Returns the bookings made."""
+    now = now or timezone.now()
+    days = list(WaitlistEntry.objects.filter(service_id=service.pk, status=WaitlistEntry.Status.WAITING,
+                                             date__gte=timezone.localdate(now))
+                .order_by("date").values_list("date", flat=True).distinct())
+    made = []
+    for day in days:
+        with transaction.atomic():
+            current = _lock_service(service)
+            waiting_families = set(WaitlistEntry.objects.filter(
+                service_id=service.pk, date=day, status=WaitlistEntry.Status.WAITING)
+                .values_list("child__family_id", flat=True))
+            _lock_wallets_in_order(waiting_families, current.ticket_type_id)
+            while (booking := give_freed_place(current, day, now=now)) is not None:
+                made.append(booking)
+    return made
+
+
 def cancel_booking(booking, *, by, refund=None, now=None):
     """Cancel a booking. Families (refund=None) only before the cancellation deadline, ticket
     returned; agents (refund=True/False) at any time, choosing whether the ticket comes back."""

@@ -15,6 +15,7 @@ from portal.services.booking import (
     BookingRefused,
     book_day,
     cancel_booking,
+    fill_from_waitlists,
     join_waitlist,
     leave_waitlist,
 )
@@ -180,6 +181,64 @@ def test_an_agents_cancellation_gives_the_place_too(admin_client, dupont, cantee
     assert Booking.objects.get(date=MONDAY, status="active").child == dupont["child"]
     assert sorted(m.subject for m in mail.outbox) == ["Liste d’attente : place obtenue",
                                                       "Réservation annulée par la mairie"]
+
+
+def test_a_higher_capacity_books_the_lists_first_children_with_a_ticket_in_order(
+        dupont, bernard, canteen, meal, martin, full_day, school, django_capture_on_commit_callbacks):
+    give_tickets(dupont["family"], meal, 1)
+    give_tickets(bernard["family"], meal, 1)
+    _user, roux, (roux_child,) = make_family("Roux", "roux@example.org", school, children=("Noé",))
+    first = join_waitlist(roux_child, canteen, MONDAY, by=_user)  # no ticket: keeps its place
+    join_waitlist(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    join_waitlist(bernard["child"], canteen, MONDAY, by=bernard["user"])
+    canteen.capacity = 2
+    canteen.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = fill_from_waitlists(canteen)
+
+    # One new place: the first child whose family has a ticket, told by e-mail.
+    assert [b.child for b in made] == [dupont["child"]]
+    assert Booking.objects.filter(service=canteen, date=MONDAY, status="active").count() == 2
+    assert [m.to for m in mail.outbox] == [["dupont@example.org"]]
+    first.refresh_from_db()
+    assert first.status == "waiting" and state(roux_child, canteen).waiting.position == 1
+    assert state(bernard["child"], canteen).waiting.position == 2
+    # No capacity any more: everyone left on the list with a ticket gets the day.
+    canteen.capacity = None
+    canteen.save()
+    assert [b.child for b in fill_from_waitlists(canteen)] == [bernard["child"]]
+    assert bernard["family"].wallets.get().balance == 0
+
+
+def service_form(service, capacity):
+    return {"name": service.name, "schools": [s.pk for s in service.schools.all()],
+            "ticket_type": service.ticket_type_id, "weekday_choices": list(service.weekdays), "weekdays": "",
+            "start": service.start.isoformat(), "end": service.end.isoformat(), "capacity": capacity,
+            "order": str(service.order), "booking_rule": service.booking_rule,
+            "booking_days": str(service.booking_days), "booking_weekday": str(service.booking_weekday),
+            "booking_time": service.booking_time.strftime("%H:%M"), "cancel_rule": service.cancel_rule,
+            "cancel_days": str(service.cancel_days), "cancel_weekday": str(service.cancel_weekday),
+            "cancel_time": service.cancel_time.strftime("%H:%M"),
+            "unbooked_penalty": str(service.unbooked_penalty), "sick_rule": service.sick_rule}
+
+
+def test_an_agent_raising_the_capacity_gives_the_new_places_to_the_waiting_list(
+        admin_client, dupont, bernard, canteen, meal, full_day, django_capture_on_commit_callbacks):
+    give_tickets(dupont["family"], meal, 1)
+    give_tickets(bernard["family"], meal, 1)
+    join_waitlist(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    join_waitlist(bernard["child"], canteen, MONDAY, by=bernard["user"])
+    url = reverse("prestations:edit", args=[canteen.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):  # the same capacity: nothing given
+        assert admin_client.post(url, service_form(canteen, "1")).status_code == 302
+    assert WaitlistEntry.objects.filter(status="waiting").count() == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(url, service_form(canteen, "2")).status_code == 302
+    assert Booking.objects.get(date=MONDAY, status="active", child__family=dupont["family"])
+    assert state(bernard["child"], canteen).waiting.position == 1
 
 
 # The planning page ---------------------------------------------------------------------------

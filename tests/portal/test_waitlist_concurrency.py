@@ -5,7 +5,13 @@ from django.core.management import call_command
 from django.db import connection
 
 from portal.models import Booking, Child, Service, WaitlistEntry
-from portal.services.booking import BookingRefused, book_day, cancel_booking, join_waitlist
+from portal.services.booking import (
+    BookingRefused,
+    book_day,
+    cancel_booking,
+    fill_from_waitlists,
+    join_waitlist,
+)
 from portal.services.wallet import debit_tickets
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
@@ -41,6 +47,8 @@ def act(kind, pk, user_pk, service_pk):
             cancel_booking(Booking.objects.select_related("child", "service").get(pk=pk), by=user, now=NOW)
         elif kind == "join":
             join_waitlist(Child.objects.get(pk=pk), service, MONDAY, by=user, now=NOW)
+        elif kind == "fill":
+            fill_from_waitlists(service, now=NOW)
         else:
             book_day(Child.objects.get(pk=pk), service, MONDAY, by=user, now=NOW)
         return "ok"
@@ -103,4 +111,38 @@ def test_many_sign_ups_at_once_each_get_one_place_in_the_list(school, meal, cant
         cancel_booking(Booking.objects.select_related("child", "service").get(pk=booking.pk),
                        by=booking.child.family.guardians.get(), now=NOW)
     assert Booking.objects.filter(service=canteen, date=MONDAY, status="active").count() == 1
+    call_command("check_wallets")
+
+
+def test_a_higher_capacity_filled_while_places_are_freed_and_children_sign_up(school, meal, canteen):
+    canteen.capacity = PLACES
+    canteen.save()
+    holders = families(school, meal, "Titulaire", PLACES, 1)
+    bookings = [book_day(child, canteen, MONDAY, by=user, now=NOW) for user, child in holders]
+    waiting = families(school, meal, "Attente", 8, 1)
+    debit_tickets(waiting[1][1].family.wallets.get(), 1, "Test", by=None)  # no ticket: passed over
+    for user, child in waiting:
+        join_waitlist(child, canteen, MONDAY, by=user, now=NOW)
+    newcomers = families(school, meal, "Nouveau", 6, 1)
+    # The agent's save has committed two more places; their filling runs while two places are
+    # freed and newcomers sign up.
+    Service.objects.filter(pk=canteen.pk).update(capacity=PLACES + 2)
+    agent_user = holders[0][0]
+    calls = ([("fill", 0, agent_user.pk, canteen.pk)]
+             + [("cancel", b.pk, user.pk, canteen.pk)
+                for b, (user, _c) in zip(bookings[:2], holders[:2], strict=True)]
+             + [("join", child.pk, user.pk, canteen.pk) for user, child in newcomers])
+    results = run_concurrently(act, calls)
+
+    assert results[:3] == ["ok"] * 3
+    # A newcomer signing up before the filling took its lock found a free place (not_full).
+    assert set(results[3:]) <= {"ok", "not_full"}
+    active = list(Booking.objects.filter(service=canteen, date=MONDAY, status="active"))
+    assert len(active) == PLACES + 2
+    # The four places (two new, two freed) went in the list's order, passing over no ticket.
+    assert sorted(b.child_id for b in active) == sorted(
+        [c.pk for _u, c in holders[2:]] + [waiting[i][1].pk for i in (0, 2, 3, 4)])
+    still = list(WaitlistEntry.objects.filter(status="waiting").order_by("pk")
+                 .values_list("child_id", flat=True))
+    assert still[:4] == [waiting[i][1].pk for i in (1, 5, 6, 7)]
     call_command("check_wallets")
