@@ -85,6 +85,7 @@ class BookedDay(NamedTuple):
     child_id: int
     service_id: int
     date: datetime.date
+    family_id: int  # the household that booked it
 
 
 class Waiting(NamedTuple):
@@ -103,15 +104,16 @@ def user_by_id(user_model, user_id):
     return loader.fetch_one(f"SELECT {loader.columns} FROM {table} u WHERE u.{pk} = %s", [user_id])
 
 
-def _children(where, params):
-    """Children with their family and school selected, in one query; `where` may use the
-    aliases c (child) and g (the family's guardians)."""
+def _children(family_on, where, params):
+    """Children with the household they are seen by (`family_on`: the join condition of the
+    family alias f) and their school, in one query; `where` may use the aliases c (child) and f.
+    Each child's `household` is f; its `family` is f too unless f is its second household."""
 
     loaders = [RowLoader.get(Child, "c"), RowLoader.get(Family, "f"), RowLoader.get(School, "s")]
     qn = connection.ops.quote_name
     sql = (f"SELECT {', '.join(loader.columns for loader in loaders)} "
            f"FROM {qn(Child._meta.db_table)} c "
-           f"INNER JOIN {qn(Family._meta.db_table)} f ON f.{qn('id')} = c.{qn('family_id')} "
+           f"INNER JOIN {qn(Family._meta.db_table)} f ON {family_on} "
            f"INNER JOIN {qn(School._meta.db_table)} s ON s.{qn('id')} = c.{qn('school_id')} "
            f"WHERE {where} ORDER BY c.{qn('first_name')}, c.{qn('id')}")
     with connection.cursor() as cursor:
@@ -124,7 +126,9 @@ def _children(where, params):
             parts.append(loader.build(row[start:start + len(loader)]))
             start += len(loader)
         child, family, school = parts
-        Child._meta.get_field("family").set_cached_value(child, family)
+        if family.pk == child.family_id:
+            Child._meta.get_field("family").set_cached_value(child, family)
+        child.seen_by(family)
         Child._meta.get_field("school").set_cached_value(child, school)
         children.append(child)
     return children
@@ -135,46 +139,49 @@ def _guardians_table():
 
 
 def child_of_guardian(user_id, child_id):
-    """The child `child_id` (family and school selected) if `user_id` is one of the family's
-    guardians, else None."""
+    """The child `child_id` (household and school selected) if `user_id` is one of the guardians
+    of one of its households, else None."""
     if not (isinstance(child_id, int) and 0 < child_id < 2**63):  # SQLite overflows past 64 bits
         return None
     qn = connection.ops.quote_name
-    children = _children(f"c.{qn('id')} = %s AND EXISTS (SELECT 1 FROM {_guardians_table()} g "
-                         f"WHERE g.{qn('family_id')} = c.{qn('family_id')} AND g.{qn('user_id')} = %s)",
+    children = _children(f"f.{qn('id')} IN (c.{qn('family_id')}, c.{qn('other_family_id')})",
+                         f"c.{qn('id')} = %s AND EXISTS (SELECT 1 FROM {_guardians_table()} g "
+                         f"WHERE g.{qn('family_id')} = f.{qn('id')} AND g.{qn('user_id')} = %s)",
                          [child_id, user_id])
     return children[0] if children else None
 
 
 def children_of_guardian(user_id):
-    """The children (family and school selected, by first name) of the first family, by primary
-    key, that `user_id` is a guardian of."""
+    """The children (household and school selected, by first name) of the first family, by
+    primary key, that `user_id` is a guardian of: its own and those it is the second household of."""
     qn = connection.ops.quote_name
-    return _children(f"c.{qn('family_id')} = (SELECT g.{qn('family_id')} FROM {_guardians_table()} g "
-                     f"WHERE g.{qn('user_id')} = %s ORDER BY g.{qn('family_id')} LIMIT 1)", [user_id])
+    return _children(f"f.{qn('id')} = (SELECT g.{qn('family_id')} FROM {_guardians_table()} g "
+                     f"WHERE g.{qn('user_id')} = %s ORDER BY g.{qn('family_id')} LIMIT 1)",
+                     f"(c.{qn('family_id')} = f.{qn('id')} OR c.{qn('other_family_id')} = f.{qn('id')})",
+                     [user_id])
 
 
 def _placeholders(values):
     return ", ".join(["%s"] * len(values))
 
 
-def bookings_counts_wallets(children, capped, start, end):
-    """The children's active bookings, the day counts of capacity-limited services, the
-    families' balances and (capped) the children's places on waiting lists, in one round trip
-    (UNION ALL of up to four selects, told apart by the first column)."""
+def bookings_counts_wallets(children, family_id, capped, start, end):
+    """The children's active bookings (by either of their households), the day counts of
+    capacity-limited services, the balances of household `family_id` and (capped) the
+    children's places on its waiting lists, in one round trip (UNION ALL of up to four selects,
+    told apart by the first column)."""
 
     qn = connection.ops.quote_name
     booking, wallet = qn(Booking._meta.db_table), qn(Wallet._meta.db_table)
     child_ids = [c.pk for c in children]
-    family_ids = sorted({c.family_id for c in children})
     active = Booking.Status.ACTIVE.value
-    # kind, booking id, child or family id, service or ticket type id, date, count or balance
-    parts = [f"SELECT 1, {qn('id')}, {qn('child_id')}, {qn('service_id')}, {qn('date')}, NULL "
+    # kind, booking id, child id, service or ticket type id, date, household or count or balance
+    parts = [f"SELECT 1, {qn('id')}, {qn('child_id')}, {qn('service_id')}, {qn('date')}, {qn('family_id')} "
              f"FROM {booking} WHERE {qn('child_id')} IN ({_placeholders(child_ids)}) "
              f"AND {qn('date')} BETWEEN %s AND %s AND {qn('status')} = %s",
-             f"SELECT 3, {qn('id')}, {qn('family_id')}, {qn('ticket_type_id')}, NULL, {qn('balance')} "
-             f"FROM {wallet} WHERE {qn('family_id')} IN ({_placeholders(family_ids)})"]
-    params = [*child_ids, start, end, active, *family_ids]
+             f"SELECT 3, {qn('id')}, NULL, {qn('ticket_type_id')}, NULL, {qn('balance')} "
+             f"FROM {wallet} WHERE {qn('family_id')} = %s"]
+    params = [*child_ids, start, end, active, family_id]
     if capped:
         parts.append(f"SELECT 2, NULL, NULL, {qn('service_id')}, {qn('date')}, COUNT(*) FROM {booking} "
                      f"WHERE {qn('service_id')} IN ({_placeholders(capped)}) "
@@ -188,8 +195,9 @@ def bookings_counts_wallets(children, capped, start, end):
                      f"AND v.{qn('date')} = w.{qn('date')} AND v.{qn('status')} = %s "
                      f"AND v.{qn('id')} <= w.{qn('id')}) FROM {waitlist} w "
                      f"WHERE w.{qn('child_id')} IN ({_placeholders(child_ids)}) "
-                     f"AND w.{qn('date')} BETWEEN %s AND %s AND w.{qn('status')} = %s")
-        params += [waiting, *child_ids, start, end, waiting]
+                     f"AND w.{qn('date')} BETWEEN %s AND %s AND w.{qn('status')} = %s "
+                     f"AND w.{qn('family_id')} = %s")
+        params += [waiting, *child_ids, start, end, waiting, family_id]
     date_field = Booking._meta.get_field("date")
     date_col = date_field.get_col(booking)
     to_date = connection.ops.get_db_converters(date_col) + date_col.get_db_converters(connection)
@@ -201,11 +209,11 @@ def bookings_counts_wallets(children, capped, start, end):
         for func in to_date:
             day = func(day, date_col, connection)
         if kind == 1:
-            bookings[(owner_id, service_id, day)] = BookedDay(pk, owner_id, service_id, day)
+            bookings[(owner_id, service_id, day)] = BookedDay(pk, owner_id, service_id, day, number)
         elif kind == 2:
             taken[(service_id, day)] = number
         elif kind == 3:
-            balances[(owner_id, service_id)] = number
+            balances[service_id] = number
         else:
             waiting[(owner_id, service_id, day)] = Waiting(pk, number)
     return bookings, taken, balances, waiting

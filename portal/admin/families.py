@@ -313,8 +313,8 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
         return super().get_context_data(
             family=family, lines=dossier.dossier_lines(family),
             missing=dossier.missing_for_bookings(family),
-            children=family.children.select_related("school").prefetch_related(
-                "authorised_people"),
+            children=Child.objects.filter(Child.of_household(family.pk)).select_related(
+                "school", "family", "other_family").prefetch_related("authorised_people"),
             guardians=family.guardians.all(),
             invitations=family.invitations.select_related("user", "created_by")[:10],
             audit=family.audit_entries.select_related("actor")[:50],
@@ -454,6 +454,13 @@ class ChildFilterSet(WagtailFilterSet):
 
 
 class ChildAdminForm(WagtailAdminModelForm):
+    def clean(self):
+        data = super().clean()
+        if data.get("other_family") and data.get("other_family") == data.get("family"):
+            self.add_error("other_family", _("Le second foyer doit être un autre foyer que la famille "
+                                             "de l’enfant."))
+        return data
+
     def clean_pai_document(self):
         upload = self.cleaned_data.get("pai_document")
         if upload and hasattr(upload, "content_type"):
@@ -479,7 +486,7 @@ class ChildEditView(AuditedChildSave, generic.EditView):
 
 class ChildIndexView(StreamingExportMixin, generic.IndexView):
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("family", "school")
+        return super().get_base_queryset().select_related("family", "other_family", "school")
 
 
 class ChildViewSet(ModelViewSet):
@@ -493,13 +500,13 @@ class ChildViewSet(ModelViewSet):
     add_view_class = ChildCreateView
     edit_view_class = ChildEditView
     search_fields = ["first_name", "last_name", "family__name"]
-    list_display = ["__str__", "family", "school", "school_class", "birth_date"]
-    list_export = ["last_name", "first_name", "birth_date", "family", "school", "school_class",
-                   "photo_consent"]
+    list_display = ["__str__", "family", "other_family", "school", "school_class", "birth_date"]
+    list_export = ["last_name", "first_name", "birth_date", "family", "other_family", "school",
+                   "school_class", "photo_consent"]
     export_filename = "enfants"
     copy_view_enabled = False
     panels = [
-        FieldPanel("family"),
+        FieldRowPanel([FieldPanel("family"), FieldPanel("other_family")]),
         FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
         FieldRowPanel([FieldPanel("birth_date"), FieldPanel("school"),
                        FieldPanel("school_class")]),

@@ -367,7 +367,7 @@ class BookingFilterSet(PeriodFilterMixin, WagtailFilterSet):
 
 class BookingIndexView(CappedCountMixin, StreamingExportMixin, IndexView):
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("child__family", "child__school", "service")
+        return super().get_base_queryset().select_related("child__school", "family", "service")
 
     def search_queryset(self, queryset):
         # A child's or family's name as the families listing finds it (accents, typo), through
@@ -381,17 +381,18 @@ class BookingViewSet(ModelViewSet):
     icon = "date"
     menu_label = gettext_lazy("Réservations")
     form_fields = ["child", "service", "date"]
-    list_display = ["date", "child", "service", "status", "refunded"]
-    list_export = ["date", "child", "child.family", "child.school", "service", "get_status_display",
+    list_display = ["date", "child", "family", "service", "status", "refunded"]
+    # The household that booked and paid (a child of separated parents has two).
+    list_export = ["date", "child", "family", "child.school", "service", "get_status_display",
                    "refunded", "created_at", "cancelled_at"]
-    export_headings = {"child.family": gettext_lazy("Famille"), "child.school": gettext_lazy("École"),
+    export_headings = {"family": gettext_lazy("Famille"), "child.school": gettext_lazy("École"),
                        "get_status_display": gettext_lazy("État")}
     export_filename = "reservations"
     index_view_class = BookingIndexView
     filterset_class = BookingFilterSet
     # By day, then by row: the (date, id) index reads the first page without sorting the year.
     ordering = ["date", "pk"]
-    search_fields = ["child__first_name", "child__last_name", "child__family__name"]
+    search_fields = ["child__first_name", "child__last_name", "family__name"]
     copy_view_enabled = False
 
     def get_index_view_kwargs(self, **kwargs):
@@ -405,14 +406,14 @@ class BookingViewSet(ModelViewSet):
     def cancel_view(self, request, pk):
         if not request.user.has_perm("portal.change_booking"):
             raise PermissionDenied
-        booking = get_object_or_404(Booking.objects.select_related("child__family", "service__ticket_type"),
+        booking = get_object_or_404(Booking.objects.select_related("child", "family", "service__ticket_type"),
                                     pk=pk)
         form = AgentCancelForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():
                     cancel_booking(booking, by=request.user, refund=form.cleaned_data["refund"])
-                    audit.record_action(request.user, "booking.cancel", booking.child.family,
+                    audit.record_action(request.user, "booking.cancel", booking.family,
                                         target=booking,
                                         after={"refunded": booking.refunded,
                                                "reason": form.cleaned_data["reason"]})

@@ -63,7 +63,8 @@ class MeOut(Schema):
 def get_me(request):
     family = family_of(request)
     guardians = User.objects.filter(families=family).order_by("pk")
-    children = Child.objects.filter(family=family).select_related("school").order_by("first_name", "pk")
+    children = (Child.objects.filter(Child.of_household(family.pk)).select_related("school")
+                .order_by("first_name", "pk"))
     return {
         "family": {"id": family.pk, "name": family.name, "status": family.status,
                    "status_label": family.get_status_display(), "bookings_open": family_bookings_open(family),

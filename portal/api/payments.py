@@ -68,7 +68,7 @@ def create_purchase(request, data: PurchaseIn):
     if ticket_type is None:
         # One the family's services use but without a price for its bracket: start_purchase
         # refuses it with `no_price`; any other is not the family's to buy.
-        schools = Child.objects.filter(family=family).values("school_id")
+        schools = Child.objects.filter(Child.of_household(family.pk)).values("school_id")
         ticket_type = TicketType.objects.filter(pk=data.ticket_type_id,
                                                 services__schools__in=schools).first()
         if ticket_type is None:

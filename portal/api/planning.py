@@ -38,7 +38,8 @@ class CellOut(Schema):
                                    "full (complet : liste d’attente ouverte sur le site), waiting (en "
                                    "liste d’attente), no_ticket, available, final (disponible, non "
                                    "annulable une fois réservé), booked ou locked (réservé, non "
-                                   "annulable)")
+                                   "annulable), other_household (réservé par l’autre foyer de "
+                                   "l’enfant)")
     label: str
     reason: str = Field(description="Pourquoi, quand l’état le dit (nom du jour férié, de la fermeture…)")
     booking_id: int | None
@@ -138,7 +139,8 @@ def _refusal(exc):
              summary="Réserver un jour (un ticket est utilisé)")
 def book_day_op(request, data: BookingIn):
     """Refus 409 avec le code de la règle : `not_offered`, `holiday`, `closed`, `deadline`,
-    `not_validated`, `not_renewed`, `child_review`, `full`, `no_ticket`, `already`, `confirm_final`."""
+    `not_validated`, `not_renewed`, `child_review`, `full`, `no_ticket`, `already`, `other_household`,
+    `confirm_final`."""
     family_of(request)
     child = _child(request, data.child_id)
     service = Service.objects.select_related("ticket_type").filter(pk=data.service_id).first()
@@ -229,8 +231,9 @@ def _pattern_args(request, data):
     """Children of the caller's family and services of their schools, else a 404 (like another
     family's child)."""
     family = family_of(request)
-    children = list(Child.objects.filter(family=family, pk__in=data.child_ids)
-                    .select_related("family", "school").order_by("first_name", "pk"))
+    found = (Child.objects.filter(Child.of_household(family.pk), pk__in=data.child_ids)
+             .select_related("family", "school").order_by("first_name", "pk"))
+    children = [c.seen_by(family) for c in found]  # booked and paid by this household
     if len(children) != len(set(data.child_ids)):
         raise not_found()
     services = list(Service.objects.filter(pk__in=data.service_ids,

@@ -122,6 +122,9 @@ class AbsenceReport(models.Model):
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="absence_reports",
                               verbose_name=_("enfant"))
+    # The household whose booked day it is: it sees the report, gets the answer and the ticket.
+    family = models.ForeignKey("portal.Family", on_delete=models.CASCADE, related_name="absence_reports",
+                               verbose_name=_("foyer"))
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="absence_reports",
                                 verbose_name=_("prestation"))
     date = models.DateField(_("jour"))
@@ -152,3 +155,8 @@ class AbsenceReport(models.Model):
 
     def __str__(self):
         return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        if self.family_id is None and self.child_id is not None:  # reported by the child's family
+            self.family_id = self.child.family_id
+        super().save(*args, **kwargs)

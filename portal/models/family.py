@@ -229,6 +229,11 @@ class Child(models.Model):
         (rawsql's children of a guardian, seen_by()), else its first family."""
         return self.__dict__.get("_household") or self.family
 
+    @property
+    def household_id(self):
+        household = self.__dict__.get("_household")
+        return self.family_id if household is None else household.pk
+
     def seen_by(self, family):
         """This child as one of its households sees it (books, pays, reads its bookings)."""
         if family.pk not in self.households():

@@ -7,6 +7,7 @@ same answer as an object that does not exist. One condition per line, like zulip
 import uuid
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -98,8 +99,14 @@ def access_child(user, child_id):
 
 
 def access_child_health(user, child_id):
-    """The PAI document: the child's own family, or staff allowed to see health data."""
-    return _own_or_staff(Child.objects.all(), child_id, user, HEALTH_PERMISSION)
+    """The PAI document: the child's households (the sheet is shared), or staff allowed to see
+    health data."""
+    own = Child.objects.filter(Q(family__guardians=user) | Q(other_family__guardians=user), pk=child_id)
+    if (child := own.first()) is not None:
+        return child
+    if staff_may_read(user, HEALTH_PERMISSION):
+        return get_object_or_404(Child, pk=child_id)
+    raise Http404
 
 
 def access_file_item(user, item_id):
@@ -109,7 +116,7 @@ def access_file_item(user, item_id):
 def access_absence_report(user, report_id):
     """A sick-day report: the child's own family, or an agent who reviews them."""
     reports = AbsenceReport.objects.select_related("child")
-    own = reports.filter(pk=report_id, child__family__guardians=user).first()
+    own = reports.filter(pk=report_id, family__guardians=user).first()
     if own is not None:
         return own
     if staff_may_read(user, "portal.change_absencereport"):
@@ -123,15 +130,22 @@ def access_acceptance(user, acceptance_id):
 
 
 def access_booking(user, booking_id):
-    return get_object_or_404(
-        Booking.objects.select_related("child__family", "child__school", "service__ticket_type"),
-        pk=booking_id, child__family__guardians=user)
+    """A booking of the user's household: the child's other household's is a 404 (it only sees
+    « Réservé par l’autre foyer » in its planning, and cannot cancel it)."""
+    booking = get_object_or_404(
+        Booking.objects.select_related("child__school", "family", "service__ticket_type"),
+        pk=booking_id, family__guardians=user)
+    booking.child.seen_by(booking.family)
+    return booking
 
 
 def access_waitlist_entry(user, entry_id):
-    return get_object_or_404(
-        WaitlistEntry.objects.select_related("child__family", "child__school", "service__ticket_type"),
-        pk=entry_id, child__family__guardians=user)
+    """A waiting-list entry the user's household signed up."""
+    entry = get_object_or_404(
+        WaitlistEntry.objects.select_related("child__school", "family", "service__ticket_type"),
+        pk=entry_id, family__guardians=user)
+    entry.child.seen_by(entry.family)
+    return entry
 
 
 def access_paid_purchase(family, purchase_id):

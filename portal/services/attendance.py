@@ -377,7 +377,8 @@ def excuse_absence(child, service, day, *, by, reason, now=None, tell=True):
                                   created_at=now, created_by=by, changed_at=now, changed_by=by)
         mark.excused_at, mark.excused_by, mark.excuse_reason = now, by, reason[:255]
         mark.save()
-        wallet = lock_wallet(child.family_id, service.ticket_type_id)
+        # The ticket goes back to the household that paid for the day.
+        wallet = lock_wallet(booking.family_id, service.ticket_type_id)
         # Read again under the wallet's lock: a closure cancelling this day meanwhile has given
         # the ticket back already.
         still = Booking.objects.select_for_update().filter(pk=booking.pk, status=Booking.Status.ACTIVE)
@@ -386,7 +387,7 @@ def excuse_absence(child, service, day, *, by, reason, now=None, tell=True):
         apply_entry(wallet, 1, LedgerEntry.Kind.EXCUSE, by=by, agent=by, attendance=mark,
                     reason=_("Absence excusée : %(child)s, %(what)s (%(reason)s)")
                     % {"child": child.first_name, "what": _day_label(service, day), "reason": reason})
-        audit.record_action(by, "attendance.excuse", child.family, target=mark,
+        audit.record_action(by, "attendance.excuse", booking.family, target=mark,
                             after={"reason": reason, "tickets": 1})
         if tell:  # a reviewed absence report is told once, by review_absence
             notify.absence_excused(mark, service, day)
@@ -408,7 +409,9 @@ def report_absence(child, service, day, reason, *, by, certificate=None, now=Non
     if deadlines.is_before(deadlines.cancel_rule(service), day, now):
         raise RollCallError(_("Ce jour peut encore être annulé dans le planning : le ticket vous "
                               "est alors rendu sans démarche."))
-    if not Booking.objects.filter(child=child, service=service, date=day,
+    # A day the child's other household booked is not this household's to report.
+    household = child.household
+    if not Booking.objects.filter(child=child, service=service, date=day, family=household,
                                   status=Booking.Status.ACTIVE).exists():
         raise RollCallError(_("Ce jour n’est pas réservé pour cet enfant."))
     content_type = ""
@@ -419,11 +422,12 @@ def report_absence(child, service, day, reason, *, by, certificate=None, now=Non
             raise RollCallError(exc.messages[0]) from None
     try:
         with transaction.atomic():
-            report = AbsenceReport.objects.create(child=child, service=service, date=day, reason=reason[:255],
-                                                  created_by=by, certificate_type=content_type)
+            report = AbsenceReport.objects.create(child=child, family=household, service=service, date=day,
+                                                  reason=reason[:255], created_by=by,
+                                                  certificate_type=content_type)
             if certificate is not None:
                 report.certificate.save(certificate.name, certificate, save=True)
-            audit.record_action(by, "absence.report", child.family, target=report,
+            audit.record_action(by, "absence.report", household, target=report,
                                 after={"reason": reason, "certificate": bool(certificate)})
     except IntegrityError:
         raise RollCallError(_("Une absence est déjà signalée pour cet enfant ce jour-là.")) from None
@@ -460,7 +464,7 @@ def review_absence(report, *, accept, by, message="", now=None):
     if not accept and not message:
         raise RollCallError(_("Expliquez le refus à la famille."))
     with transaction.atomic():
-        report = AbsenceReport.objects.select_for_update().select_related("child__family", "child__school",
+        report = AbsenceReport.objects.select_for_update().select_related("child__school", "family",
                                                                           "service").get(pk=report.pk)
         if report.state != AbsenceReport.State.PENDING:
             raise RollCallError(_("Cette absence a déjà été traitée."))
@@ -474,7 +478,7 @@ def review_absence(report, *, accept, by, message="", now=None):
         report.state = AbsenceReport.State.ACCEPTED if accept else AbsenceReport.State.REFUSED
         report.reviewed_at, report.reviewed_by, report.response, report.refunded = now, by, message, refund
         report.save(update_fields=["state", "reviewed_at", "reviewed_by", "response", "refunded"])
-        audit.record_action(by, "absence.review", report.child.family, target=report,
+        audit.record_action(by, "absence.review", report.family, target=report,
                             after={"state": report.state, "refunded": refund, "message": message})
         notify.absence_reviewed(report)
     return report

@@ -50,6 +50,8 @@ def refusal_message(code, closure_reason=""):
         "closed": _("Fermé : %(reason)s.") % {"reason": closure_reason},
         "deadline": _("La date limite de réservation est dépassée."),
         "already": _("Ce jour est déjà réservé."),
+        # Nothing else about the other household's booking: not who, not when.
+        "other_household": _("Réservé par l’autre foyer."),
         "full": _("Il n’y a plus de place ce jour-là."),
         "no_ticket": _("Plus de ticket disponible : achetez des tickets avant de réserver."),
         "cancel_deadline": _("La date limite d’annulation est dépassée : contactez la mairie."),
@@ -84,41 +86,47 @@ def _facts_query(capped):
                                       .values("n")), 0)
         # The day's school year when it comes after the current one: its file must be renewed.
         renewal = dossier.renewal_year_q(day, today)
-        return Child.objects.filter(pk=child_id).order_by().annotate(
+        return Child.objects.filter(Child.of_household(family_id), pk=child_id).order_by().annotate(
             is_open=Exists(Family.objects.filter(dossier.bookings_open_q(family_id, today))),
             renewal=Subquery(renewal.values("name")[:1]),
             renewed=Exists(Family.objects.filter(dossier.bookings_open_q(
                 family_id, today, school_year=Subquery(renewal.values("pk")[:1])))),
             reviewed=ExpressionWrapper(Q(reviewed_at__isnull=False), output_field=BooleanField()),
             serves=Exists(Service.school_links(OuterRef("school_id")).filter(service_id=service_id)),
-            already=Exists(day_bookings.filter(child_id=child_id)),
+            already=Exists(day_bookings.filter(child_id=child_id, family_id=family_id)),
+            other=Exists(day_bookings.filter(child_id=child_id).exclude(family_id=family_id)),
             waiting=Exists(WaitlistEntry.objects.filter(child_id=child_id, service_id=service_id, date=day,
+                                                        family_id=family_id,
                                                         status=WaitlistEntry.Status.WAITING)),
             taken=taken,
         ).values("is_open", "renewal", "renewed", "reviewed", "leaves_on", "school_id", "serves",
-                 "already", "waiting", "taken")
+                 "already", "other", "waiting", "taken")
 
     return build
 
 
-def _facts_under_lock(child, service, day):
+def _facts_under_lock(child, service, day, family_id):
     """What book_day and join_waitlist read for one day in one query, after their locks, from
     the rows as stored (the child's school and review, not the caller's instance): whether the
-    family's file opens bookings (the rule of dossier.bookings_open_q), whether the service
-    serves the child's school, whether the day is booked already or the child waits on its
-    list and, for a capped service, how many bookings it has that day. Compiled once per
-    process (rawsql.reused_row): compiling the file rule on every click cost most of it."""
+    household's file opens bookings (the rule of dossier.bookings_open_q), whether the service
+    serves the child's school, whether the day is booked already (by this household or the
+    other one) or the child waits on its list and, for a capped service, how many bookings it
+    has that day. Compiled once per process (rawsql.reused_row): compiling the file rule on
+    every click cost most of it. A household that is not the child's is refused."""
     capped = service.capacity is not None
-    return rawsql.reused_row(("book_day facts", capped), _facts_query(capped), child_id=child.pk,
-                             family_id=child.family_id, service_id=service.pk, day=day,
-                             today=timezone.localdate())
+    facts = rawsql.reused_row(("book_day facts", capped), _facts_query(capped), child_id=child.pk,
+                              family_id=family_id, service_id=service.pk, day=day,
+                              today=timezone.localdate())
+    if facts is None:  # detached from this household meanwhile, or never its child
+        raise PermissionDenied
+    return facts
 
 
-def _day_state(child, service, day, now, balance):
+def _day_state(child, service, day, now, balance, family_id):
     """(state, reason, facts) of a day, read from the database under the caller's locks and
     decided by the one rule function, planning_states.day_rules; the closure by the grid's
     closure_for."""
-    facts = _facts_under_lock(child, service, day)
+    facts = _facts_under_lock(child, service, day, family_id)
     if facts["already"]:
         return "already", "", facts
     closure = deadlines.closure_for(deadlines.closures_between(day, day), facts["school_id"], service.pk, day)
@@ -134,7 +142,8 @@ def _day_state(child, service, day, now, balance):
         service.capacity is not None and facts["taken"] >= service.capacity,
         facts["waiting"],
         balance >= 1,
-        facts["renewal"] if facts["renewal"] is not None and not facts["renewed"] else None))
+        facts["renewal"] if facts["renewal"] is not None and not facts["renewed"] else None,
+        other_household=facts["other"]))
     return state, reason, facts
 
 
@@ -144,42 +153,52 @@ def _lock_service(service):
     return Service.objects.select_for_update().get(pk=service.pk)
 
 
-def book_day(child, service, day, *, by, now=None):
-    """Book one day for a child, paying with one ticket of the service's type.
+def book_day(child, service, day, *, by, family=None, now=None):
+    """Book one day for a child, paying with one ticket of the service's type from the wallet
+    of `family`, the household booking (by default the one the child was loaded for,
+    Child.household).
 
     `service` only says which service: its rules (weekdays, period, deadline, capacity, ticket
     type) are read again from its row here, so a caller's instance kept from a cache or a page
     shown a minute ago can never book by an old rule."""
     now = now or timezone.now()
+    family_id = child.household_id if family is None else family.pk
     try:
         with transaction.atomic():
             service = Service.objects.get(pk=service.pk)
             if service.capacity is not None:
                 # Its rules and the count below are read after the lock.
                 service = _lock_service(service)
-            locked = lock_wallet(child.family_id, service.ticket_type_id)
+            locked = lock_wallet(family_id, service.ticket_type_id)
             # Every rule is checked after the locks: a concurrent request for this family and
-            # ticket type waits above, then sees what the first one wrote.
-            state, reason, facts = _day_state(child, service, day, now, locked.balance)
+            # ticket type waits above, then sees what the first one wrote. The other household
+            # holds another wallet: between the two, the partial unique index decides (below).
+            state, reason, facts = _day_state(child, service, day, now, locked.balance, family_id)
             if state != "available":
                 _refuse(state, reason)
-            booking = Booking.objects.create(child=child, service=service, date=day, created_by=by)
+            booking = Booking.objects.create(child=child, family_id=family_id, service=service, date=day,
+                                             created_by=by)
             apply_entry(locked, -1, LedgerEntry.Kind.BOOKING, by=by, booking=booking,
                         reason=f"{service.name} {day:%d/%m/%Y} — {child.first_name}")
             if facts["waiting"]:  # a place came free and the family took it itself
-                WaitlistEntry.objects.filter(child=child, service=service, date=day,
+                WaitlistEntry.objects.filter(child=child, service=service, date=day, family_id=family_id,
                                              status=WaitlistEntry.Status.WAITING).update(
                     status=WaitlistEntry.Status.BOOKED, booking=booking, ended_at=now)
     except IntegrityError:
-        # The partial unique index is the last line of defence against a double booking.
-        _refuse("already")
+        # The partial unique index is the last line of defence against a double booking (the
+        # two households of a child booking the same day at once lock different wallets).
+        _refuse("other_household" if Booking.objects.filter(
+            child=child, service=service, date=day, status=Booking.Status.ACTIVE).exclude(
+            family_id=family_id).exists() else "already")
     return booking
 
 
-def join_waitlist(child, service, day, *, by, now=None):
-    """Put a child on a full day's waiting list. No ticket is taken: a place given later is
-    booked and paid then (give_freed_place), with a ticket the family has at that moment."""
+def join_waitlist(child, service, day, *, by, family=None, now=None):
+    """Put a child on a full day's waiting list for `family` (as book_day). No ticket is taken:
+    a place given later is booked and paid then (give_freed_place), with a ticket the household
+    has at that moment."""
     now = now or timezone.now()
+    family_id = child.household_id if family is None else family.pk
     try:
         with transaction.atomic():
             service = Service.objects.get(pk=service.pk)
@@ -187,12 +206,13 @@ def join_waitlist(child, service, day, *, by, now=None):
                 _refuse("not_full")
             # Under the service's lock: the list's order is the order of these commits.
             service = _lock_service(service)
-            state, reason, _facts = _day_state(child, service, day, now, balance=1)
+            state, reason, _facts = _day_state(child, service, day, now, 1, family_id)
             if state in ("available", "final"):
                 _refuse("not_full")
             if state != "full":
                 _refuse(state, reason)
-            return WaitlistEntry.objects.create(child=child, service=service, date=day, created_by=by)
+            return WaitlistEntry.objects.create(child=child, family_id=family_id, service=service, date=day,
+                                                created_by=by)
     except IntegrityError:
         _refuse("waiting")
 
@@ -218,13 +238,13 @@ def give_freed_place(service, day, *, now):
     e-mail; a child whose family has no ticket (or whose day can no longer be booked) keeps its
     place in the list and the next one gets the place. Run by the caller under the service's
     lock, in the transaction that freed the place, so nobody else can take it in between.
-    Returns the booking made, or None."""
+    The household that signed up books, pays and is told. Returns the booking made, or None."""
     entries = list(WaitlistEntry.objects.filter(service=service, date=day,
                                                 status=WaitlistEntry.Status.WAITING)
-                   .select_related("child__family", "service__ticket_type").order_by("pk"))
+                   .select_related("child", "family", "service__ticket_type").order_by("pk"))
     for entry in entries:
         try:
-            booking = book_day(entry.child, service, day, by=None, now=now)
+            booking = book_day(entry.child, service, day, by=None, family=entry.family, now=now)
         except BookingRefused as exc:
             if exc.code in ("full", "waiting"):  # no place after all (the child's state says which)
                 return None
@@ -278,11 +298,12 @@ def cancel_booking(booking, *, by, refund=None, now=None):
             _lock_service(booking.service)
             waiting_families = set(WaitlistEntry.objects.filter(
                 service_id=booking.service_id, date=booking.date,
-                status=WaitlistEntry.Status.WAITING).values_list("child__family_id", flat=True))
+                status=WaitlistEntry.Status.WAITING).values_list("family_id", flat=True))
             if waiting_families:
-                _lock_wallets_in_order(waiting_families | {booking.child.family_id},
+                _lock_wallets_in_order(waiting_families | {booking.family_id},
                                        booking.service.ticket_type_id)
-        locked = lock_wallet(booking.child.family_id, booking.service.ticket_type_id)
+        # The household that paid gets the ticket back.
+        locked = lock_wallet(booking.family_id, booking.service.ticket_type_id)
         # The booking and its service's rules as stored, read under the locks (the caller's
         # instance may be older than an agent's change of the cancellation deadline).
         current = (Booking.objects.select_for_update(of=("self",)).select_related("service")

@@ -61,7 +61,7 @@ def closure_impact(closure):
     """What saving this closure (saved or not) would cancel: two queries."""
     if not (closure.start and closure.end) or closure.end < closure.start:
         return ClosureImpact()
-    rows = list(_matching(closure).values_list("child__family_id", "settled"))
+    rows = list(_matching(closure).values_list("family_id", "settled"))
     cancelled = [family for family, settled in rows if not settled]
     return ClosureImpact(bookings=len(cancelled), families=len(set(cancelled)),
                          kept=len(rows) - len(cancelled))
@@ -73,8 +73,9 @@ def apply_closure(closure, *, by, now=None):
     closures at once, cancel and refund each booking once: the bookings are re-read active
     under the wallets' locks."""
     now = now or timezone.now()
-    found = list(_matching(closure).select_related("child__family", "service__ticket_type")
-                 .order_by("child__family_id", "service__ticket_type_id", "date", "pk"))
+    # Each booking's household (the one that paid) gets its ticket back and the e-mail.
+    found = list(_matching(closure).select_related("child", "family", "service__ticket_type")
+                 .order_by("family_id", "service__ticket_type_id", "date", "pk"))
     result = ClosureResult(kept=sum(1 for b in found if b.settled))
     found = [b for b in found if not b.settled]
     if not found:
@@ -87,7 +88,7 @@ def apply_closure(closure, *, by, now=None):
         state=AbsenceReport.State.PENDING, date__range=(closure.start, closure.end),
         child_id__in={b.child_id for b in found}).order_by("pk")
         if (r.child_id, r.service_id, r.date) in days]
-    pairs = {(b.child.family_id, b.service.ticket_type_id) for b in found}
+    pairs = {(b.family_id, b.service.ticket_type_id) for b in found}
     wallets = {(w.family_id, w.ticket_type_id): w for w in Wallet.objects.select_for_update(of=("self",))
                .filter(family_id__in={f for f, _t in pairs}).order_by("pk")}
     still_active = set(Booking.objects.select_for_update(of=("self",))
@@ -112,13 +113,13 @@ def apply_closure(closure, *, by, now=None):
     reason = _("Fermeture : %(reason)s") % {"reason": closure.reason}
     refunded = [b for b in found if b.refunded]
     LedgerEntry.objects.bulk_create([
-        LedgerEntry(wallet=wallets[(b.child.family_id, b.service.ticket_type_id)],
+        LedgerEntry(wallet=wallets[(b.family_id, b.service.ticket_type_id)],
                     kind=LedgerEntry.Kind.CANCELLATION, quantity=1, by=by, agent=by, booking=b,
                     reason=f"{reason} — {b.service.name} {b.date:%d/%m/%Y} — {b.child.first_name}"[:255])
         for b in refunded])
     given = {}
     for b in refunded:
-        wallet = wallets[(b.child.family_id, b.service.ticket_type_id)]
+        wallet = wallets[(b.family_id, b.service.ticket_type_id)]
         given[wallet.pk] = given.get(wallet.pk, 0) + 1
     # One UPDATE per wallet, moving the balance in the database as apply_entry does.
     for wallet_pk, n in given.items():
@@ -134,7 +135,7 @@ def apply_closure(closure, *, by, now=None):
         display_cache.bump(display_cache.child_namespace(child_id))
     by_family = {}
     for b in found:
-        by_family.setdefault(b.child.family, []).append(b)
+        by_family.setdefault(b.family, []).append(b)
     for family, bookings in by_family.items():
         display_cache.bump(display_cache.wallet_namespace(family.pk))
         audit.record_action(by, "closure.cancel", family, target=closure,

@@ -43,7 +43,7 @@ EXTENSIONS = {
     "image/png": {".png"},
 }
 CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_class",
-                "allergies", "has_pai", "pai_document", "photo_consent")
+                "allergies", "has_pai", "pai_document", "photo_consent", "other_family")
 FAMILY_EDIT_FIELDS = ("name", "address", "postcode", "city", "phone", "phone_secondary",
                       "email_reminders", "email_low_balance", "email_bookings", "email_file",
                       "email_news")
@@ -192,7 +192,7 @@ def file_check(family, lines=None):
     reasons, notice = [], None
     if family.status == Family.Status.SUSPENDED:
         return [Reason(_("Votre compte est suspendu : contactez la mairie."))], None
-    if not family.children.exists():
+    if not Child.objects.filter(Child.of_household(family.pk)).exists():
         reasons.append(Reason(_("Ajoutez vos enfants.")))
     for line in dossier_lines(family) if lines is None else lines:
         if line.requirement.kind == FileRequirement.Kind.REGULATION and not line.is_done:
@@ -253,7 +253,7 @@ def bookings_open_q(family_id, today=None, school_year=None):
     blocking = FileRequirement.objects.filter(school_year_id=school_year).filter(
         regulation_missing | piece_missing)
     return (Q(pk=family_id, status=Family.Status.VALIDATED)
-            & Exists(Child.objects.filter(family_id=family_id)) & ~Exists(blocking))
+            & Exists(Child.objects.filter(Child.of_household(family_id))) & ~Exists(blocking))
 
 
 def renewal_years(today=None):
@@ -286,7 +286,7 @@ def refresh_status(family):
                              Family.Status.SUBMITTED):
         return family.status
     lines = dossier_lines(family)
-    complete = (family.children.exists() and lines
+    complete = (Child.objects.filter(Child.of_household(family.pk)).exists() and lines
                 and all(line.state in (FileItem.State.SENT, FileItem.State.ACCEPTED)
                         for line in lines))
     status = Family.Status.SUBMITTED if complete else Family.Status.INCOMPLETE
@@ -412,7 +412,7 @@ def validate_family(family, *, by):
     if family.status not in (Family.Status.INCOMPLETE, Family.Status.SUBMITTED):
         raise DossierError(_("Seul un dossier incomplet ou envoyé peut être validé (état "
                              "actuel : %(status)s).") % {"status": family.get_status_display()})
-    if not family.children.exists():
+    if not Child.objects.filter(Child.of_household(family.pk)).exists():
         raise DossierError(_("La famille n’a déclaré aucun enfant."))
     pending = [line.requirement.name for line in dossier_lines(family) if not line.is_done]
     if pending:
@@ -421,7 +421,8 @@ def validate_family(family, *, by):
     before = family.status
     family.status = Family.Status.VALIDATED
     family.save(update_fields=["status", "updated_at"])
-    # Validating the file reviews every child's sheet in it.
+    # Validating the file reviews every child's sheet in it (a shared child's sheet is kept,
+    # and reviewed, with its first family's file).
     family.children.filter(reviewed_at__isnull=True).update(reviewed_at=timezone.now())
     record_action(by, "family.validate", family, target=family,
                   before={"status": before}, after={"status": family.status})
@@ -505,7 +506,8 @@ def save_child(child, *, by, pai_upload=None, by_agent=False):
     if pai_upload is not None:
         validate_upload(pai_upload)
     creating = child.pk is None
-    before = {} if creating else snapshot(Child.objects.get(pk=child.pk), CHILD_FIELDS)
+    stored = None if creating else Child.objects.get(pk=child.pk)
+    before = {} if creating else snapshot(stored, CHILD_FIELDS)
     if pai_upload is not None:
         extension = os.path.splitext(pai_upload.name)[1].lower()
         child.pai_document.save(f"pai-famille-{family.pk}{extension}", pai_upload, save=False)
@@ -519,6 +521,14 @@ def save_child(child, *, by, pai_upload=None, by_agent=False):
     if new:
         record_action(by, "child.create" if creating else "child.edit", family, target=child,
                       before=old, after=new)
+    if "other_family" in new:
+        # In the journal of each household concerned too: the one attached and the one detached.
+        detached = stored.other_family if stored is not None else None
+        for other in (child.other_family, detached):
+            if other is not None:
+                record_action(by, "child.second_household", other, target=child,
+                              before={"other_family": old.get("other_family", "")},
+                              after={"other_family": new["other_family"]})
     if creating:
         refresh_status(family)
     return child

@@ -15,6 +15,8 @@ from . import deadlines, dossier, planning_states
 # A booking deadline closer than this with nothing booked that week is worth a reminder.
 DEADLINE_NOTICE = datetime.timedelta(days=7)
 BOOKED = frozenset({"booked", "locked"})
+# A week the child's other household has booked needs no reminder from this one.
+TAKEN = BOOKED | {"other_household"}
 BOOKABLE = frozenset({"available", "no_ticket"})
 
 
@@ -66,6 +68,8 @@ def week_glance(planning):
             if not booked and cells and all(c.state in ("holiday", "closed", "not_offered") for c in cells):
                 reason = next((c.reason for c in cells if c.reason), "")
                 closed = reason or str(planning_states.STATE_LABELS["closed"])
+            elif not booked and any(c.state == "other_household" for c in cells):
+                closed = str(planning_states.STATE_LABELS["other_household"])
             days.append(GlanceDay(day, booked, closed))
         glances.append(Glance(row.child, days))
     return glances
@@ -106,7 +110,7 @@ def family_todo(lines, planning, now, renewals=()):
         for start in range(0, len(planning.days), 5):
             week = planning.days[start:start + 5]
             cells = [c for day in week for c in row.cells_for(day)]
-            if any(c.state in BOOKED for c in cells):
+            if any(c.state in TAKEN for c in cells):
                 continue
             limits = [deadlines.deadline(deadlines.booking_rule(c.service), c.day) for c in cells
                       if c.state in BOOKABLE]

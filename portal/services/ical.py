@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from portal.models import Booking, Family, Service
+from portal.models import Booking, Child, Family, Service
 
 from . import deadlines
 from .audit import record_action
@@ -74,7 +74,7 @@ def family_calendar(family, now=None):
         cal.add("x-wr-calname", _("Périscolaire — %(family)s") % {"family": family.name})
         cal.add("x-wr-timezone", "Europe/Paris")
         bookings = list(Booking.objects.filter(
-            child__family=family, status=Booking.Status.ACTIVE,
+            family=family, status=Booking.Status.ACTIVE,
             date__range=(today - PAST, today + FUTURE),
         ).select_related("child__school", "service").order_by("date", "pk"))
         for booking in bookings:
@@ -97,10 +97,10 @@ def family_calendar(family, now=None):
 def _deadline_events(family, now, today, domain):
     """For each of the next weeks, when the services the family's children use close for
     booking: one event per week and deadline, listing the services."""
-    children = list(family.children.all())
+    children = list(Child.objects.filter(Child.of_household(family.pk)))
     if not children:
         return []
-    used = set(Booking.objects.filter(child__family=family, date__gte=today - USUAL_PERIOD)
+    used = set(Booking.objects.filter(family=family, date__gte=today - USUAL_PERIOD)
                .values_list("child_id", "service_id").distinct())
     services = Service.for_schools(sorted({c.school_id for c in children}))
     monday = today - datetime.timedelta(days=today.weekday())

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -169,7 +169,7 @@ class Reminders:
 def due_reminders(now=None):
     """Who gets a reminder now: each validated family that did not switch reminders off, for
     each child and service the child used in the last four weeks with nothing booked in the
-    coming week, while a day of that week can still be booked. Six queries, whatever the
+    coming week, while a day of that week can still be booked. Seven queries, whatever the
     number of families."""
     now = now or timezone.now()
     monday = reminder_week(now, *reminder_settings())
@@ -177,25 +177,32 @@ def due_reminders(now=None):
         return Reminders(None)
     days = [monday + datetime.timedelta(days=i) for i in range(7)]
     today = timezone.localtime(now, deadlines.PARIS).date()
-    reminded = {"family__status": Family.Status.VALIDATED, "family__email_reminders": True}
-    children = list(Child.objects.filter(**reminded).select_related("family")
-                    .prefetch_related("family__guardians").order_by("family__name", "family_id",
-                                                                    "first_name", "pk"))
-    if not children:
+    # Per household: a child of separated parents is reminded to the household that used the
+    # service (its own bookings), unless either household booked the coming week.
+    reminded = {"status": Family.Status.VALIDATED, "email_reminders": True}
+    families = {f.pk: f for f in Family.objects.filter(**reminded).filter(
+        Exists(Child.objects.filter(Child.of_household(OuterRef("pk"))))).prefetch_related("guardians")}
+    if not families:
         return Reminders(monday)
-    bookings = Booking.objects.filter(**{f"child__{k}": v for k, v in reminded.items()})
-    usual = set(bookings.filter(date__gte=today - USUAL_PERIOD, date__lt=monday)
-                .values_list("child_id", "service_id").distinct())
+    of_reminded = Child.objects.filter(Q(family__in=Family.objects.filter(**reminded))
+                                       | Q(other_family__in=Family.objects.filter(**reminded)))
+    children = list(of_reminded.order_by("first_name", "pk"))
+    bookings = Booking.objects.filter(child__in=of_reminded.values("pk"))
+    usual = set(bookings.filter(date__gte=today - USUAL_PERIOD, date__lt=monday,
+                                family__in=Family.objects.filter(**reminded))
+                .values_list("family_id", "child_id", "service_id").distinct())
     booked = set(bookings.filter(date__range=(days[0], days[-1]), status=Booking.Status.ACTIVE)
                  .values_list("child_id", "service_id").distinct())
     services = Service.for_schools(sorted({c.school_id for c in children}))
     closures = deadlines.closures_between(days[0], days[-1])
     result = Reminders(monday)
-    for child in children:
+    pairs = sorted(((families[f], child) for child in children for f in child.households() if f in families),
+                   key=lambda p: (p[0].name, p[0].pk))
+    for family, child in pairs:
         by_deadline = {}
         for service in services[child.school_id]:
             pair = (child.pk, service.pk)
-            if pair not in usual or pair in booked:
+            if (family.pk, *pair) not in usual or pair in booked:
                 continue
             rule = deadlines.booking_rule(service)
             open_days = [(deadlines.deadline(rule, day), day) for day in days
@@ -209,7 +216,7 @@ def due_reminders(now=None):
             line.services.append(service)
             line.first_day = min(line.first_day, first)
         if by_deadline:
-            result.families.setdefault(child.family, []).extend(
+            result.families.setdefault(family, []).extend(
                 by_deadline[limit] for limit in sorted(by_deadline))
     return result
 
@@ -255,8 +262,8 @@ def due_low_balances(now=None):
     if not wallets:
         return []
     families = {w.family_id for w in wallets}
-    used = set(Booking.objects.filter(child__family_id__in=families, date__gte=today - USUAL_PERIOD)
-               .values_list("child__family_id", "service__ticket_type_id").distinct())
+    used = set(Booking.objects.filter(family_id__in=families, date__gte=today - USUAL_PERIOD)
+               .values_list("family_id", "service__ticket_type_id").distinct())
     # One read gives both the last alert and the count: a run that saw no earlier alert
     # numbers its own like that alert and collides with it on the unique key.
     last, counts = {}, {}
@@ -325,7 +332,7 @@ def booking_cancelled_by_town(booking, reason):
         "what": _what(service, booking.date, child), "given": given}
     if reason:
         line += " " + _("Motif : %(reason)s.") % {"reason": reason}
-    return bookings_changed(child.family, _("Réservation annulée par la mairie"), [line],
+    return bookings_changed(booking.family, _("Réservation annulée par la mairie"), [line],
                             key=f"booking_cancelled:{booking.pk}")
 
 
@@ -369,7 +376,8 @@ def absence_excused(mark, service, day):
     child = mark.child
     line = _("La mairie a excusé l’absence : %(what)s. Le ticket « %(type)s » vous est rendu.") % {
         "what": _what(service, day, child), "type": service.ticket_type.name}
-    return bookings_changed(child.family, _("Absence excusée"), [line], key=f"excuse:{mark.pk}")
+    # The household that booked (and gets the ticket back).
+    return bookings_changed(mark.booking.family, _("Absence excusée"), [line], key=f"excuse:{mark.pk}")
 
 
 @in_french
@@ -388,7 +396,7 @@ def absence_reviewed(report):
         line = _("La mairie a refusé l’absence signalée : %(what)s.") % {"what": what}
     if report.response:
         line += " " + _("Message de la mairie : %(message)s") % {"message": report.response}
-    return bookings_changed(child.family, subject, [line], key=f"absence_report:{report.pk}")
+    return bookings_changed(report.family, subject, [line], key=f"absence_report:{report.pk}")
 
 
 @in_french
@@ -399,7 +407,7 @@ def waitlist_place_given(booking, entry):
     child, service = booking.child, booking.service
     line = _("Une place s’est libérée : %(what)s est réservé(e). Un ticket « %(type)s » a été "
              "utilisé.") % {"what": _what(service, booking.date, child), "type": service.ticket_type.name}
-    return bookings_changed(child.family, _("Liste d’attente : place obtenue"), [line],
+    return bookings_changed(booking.family, _("Liste d’attente : place obtenue"), [line],
                             key=f"waitlist:{entry.pk}", always=True)
 
 

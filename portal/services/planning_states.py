@@ -92,6 +92,7 @@ STATE_LABELS = {
     "child_review": _("Fiche de l’enfant en cours de vérification par la mairie"),
     "full": _("Complet"),
     "waiting": _("En liste d’attente"),
+    "other_household": _("Réservé par l’autre foyer"),
     "no_ticket": _("Pas de ticket"),
     "available": _("Disponible"),
     "final": _("Disponible, non annulable une fois réservé"),
@@ -120,11 +121,16 @@ class DayFacts(NamedTuple):
     # The name of the school year after the current one that holds the day, when the family's
     # file for it is not renewed (dossier.bookings_open_q of that year), else None.
     unrenewed_year: str | None = None
+    # The child's other household (separated parents) has booked this day of this service.
+    other_household: bool = False
 
 
 def day_rules(facts):
-    """(state, reason) of a day not booked yet. The one place the rules and their order are
-    written: the grid shows this state and a click on the day is refused with this state."""
+    """(state, reason) of a day not booked yet by this household. The one place the rules and
+    their order are written: the grid shows this state and a click on the day is refused with
+    this state."""
+    if facts.other_household:  # nothing more is said about it: not who, not when
+        return "other_household", ""
     if not facts.offered:
         return "not_offered", ""
     if facts.public_holiday is not None:
@@ -198,8 +204,11 @@ class Planning:
         return Planning(list(days), rows, self.balances, self.ticket_types, self.stable_until, self.capped)
 
 
-def day_states(children, days, *, now, ignore_tickets=False):
-    """The state of every child × service × day, loaded in a constant number of queries.
+def day_states(children, days, *, now, family=None, ignore_tickets=False):
+    """The state of every child × service × day, loaded in a constant number of queries, as
+    `family` sees them: the household whose file, wallet and bookings count (by default the
+    one the first child was loaded for, Child.household); the other household's bookings show
+    as « Réservé par l’autre foyer ».
 
     `children` should come with `family` and `school` selected. Each day not booked gets its
     state from day_rules, like book_day's refusals; book_day reads the facts again under its
@@ -213,7 +222,10 @@ def day_states(children, days, *, now, ignore_tickets=False):
     by_school, closures = planning_config({c.school_id for c in children}, start, end)
     all_services = {s.pk: s for lst in by_school.values() for s in lst}
     capped = [pk for pk, s in all_services.items() if s.capacity is not None]
-    bookings, taken, balances, waiting = rawsql.bookings_counts_wallets(children, capped, start, end)
+    household = children[0].household if family is None else family
+    household_id = household.pk
+    bookings, taken, balances, waiting = rawsql.bookings_counts_wallets(children, household_id, capped,
+                                                                        start, end)
     deadlines = {}
 
     def limit(service, day, kind):
@@ -224,15 +236,12 @@ def day_states(children, days, *, now, ignore_tickets=False):
         return deadlines[key]
 
     # A family whose file still misses something (e.g. a new regulation to accept) cannot book.
-    open_families = {}
+    file_status = family_file_status(household)
+    validated, closed_reason = file_status["open"], file_status["cell"]
+    unrenewed = file_status.get("unrenewed")  # absent: cached before it existed
     rows = []
     for child in children:
         services = by_school.get(child.school_id, [])
-        if child.family_id not in open_families:
-            open_families[child.family_id] = family_file_status(child.family)
-        validated = open_families[child.family_id]["open"]
-        closed_reason = open_families[child.family_id]["cell"]
-        unrenewed = open_families[child.family_id].get("unrenewed")  # absent: cached before it existed
         leaves_on = child.leaves_on
         cells = {}
         for service in services:
@@ -244,6 +253,9 @@ def day_states(children, days, *, now, ignore_tickets=False):
                 booking = bookings.get((child_id, service_id, day))
                 entry = waiting.get((child_id, service_id, day)) if waiting else None
                 reason = ""
+                other = booking is not None and booking.family_id != household_id
+                if other:
+                    booking = None
                 if booking is not None:
                     cancel_limit = limit(service, day, "cancel")
                     state = "booked" if now <= cancel_limit else "locked"
@@ -263,9 +275,10 @@ def day_states(children, days, *, now, ignore_tickets=False):
                         child.reviewed_at is not None,
                         capacity is not None and taken.get((service_id, day), 0) >= capacity,
                         entry is not None,
-                        ignore_tickets or balances.get((child.family_id, ticket_type_id), 0) >= 1,
+                        ignore_tickets or balances.get(ticket_type_id, 0) >= 1,
                         next((name for first, last, name in unrenewed if first <= day <= last), None)
-                        if unrenewed else None))
+                        if unrenewed else None,
+                        other_household=other))
                     if state == "not_validated":
                         reason = closed_reason
                     elif state == "available":
@@ -281,6 +294,5 @@ def day_states(children, days, *, now, ignore_tickets=False):
                                                 entry if state == "waiting" else None)
         rows.append(Row(child, services, cells))
     ticket_types = sorted({s.ticket_type for s in all_services.values()}, key=lambda t: t.name)
-    family_id = children[0].family_id
-    return Planning(days, rows, {t.pk: balances.get((family_id, t.pk), 0) for t in ticket_types},
+    return Planning(days, rows, {t.pk: balances.get(t.pk, 0) for t in ticket_types},
                     ticket_types, stable_until, bool(capped))

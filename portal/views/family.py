@@ -21,15 +21,14 @@ from .forms_input import posted, posted_files
 @login_required
 def dashboard(request):
     """The parent's home: what needs doing, balances, the coming week of each child."""
-    family = (request.user.families.prefetch_related("children__school", "guardians")
-              .order_by("pk").first())
+    family = request.user.families.prefetch_related("guardians").order_by("pk").first()
     if family is None and attendance.is_staff_member(request.user):
         # Animateurs have no family: their space is the day's lists.
         return redirect("staff:home")
     context = {"family": family}
     if family is not None:
         lines = dossier.dossier_lines(family)
-        children = list(family.children.all())
+        children = household_children(family)
         weeks = family_home.family_weeks(children, timezone.localdate(), timezone.now())
         context["missing"], context["notice"] = dossier.file_check(family, lines)
         context["bookings_open"] = not context["missing"]
@@ -57,10 +56,17 @@ def family_edit(request):
             return redirect("portal:family")
     return render(request, "portal/family/family.html", {
         "form": form, "family": family,
-        "children": family.children.select_related("school").prefetch_related(
-            "authorised_people"),
+        "children": household_children(family, "authorised_people"),
         "guardians": family.guardians.all(),
     })
+
+
+def household_children(family, *prefetch):
+    """The children a household books for, its own and the ones it shares as second
+    household (Child.household is this family), by first name, school selected: one query."""
+    children = (Child.objects.filter(Child.of_household(family.pk)).select_related("school")
+                .prefetch_related(*prefetch).order_by("first_name", "pk"))
+    return [c.seen_by(family) for c in children]
 
 
 def _child_form(request, family, child):
@@ -98,6 +104,10 @@ def child_add(request):
 @require_http_methods(["GET", "POST"])
 def child_edit(request, child_id):
     child = access_child(request.user, child_id)
+    if child.household_id != child.family_id:
+        # A shared child's sheet is kept by its first family (and checked once by the town):
+        # the second household reads it on its family page.
+        raise Http404
     return _child_form(request, child.family, child)
 
 

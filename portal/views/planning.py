@@ -151,14 +151,14 @@ def planning_context(request, children, view, scope, status="", planning=None):
         "scope": scope,
         "current_child_id": children[0].pk if scope.startswith("child:") else None,
         "status": status,
-        "family": children[0].family if children else None,
-        "file_status": planning_states.family_file_status(children[0].family) if children else None,
+        "family": children[0].household if children else None,
+        "file_status": planning_states.family_file_status(children[0].household) if children else None,
     }
 
 
 def page_versions(user, children):
     """One cache round trip for every version counter the planning page shows (page_cache)."""
-    families = sorted({c.family_id for c in children})
+    families = sorted({c.household_id for c in children})
     return display_cache.same_versions(
         display_cache.EVERYTHING, display_cache.PLANNING, display_cache.TOWN, display_cache.CAPACITY,
         display_cache.user_namespace(user.pk),
@@ -426,15 +426,18 @@ class PatternForm(forms.Form):
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["children"].queryset = (Child.objects.filter(family=family)
+        self.family = family
+        self.fields["children"].queryset = (Child.objects.filter(Child.of_household(family.pk))
                                             .select_related("family", "school").order_by("first_name"))
-        school_ids = Child.objects.filter(family=family).values("school_id")
+        school_ids = Child.objects.filter(Child.of_household(family.pk)).values("school_id")
         self.fields["services"].queryset = (Service.objects.filter(schools__in=school_ids).distinct()
                                             .select_related("ticket_type").order_by("order", "name"))
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        # Booked and paid by this household, the shared children included.
+        data["children"] = [c.seen_by(self.family) for c in data.get("children", [])]
         if start and end:
             if end < start:
                 self.add_error("end", _("La date de fin doit suivre la date de début."))

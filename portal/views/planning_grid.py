@@ -19,7 +19,7 @@ ICON_NAMES = {
     "not_validated": "alert", "not_renewed": "alert", "child_review": "alert", "full": "full",
     "no_ticket": "empty",
     "available": "free", "final": "free", "confirm": "alert",
-    "booked": "check", "locked": "lock", "waiting": "hourglass",
+    "booked": "check", "locked": "lock", "waiting": "hourglass", "other_household": "home",
 }
 # A day whose services are all in one of these states has nothing to book or cancel.
 IDLE_STATES = frozenset({"deadline", "holiday", "closed", "not_validated", "not_renewed",

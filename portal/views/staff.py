@@ -192,7 +192,7 @@ def roll_call_excuse(request, day, school_id, service_id):
 def absence_queue(request):
     _agent(request.user)
     pending = (AbsenceReport.objects.filter(state=AbsenceReport.State.PENDING)
-               .select_related("child__family", "child__school", "service", "created_by")
+               .select_related("family", "child__school", "service", "created_by")
                .order_by("date", "created_at"))
     recent = (AbsenceReport.objects.exclude(state=AbsenceReport.State.PENDING)
               .select_related("child", "service", "reviewed_by").order_by("-reviewed_at")[:20])

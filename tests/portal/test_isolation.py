@@ -94,3 +94,70 @@ def test_staff_with_health_permission_can_open_the_pai_document(client, staff, f
     client.force_login(staff)
     url = reverse("portal:child_pai", args=[family_a_objects["child"].pk])
     assert client.get(url).status_code == 200
+
+
+# Separated parents: the shared child's second household reaches the child's planning and its
+# shared health file (PAI), nothing else of the first household's (file pieces, regulation
+# receipt, payments, absence reports), and cannot edit the sheet the first household keeps.
+SHARED_CHILD_OPEN = {"portal:planning_child", "portal:child_pai"}
+
+
+@pytest.fixture
+def shared_with_b(family_a_objects, family_b):
+    child = family_a_objects["child"]
+    child.other_family = family_b
+    child.save()
+    return family_a_objects
+
+
+@pytest.mark.parametrize("name,arg", OBJECT_URLS, ids=[u[0] for u in OBJECT_URLS])
+def test_the_second_household_reaches_only_the_shared_childs_planning_and_health_file(
+        client, parent_b, shared_with_b, name, arg):
+    client.force_login(parent_b)
+    response = client.get(reverse(name, args=[arg(shared_with_b)]))
+    assert response.status_code == (200 if name in SHARED_CHILD_OPEN else 404)
+
+
+def test_the_second_household_cannot_change_the_shared_childs_sheet(client, parent_b, shared_with_b):
+    child = shared_with_b["child"]
+    client.force_login(parent_b)
+    response = client.post(reverse("portal:child_edit", args=[child.pk]),
+                           {"first_name": "Pirate", "last_name": "X"})
+    assert response.status_code == 404
+    child.refresh_from_db()
+    assert child.first_name == "Zéphyrine"
+
+
+@pytest.mark.parametrize("name", ["portal:dashboard", "portal:family", "portal:dossier", "portal:wallet",
+                                  "portal:payment_list", "portal:absences", "portal:planning",
+                                  "portal:notifications", "portal:planning_pattern"])
+def test_the_second_households_pages_show_the_shared_child_but_nothing_of_the_first_household(
+        client, parent_b, shared_with_b, name):
+    client.force_login(parent_b)
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Famille Alpha" not in page and "parent.a@example.org" not in page
+    assert "Fièvre" not in page  # the first household's absence report
+    assert "6,00" not in page  # its purchase
+    if name in ("portal:dashboard", "portal:family", "portal:planning", "portal:planning_pattern"):
+        assert "Zéphyrine" in page
+
+
+def test_each_household_cancels_only_its_own_bookings_of_the_shared_child(
+        client, parent_a, parent_b, family_a, family_b, shared_with_b):
+    import datetime
+
+    from portal.models import Booking, Service
+
+    child = shared_with_b["child"]
+    service = Service.objects.get(name="Cantine")
+    theirs = Booking.objects.create(child=child, family=family_a, service=service,
+                                    date=datetime.date(2026, 9, 15))
+    mine = Booking.objects.create(child=child, family=family_b, service=service,
+                                  date=datetime.date(2026, 9, 17))
+    client.force_login(parent_b)
+    assert client.post(reverse("portal:planning_act"), {"cancel": theirs.pk}).status_code == 404
+    client.force_login(parent_a)
+    assert client.post(reverse("portal:planning_act"), {"cancel": mine.pk}).status_code == 404
+    assert Booking.objects.filter(status="active").count() == 2

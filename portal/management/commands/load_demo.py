@@ -7,6 +7,7 @@ import home.demo
 import menus.demo
 import portal.demo
 import portal.demo_attendance
+import portal.demo_households
 import portal.demo_notifications
 import portal.demo_payments
 import portal.demo_planning
@@ -17,7 +18,7 @@ import tutorials.demo
 # Order matters: the home page must exist before the sections are added under it.
 LOADERS = [home.demo, documents.demo, menus.demo, tutorials.demo, portal.demo, portal.demo_planning,
            portal.demo_payments, portal.demo_attendance, portal.demo_notifications,
-           portal.demo_waitlist, portal.demo_tax]
+           portal.demo_waitlist, portal.demo_tax, portal.demo_households]
 
 
 class Command(BaseCommand):
@@ -34,5 +35,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             "Démo prête (mot de passe preau-demo-2026) : famille.demo@example.org, "
             "famille2.demo@example.org, famille.jour.demo@example.org, famille.rappel.demo@example.org, "
-            "agent.demo@example.org, "
+            "famille.foyer2.demo@example.org, agent.demo@example.org, "
             "animateur.demo@example.org, editeur.demo@example.org"))

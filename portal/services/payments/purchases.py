@@ -74,7 +74,7 @@ def prices(family):
 
 def buyable_ticket_types(family):
     """[(ticket_type, unit_cents)] the family's children's services consume and that have a price."""
-    school_ids = Child.objects.filter(family=family).values("school_id")
+    school_ids = Child.objects.filter(Child.of_household(family.pk)).values("school_id")
     types = TicketType.objects.filter(services__schools__in=school_ids).distinct().order_by("name")
     unit_cents = prices(family)
     return [(t, unit_cents[t.pk]) for t in types if t.pk in unit_cents]
@@ -96,13 +96,13 @@ def suggestions(family, ticket_type, *, now=None):
 
     now = now or timezone.now()
     today = timezone.localtime(now, deadlines.PARIS).date()
-    children = list(Child.objects.filter(family=family).select_related("family", "school"))
+    children = list(Child.objects.filter(Child.of_household(family.pk)).select_related("family", "school"))
     if not children:
         return []
-    # The usual week: weekdays booked over the last eight weeks and ahead.
+    # The usual week: weekdays this household booked over the last eight weeks and ahead.
     pattern = {}
     for child_id, service_id, day in (Booking.objects.filter(
-            child__family=family, status=Booking.Status.ACTIVE, service__ticket_type=ticket_type,
+            family=family, status=Booking.Status.ACTIVE, service__ticket_type=ticket_type,
             date__gte=today - datetime.timedelta(weeks=8)).values_list("child_id", "service_id", "date")):
         pattern.setdefault((child_id, service_id), set()).add(day.weekday())
     week_end = today + datetime.timedelta(days=6 - today.weekday())
@@ -118,7 +118,7 @@ def suggestions(family, ticket_type, *, now=None):
                 until_holidays)]
     last = max(end for _key, _label, end in periods)
     days = [today + datetime.timedelta(days=i) for i in range((last - today).days + 1)]
-    planning = planning_states.day_states(children, days, now=now, ignore_tickets=True)
+    planning = planning_states.day_states(children, days, now=now, family=family, ignore_tickets=True)
     open_days = []
     for row in planning.rows:
         for service in row.services:
