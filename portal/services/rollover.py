@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -178,6 +179,14 @@ def _source_and_target(name, start, end):
                             % {"year": source.name, "date": date_format(source.end, "j F Y")})
     if target is None and SchoolYear.objects.filter(start__gte=start).exists():
         raise RolloverError(_("Une année scolaire commence déjà après cette rentrée."))
+    if target is not None and SchoolYear.objects.filter(start__gt=target.start).exists():
+        raise RolloverError(_("L’année %(year)s n’est pas la dernière : le passage se fait vers "
+                              "l’année suivante.") % {"year": target.name})
+    # A year entered by hand and already begun: its children are in their classes already.
+    if (target is not None and target.start <= timezone.localdate()
+            and not AuditLog.objects.filter(action=ACTION, target=target.name).exists()):
+        raise RolloverError(_("L’année %(year)s a déjà commencé : le passage de classe se prépare "
+                              "avant la rentrée.") % {"year": target.name})
     return name, start, end, source, target
 
 

@@ -338,3 +338,18 @@ def test_a_day_already_booked_in_the_new_year_s_holidays_is_cancelled_as_the_pre
     assert town["family"].wallets.get(ticket_type=meal).balance == balance + 1
     town["june"].refresh_from_db()
     assert town["june"].status == Booking.Status.ACTIVE
+
+
+def test_a_year_that_already_began_or_is_not_the_latest_is_refused(town, agent,
+                                                                    django_capture_on_commit_callbacks):
+    """Typing the running year's name must not move every child up a class in the middle of it."""
+    SchoolYear.objects.create(name="2025-2026", start=datetime.date(2025, 9, 1),
+                              end=datetime.date(2026, 7, 4))
+    with pytest.raises(rollover.RolloverError, match="a déjà commencé"):
+        rollover.preview("2026-2027", None, None, "B")
+    run(agent, django_capture_on_commit_callbacks)
+    with pytest.raises(rollover.RolloverError, match="n’est pas la dernière"):
+        rollover.preview("2026-2027", None, None, "B")
+    # The rollover's own year, even once begun, may be previewed again: nothing left to do.
+    with time_machine.travel(datetime.datetime(2027, 9, 15, 8, 0, tzinfo=PARIS), tick=False):
+        assert rollover.preview(*NEW_YEAR).is_empty
