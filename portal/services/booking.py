@@ -279,7 +279,7 @@ def fill_from_waitlists(service, *, now=None):
             current = _lock_service(service)
             waiting_families = set(WaitlistEntry.objects.filter(
                 service_id=service.pk, date=day, status=WaitlistEntry.Status.WAITING)
-                .values_list("child__family_id", flat=True))
+                .values_list("family_id", flat=True))
             _lock_wallets_in_order(waiting_families, current.ticket_type_id)
             while (booking := give_freed_place(current, day, now=now)) is not None:
                 made.append(booking)
