@@ -46,6 +46,10 @@ class WaitlistEntry(models.Model):
         ]
         indexes = [models.Index(fields=["service", "date", "status"])]
 
+    # Shown, never stored: an entry still waiting once its day has passed (no place came free)
+    # is expired, not waiting. Computed from the day, so no nightly sweep can be late.
+    EXPIRED_LABEL = _("Expirée (le jour est passé sans place libre)")
+
     def __str__(self):
         return f"{self.child} — {self.service} — {self.date:%d/%m/%Y}"
 
@@ -53,3 +57,10 @@ class WaitlistEntry(models.Model):
         if self.family_id is None and self.child_id is not None:  # signed up by the child's family
             self.family_id = self.child.family_id
         super().save(*args, **kwargs)
+
+    @classmethod
+    def state_label(cls, status, day, today):
+        """The label of an entry's state as shown on `today` (see EXPIRED_LABEL)."""
+        if status == cls.Status.WAITING and day < today:
+            return cls.EXPIRED_LABEL
+        return cls.Status(status).label

@@ -92,6 +92,7 @@ def export_sections(family, now=None):
     """The family's data as (section, rows) pairs in the order of the file, each read by one
     query whatever the family's history (the big ones in chunks, never all in memory)."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     children = list(Child.objects.filter(Child.of_household(family.pk)).select_related("school")
                     .order_by("pk"))
     # A child shared with another household: its file (people, health, absences) is the same
@@ -162,7 +163,8 @@ def export_sections(family, now=None):
             "cancelled_at", "refunded").iterator(chunk_size=CHUNK))
     yield "liste_d_attente", (
         {"enfant": _child_name(row), "prestation": row["service__name"], "jour": row["date"],
-         "etat": _label(WaitlistEntry.Status, row["status"]), "inscrit_le": row["created_at"],
+         "etat": str(WaitlistEntry.state_label(row["status"], row["date"], today)),
+         "inscrit_le": row["created_at"],
          "sorti_le": row["ended_at"]}
         for row in WaitlistEntry.objects.filter(family=family).order_by("date", "pk").values(
             kid + "first_name", kid + "last_name", "service__name", "date", "status", "created_at",

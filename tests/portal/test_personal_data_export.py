@@ -70,7 +70,8 @@ def test_the_json_file_has_every_section_with_the_familys_data(client, parent_a,
                                                 "autorise_les_photos": False}]
     assert data["consentements"]["e_mails"]["informations_de_la_mairie"] is True
     assert data["reservations"][0]["jour"] == "2026-09-15"
-    assert data["liste_d_attente"][0]["etat"] == "En attente"
+    # The 17 September 2026 has passed without a place: expired, not « En attente ».
+    assert data["liste_d_attente"][0]["etat"] == "Expirée (le jour est passé sans place libre)"
     assert data["absences_signalees"][0]["motif"] == "Fièvre"
     assert data["porte_monnaie"] == [{"type_de_ticket": "Repas", "solde": 2}]
     assert data["mouvements_de_tickets"][0]["tickets"] == 2

@@ -317,3 +317,13 @@ def test_a_kept_page_shows_a_place_moving_up_the_list_at_once(client, dupont, be
     leave_waitlist(first, by=dupont["user"])  # another family's change
     html = page(client, bernard["child"])
     assert "n° 1" in html and "n° 2" not in html
+
+
+def test_an_entry_still_waiting_once_its_day_has_passed_is_shown_as_expired(dupont, canteen, full_day):
+    entry = join_waitlist(dupont["child"], canteen, MONDAY, by=dupont["user"])
+    label = WaitlistEntry.state_label
+    assert label(entry.status, entry.date, MONDAY) == "En attente"
+    assert label(entry.status, entry.date, MONDAY + datetime.timedelta(days=1)) == (
+        "Expirée (le jour est passé sans place libre)")
+    # A place obtained or a child taken off the list keeps its own state after the day.
+    assert label("booked", entry.date, MONDAY + datetime.timedelta(days=1)) == "Place obtenue"
