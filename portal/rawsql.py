@@ -287,3 +287,14 @@ def reused_row(key, build, **values):
         for function in functions:
             row[position] = function(row[position], expression, connection)
     return dict(zip(columns, row, strict=True))
+
+
+def set_ledger_redaction(on):
+    """Tell the ledger's PostgreSQL trigger (migration 0030) whether this transaction may
+    rewrite entries' reasons, and nothing else; transaction-local (`set_config(…, true)`), so
+    it ends with the transaction whatever happens. Only `wallet.redact_reasons` calls it; SQLite
+    has no trigger."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('preau.ledger_redaction', %s, true)", ["on" if on else "off"])

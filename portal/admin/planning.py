@@ -338,7 +338,8 @@ class WalletViewSet(ModelViewSet):
                 messages.success(request, _("Porte-monnaie mis à jour : %(n)d ticket(s).") % {
                     "n": wallet.balance})
                 return redirect(self.get_url_name("edit"), pk=wallet.pk)
-        entries = LedgerEntry.objects.filter(wallet=wallet).select_related("by", "agent")[:100]
+        entries = (LedgerEntry.objects.filter(wallet=wallet)
+                   .select_related("by", "agent", "booking__child", "attendance__child")[:100])
         return TemplateResponse(request, "portal/admin/form.html", {
             "page_title": _("Porte-monnaie %(w)s") % {"w": wallet},
             "intro": _("Solde : %(n)d ticket(s).") % {"n": wallet.balance} + (

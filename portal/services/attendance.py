@@ -308,8 +308,8 @@ def _charge_penalty(mark, service, day, tickets, *, by):
     taken = min(tickets, wallet.balance)
     if taken:
         apply_entry(wallet, -taken, LedgerEntry.Kind.PENALTY, by=by, attendance=mark,
-                    reason=_("Pénalité : %(child)s présent(e) sans réservation, %(what)s")
-                    % {"child": child.first_name, "what": _day_label(service, day)})
+                    reason=_("Pénalité : présence sans réservation, %(what)s")
+                    % {"what": _day_label(service, day)})
     owed = tickets - taken
     if owed:
         TicketDebt.objects.create(wallet_id=wallet.pk, attendance=mark, quantity=owed, remaining=owed)
@@ -385,8 +385,7 @@ def excuse_absence(child, service, day, *, by, reason, now=None, tell=True):
         if not still.exists():
             raise RollCallError(_("Cette réservation vient d’être annulée : pas de ticket à rendre."))
         apply_entry(wallet, 1, LedgerEntry.Kind.EXCUSE, by=by, agent=by, attendance=mark,
-                    reason=_("Absence excusée : %(child)s, %(what)s (%(reason)s)")
-                    % {"child": child.first_name, "what": _day_label(service, day), "reason": reason})
+                    reason=_("Absence excusée : %(what)s") % {"what": _day_label(service, day)})
         audit.record_action(by, "attendance.excuse", booking.family, target=mark,
                             after={"reason": reason, "tickets": 1})
         if tell:  # a reviewed absence report is told once, by review_absence

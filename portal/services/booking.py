@@ -179,7 +179,7 @@ def book_day(child, service, day, *, by, family=None, now=None):
             booking = Booking.objects.create(child=child, family_id=family_id, service=service, date=day,
                                              created_by=by)
             apply_entry(locked, -1, LedgerEntry.Kind.BOOKING, by=by, booking=booking,
-                        reason=f"{service.name} {day:%d/%m/%Y} — {child.first_name}")
+                        reason=f"{service.name} {day:%d/%m/%Y}")
             if facts["waiting"]:  # a place came free and the family took it itself
                 WaitlistEntry.objects.filter(child=child, service=service, date=day, family_id=family_id,
                                              status=WaitlistEntry.Status.WAITING).update(
@@ -326,7 +326,7 @@ def cancel_booking(booking, *, by, refund=None, now=None):
         if give_back:
             apply_entry(locked, 1, LedgerEntry.Kind.CANCELLATION, by=by, booking=current,
                         agent=by if refund is not None else None,
-                        reason=f"{current.service.name} {current.date:%d/%m/%Y} — {current.child.first_name}")
+                        reason=f"{current.service.name} {current.date:%d/%m/%Y}")
         if capped and waiting_families:
             give_freed_place(current.service, current.date, now=now)
     for name in ("status", "cancelled_at", "cancelled_by", "refunded"):

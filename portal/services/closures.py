@@ -115,7 +115,7 @@ def apply_closure(closure, *, by, now=None):
     LedgerEntry.objects.bulk_create([
         LedgerEntry(wallet=wallets[(b.family_id, b.service.ticket_type_id)],
                     kind=LedgerEntry.Kind.CANCELLATION, quantity=1, by=by, agent=by, booking=b,
-                    reason=f"{reason} — {b.service.name} {b.date:%d/%m/%Y} — {b.child.first_name}"[:255])
+                    reason=f"{reason} — {b.service.name} {b.date:%d/%m/%Y}"[:255])
         for b in refunded])
     given = {}
     for b in refunded:

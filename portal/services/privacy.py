@@ -5,7 +5,8 @@ family (the same function for the schedule and for an agent's action on request)
 Anonymising keeps what the town's accounts need (purchases, receipts, refunds, the ledger,
 bookings, roll-call marks: amounts, dates, ticket counts) and replaces or deletes who they were
 about: the ledger is append-only (a PostgreSQL trigger refuses UPDATE and DELETE), so the
-people are anonymised, never the ledger rows.
+people are anonymised and, of the ledger rows, only their reason texts are replaced
+(`wallet.redact_reasons`, the one change the trigger allows).
 """
 
 import datetime
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -49,6 +50,7 @@ from portal.models import (
 from portal.money import euros
 
 from . import booking as booking_service
+from . import wallet as wallet_service
 from .audit import record_action
 from .deadlines import PARIS
 
@@ -193,9 +195,10 @@ def export_sections(family, now=None):
     yield "mouvements_de_tickets", (
         {"type_de_ticket": row["wallet__ticket_type__name"],
          "type": _label(LedgerEntry.Kind, row["kind"]), "tickets": row["quantity"],
-         "motif": row["reason"], "le": row["created_at"]}
+         "motif": row["reason"], "enfant": row["child"], "le": row["created_at"]}
         for row in LedgerEntry.objects.filter(wallet__family=family).order_by("created_at", "pk")
-        .values("wallet__ticket_type__name", "kind", "quantity", "reason", "created_at")
+        .values("wallet__ticket_type__name", "kind", "quantity", "reason", "created_at",
+                child=Coalesce("booking__child__first_name", "attendance__child__first_name"))
         .iterator(chunk_size=CHUNK))
     yield "dettes_de_tickets", (
         {"type_de_ticket": row["wallet__ticket_type__name"], "tickets_dus": row["quantity"],
@@ -548,6 +551,11 @@ def anonymise_family(family, *, by=None, confirm=False, now=None, reason="reques
         family.save()
 
         _redact_audit(family)
+        # Préau's older texts named the child, an excuse repeated the family's reason, and an
+        # agent's adjustment says what the agent typed: none of it stays.
+        counts["ledger_reasons"] = wallet_service.redact_reasons(
+            Wallet.objects.filter(family=family).values_list("pk", flat=True),
+            _("Motif effacé (foyer anonymisé)"))
         counts["files"] = len(files)
         record_action(by, "family.anonymise", family, target=f"foyer n° {family.pk}",
                       after={**counts, "reason": reason, "confirmed": blockers})

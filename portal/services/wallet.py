@@ -1,10 +1,11 @@
 """Ticket wallets: every change is one ledger entry, written under a lock on the wallet row."""
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext as _
 
+from portal import rawsql
 from portal.models import LedgerEntry, Wallet
 
 
@@ -63,16 +64,15 @@ def settle_debts(locked_wallet, *, by=None):
 
     paid = 0
     for debt in (TicketDebt.objects.select_for_update().filter(wallet=locked_wallet, remaining__gt=0)
-                 .select_related("attendance__roll_call__service", "attendance__child")
+                 .select_related("attendance__roll_call__service")
                  .order_by("created_at", "pk")):
         take = min(debt.remaining, locked_wallet.balance)
         if take <= 0:
             break
         mark = debt.attendance
         apply_entry(locked_wallet, -take, LedgerEntry.Kind.PENALTY, by=by, attendance=mark,
-                    reason=_("Pénalité due du %(day)s (%(child)s, %(service)s), retenue sur l’achat")
-                    % {"day": f"{mark.roll_call.date:%d/%m/%Y}", "child": mark.child.first_name,
-                       "service": mark.roll_call.service.name})
+                    reason=_("Pénalité due du %(day)s (%(service)s), retenue sur l’achat")
+                    % {"day": f"{mark.roll_call.date:%d/%m/%Y}", "service": mark.roll_call.service.name})
         debt.remaining -= take
         debt.save(update_fields=["remaining"])
         paid += take
@@ -109,6 +109,24 @@ def debit_tickets(wallet, quantity, reason, *, by, kind=LedgerEntry.Kind.ADJUSTM
         entry = apply_entry(locked, -quantity, kind, reason=reason.strip(), by=by, agent=by)
     wallet.balance = locked.balance
     return entry
+
+
+def redact_reasons(wallet_ids, text):
+    """Replace the reason of every entry of these wallets by `text` (an anonymised family's:
+    agents' free texts and older entries may name a child or repeat an absence's reason). The
+    one way around the ledger's append-only guards, and only for `reason`: kind, quantity,
+    dates and links stay, so balances and check_wallets do not move. On PostgreSQL the trigger
+    lets these UPDATEs through only while this transaction's setting is on, and only when no
+    other column changes. Returns the number of entries rewritten."""
+    if connection.get_autocommit():
+        raise TransactionManagementError("redact_reasons() must run inside transaction.atomic.")
+    entries = LedgerEntry.objects.filter(wallet_id__in=list(wallet_ids)).exclude(reason=text)
+    rawsql.set_ledger_redaction(True)
+    # QuerySet.update, not the append-only manager's refusal: the exception described above. If
+    # it fails, the transaction (or savepoint) rolls back and the setting with it.
+    count = QuerySet.update(entries, reason=text)
+    rawsql.set_ledger_redaction(False)
+    return count
 
 
 def find_inconsistencies():
@@ -196,4 +214,5 @@ def family_balances(family, unit_prices):
 def ledger_entries(family):
     """The family's ledger, newest first (LedgerEntry's ordering), ready to page."""
     return (LedgerEntry.objects.filter(wallet__family=family)
-            .select_related("wallet__ticket_type", "booking__child", "booking__service"))
+            .select_related("wallet__ticket_type", "booking__child", "booking__service",
+                            "attendance__child"))

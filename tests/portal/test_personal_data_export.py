@@ -75,6 +75,7 @@ def test_the_json_file_has_every_section_with_the_familys_data(client, parent_a,
     assert data["absences_signalees"][0]["motif"] == "Fièvre"
     assert data["porte_monnaie"] == [{"type_de_ticket": "Repas", "solde": 2}]
     assert data["mouvements_de_tickets"][0]["tickets"] == 2
+    assert data["mouvements_de_tickets"][0]["enfant"] is None  # a purchase is for no child
     assert data["paiements"][0]["montant_centimes"] == 600
     assert data["recus"][0]["numero"].endswith("-000001")
     assert "Votre dossier est validé" in {n["objet"] for n in data["notifications_envoyees"]}

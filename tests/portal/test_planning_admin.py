@@ -86,6 +86,15 @@ def test_bad_wallet_input_changes_nothing(admin_client, dupont, meal, data):
     assert not LedgerEntry.objects.exists()
 
 
+def test_the_wallet_page_names_the_child_of_a_booking_from_the_booking(admin_client, dupont, canteen, meal):
+    wallet = give_tickets(dupont["family"], meal, 1)
+    book_day(dupont["child"], canteen, MONDAY, by=dupont["user"], now=NOW)
+    page = admin_client.get(reverse("porte-monnaie:edit", args=[wallet.pk])).content.decode()
+    # The ledger's text names no one; the agent still sees whose day it was.
+    name = dupont["child"].first_name
+    assert f"<td>Cantine 14/09/2026</td><td>{name}</td>" in page
+
+
 @pytest.mark.parametrize(("refund", "balance"), [("yes", 1), ("no", 0)])
 def test_an_agent_cancels_a_booking_after_the_deadline(admin_client, dupont, canteen, meal, refund, balance):
     wallet = give_tickets(dupont["family"], meal, 1)

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from portal.models import (
     AuditLog,
@@ -30,8 +30,10 @@ from portal.models import (
     Service,
     StripeEvent,
     User,
+    Wallet,
 )
 from portal.services import dossier, privacy
+from portal.services import wallet as wallet_service
 from portal.services.booking import book_day, cancel_booking
 from portal.services.deadlines import PARIS
 from portal.services.payments.purchases import record_town_hall_payment
@@ -144,16 +146,74 @@ def test_a_family_gone_for_a_school_year_is_anonymised_and_its_accounts_kept(
     assert martin["family"].name == "Famille Martin" and martin["family"].anonymised_at is None
 
 
+LEDGER_COLUMNS = ("pk", "wallet_id", "kind", "quantity", "by_id", "agent_id", "booking_id",
+                  "attendance_id", "created_at")
+REDACTED = "Motif effacé (foyer anonymisé)"
+
+
+def test_new_ledger_entries_do_not_name_the_child(used_family):
+    reasons = list(LedgerEntry.objects.values_list("reason", flat=True))
+    assert "Cantine 14/09/2026" in reasons  # the booking's entry still says what it was for
+    assert not [r for r in reasons if "Léa" in r]
+
+
+def test_anonymising_replaces_the_ledger_reasons_and_keeps_the_accounts(used_family, agent):
+    # An entry written before reasons stopped naming anyone: the child and the family's excuse.
+    wallet = used_family["family"].wallets.get()
+    with time_machine.travel(NOW, tick=False):
+        wallet_service.credit_tickets(wallet, 1, "Absence excusée : Léa, Cantine du 14/09/2026 "
+                                      "(gastro-entérite)", by=agent)
+    accounts = list(LedgerEntry.objects.order_by("pk").values_list(*LEDGER_COLUMNS))
+    balances = list(Wallet.objects.order_by("pk").values_list("pk", "balance"))
+
+    with time_machine.travel(AFTER_NEXT_YEAR, tick=False):
+        retention()
+
+    reasons = set(LedgerEntry.objects.filter(wallet=wallet).values_list("reason", flat=True))
+    assert reasons == {REDACTED}
+    assert list(LedgerEntry.objects.order_by("pk").values_list(*LEDGER_COLUMNS)) == accounts
+    assert list(Wallet.objects.order_by("pk").values_list("pk", "balance")) == balances
+    call_command("check_wallets")
+    anonymise = AuditLog.objects.get(action="family.anonymise")
+    assert anonymise.after["ledger_reasons"] == LedgerEntry.objects.filter(wallet=wallet).count() == 5
+
+
+def _sql(statement, *, redaction=False):
+    """Run one statement in a savepoint, with the redaction setting on or not."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if redaction:
+            cursor.execute("SET LOCAL preau.ledger_redaction = 'on'")
+        cursor.execute(statement)
+
+
+@pytest.mark.parametrize("statement, redaction", [
+    ("UPDATE portal_ledgerentry SET reason = 'x'", False),  # the setting is needed
+    ("UPDATE portal_ledgerentry SET quantity = quantity * 2", True),  # only the reason may change
+    ("UPDATE portal_ledgerentry SET reason = 'x', created_at = created_at - interval '1 day'", True),
+    ("DELETE FROM portal_ledgerentry", False),
+    ("DELETE FROM portal_ledgerentry", True),
+])
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the ledger's trigger is PostgreSQL's")
-def test_anonymising_never_touches_the_append_only_ledger_on_postgresql(used_family):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'portal_ledgerentry_append_only'")
-        assert cursor.fetchone() is not None
-    with time_machine.travel(AFTER_NEXT_YEAR, tick=False):
-        retention()  # any UPDATE or DELETE of a ledger row would raise here
-    assert Family.objects.get(pk=used_family["family"].pk).anonymised_at is not None
-    call_command("check_wallets")
+def test_the_trigger_refuses_every_change_but_a_redaction_of_reasons(used_family, statement, redaction):
+    before = list(LedgerEntry.objects.order_by("pk").values_list("reason", *LEDGER_COLUMNS))
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql(statement, redaction=redaction)
+    assert list(LedgerEntry.objects.order_by("pk").values_list("reason", *LEDGER_COLUMNS)) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the ledger's trigger is PostgreSQL's")
+def test_the_redaction_setting_ends_with_redact_reasons(used_family):
+    wallet = used_family["family"].wallets.get()
+    with transaction.atomic():
+        assert wallet_service.redact_reasons([wallet.pk], REDACTED) == 4
+        with pytest.raises(DatabaseError, match="append-only"):
+            _sql("UPDATE portal_ledgerentry SET reason = 'Léa'")
+    assert set(LedgerEntry.objects.values_list("reason", flat=True)) == {REDACTED}
+    # The append-only manager still refuses.
+    with pytest.raises(TypeError):
+        LedgerEntry.objects.filter(wallet=wallet).update(reason="x")
 
 
 def test_the_journal_keeps_the_actions_and_no_personal_data(used_family):
