@@ -174,3 +174,13 @@ def test_the_roll_call_page_reads_a_constant_number_of_queries(meals, school, rc
     for kid in intruders:
         tap(rc_client, school, meals["evening"], kid, "present")
     assert count() == small + 1  # the pick-up people of the children present without a booking
+
+
+def test_names_and_allergies_written_by_families_are_escaped_in_the_rows(meals, school, rc_client):
+    (child,) = add_children(school, 1, "Gras", allergies="<script>x</script>")
+    child.first_name, child.last_name = "Zoé <i>", "Gras & fils"
+    child.save()
+    book(child, meals["canteen"])
+    page = rc_client.get(rc_url(school, meals["canteen"])).content.decode()
+    assert "<script>x" not in page and "<i>" not in page
+    assert "<strong>Gras &amp; fils Zoé &lt;i&gt;</strong>" in page
