@@ -393,7 +393,7 @@ def test_bookings_open_in_one_query_and_the_reasons_shown_agree_in_every_file_si
     assert explained_open is expected
     if (child := family_a.children.first()) is not None:
         # book_day reads the same rule under its locks, in a query compiled once per process.
-        facts = _facts_under_lock(child, Service(pk=0), datetime.date(2026, 9, 14))
+        facts = _facts_under_lock(child, Service(pk=0), datetime.date(2026, 9, 14), family_a.pk)
         assert facts["is_open"] is expected
 
 

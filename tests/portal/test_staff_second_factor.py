@@ -39,7 +39,7 @@ def walk_arguments(objects, requirements):
         "acceptance_id": objects["acceptance"].pk, "purchase_id": objects["purchase"].pk,
         "requirement_id": requirements["insurance"].pk, "report_id": objects["report"].pk,
         "token": "inconnu", "uidb64": "MQ", "session_id": "inconnu",
-        "token_id": app_token.public_id,
+        "token_id": app_token.public_id, "year": timezone.localdate().year - 1,
     }
 
 

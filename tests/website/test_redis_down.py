@@ -368,13 +368,13 @@ def test_with_redis_down_a_computed_planning_reads_the_family_file_once(client, 
                                                                         django_assert_num_queries):
     """Nothing is kept across requests while the counters cannot be read, but one page does
     not compute the same thing twice (the family's file for the grid and for the banner):
-    session, user, children, services per school (2), closures, bookings+counts+balances, the
-    family's file (3 here: its row with the rule, its children, the school year: none is set
-    up), the town settings (2)."""
+    session, user, children, services per school (one: Service.for_schools), closures,
+    bookings+counts+balances, the family's file (3 here: its row with the rule, its children,
+    the school year: none is set up), the town settings (2)."""
     give_tickets(dupont["family"], meal, 2)
     client.force_login(dupont["user"])
     url = reverse("portal:planning") + "?mois=2026-09"
     client.get(url)
-    with django_assert_num_queries(12) as captured:
+    with django_assert_num_queries(11) as captured:
         assert BOOK in client.get(url).content.decode()
     assert sum('FROM "portal_family"' in q["sql"] for q in captured.captured_queries) == 1
