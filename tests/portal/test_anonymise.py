@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """An agent anonymises a family on request (back office), with the same service as the
 retention schedule: a confirmation page saying what goes and what stays, a refusal while the
 family has tickets, a debt or future bookings unless the agent confirms, audit-logged."""
@@ -14,7 +15,19 @@ from portal.models import AuditLog, Booking, Family, User, WaitlistEntry
 from portal.services import privacy
 from portal.services.booking import book_day, join_waitlist
 from tests.factories import UserFactory
-from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
+
+# The planning's shared fixtures (school, meal, canteen, dupont) by name rather than `import *`:
+# its `agent`, a superuser, would replace tests/portal/conftest.py's, an agent of the Agents
+# group, whose permissions these tests are about. Fixtures arrive as test arguments: F811 is off.
+from tests.portal.fixtures_planning import (  # noqa: F401
+    MONDAY,
+    NOW,
+    canteen,
+    dupont,
+    give_tickets,
+    meal,
+    school,
+)
 from tests.portal.fixtures_planning import make_family as make_planning_family
 
 pytestmark = pytest.mark.django_db
@@ -147,36 +160,6 @@ def test_the_command_cannot_cancel_bookings_only_an_agent_can(dupont, canteen, m
         with pytest.raises(privacy.AnonymisationRefused):
             privacy.anonymise_family(dupont["family"], by=None, confirm=True)
     assert Family.objects.get(pk=dupont["family"].pk).anonymised_at is None
-
-
-@pytest.fixture
-def dupont(school):
-    user, family, kids = make_planning_family("Dupont", "dupont@example.org", school)
-    return {"user": user, "family": family, "child": kids[0]}
-
-
-@pytest.fixture
-def school(db):
-    from portal.models import School
-
-    return School.objects.create(name="École Jules-Ferry")
-
-
-@pytest.fixture
-def meal(db):
-    from portal.models import TicketType
-
-    return TicketType.objects.create(name="Repas")
-
-
-@pytest.fixture
-def canteen(school, meal):
-    from portal.models import Service
-
-    service = Service.objects.create(name="Cantine", weekdays="0134", start=datetime.date(2026, 9, 1),
-                                     end=datetime.date(2027, 7, 3), ticket_type=meal, order=1)
-    service.schools.add(school)
-    return service
 
 
 def test_a_child_shared_with_another_household_stays_with_it(agent, family_a, family_b, family_a_objects):
