@@ -41,6 +41,7 @@ from portal.models import (
     RegulationAcceptance,
     SchoolYear,
     SentNotification,
+    Service,
     StripeEvent,
     TicketDebt,
     User,
@@ -471,6 +472,19 @@ def _redact_audit(family):
         entries.bulk_update(batch, ["target", "before", "after"])
 
 
+def _lock_against_bookings(family):
+    """Wait for the family's bookings in flight and hold off new ones until the anonymisation
+    commits (then its file no longer opens bookings). book_day locks the service's row for a
+    capacity-limited service, then the wallet it pays from, and its booking's foreign keys are
+    checked at commit, with a share lock on the family's row. So the same order here, before
+    the family's row: every capped service, then every wallet of the family, each by primary
+    key. Cancelling the family's future bookings afterwards takes locks already held."""
+    list(Service.objects.select_for_update().filter(capacity__isnull=False).order_by("pk")
+         .values_list("pk", flat=True))
+    list(Wallet.objects.select_for_update(of=("self",)).filter(family=family).order_by("pk")
+         .values_list("pk", flat=True))
+
+
 def anonymise_family(family, *, by=None, confirm=False, now=None, reason="request"):
     """Remove a family's personal data and keep its accounts (see the module's docstring and
     docs/data-protection.md). Refused with AnonymisationRefused while it has tickets, a debt or
@@ -479,6 +493,7 @@ def anonymise_family(family, *, by=None, confirm=False, now=None, reason="reques
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
+        _lock_against_bookings(family)
         family = Family.objects.select_for_update().get(pk=family.pk)
         if family.anonymised_at is not None:
             raise AnonymisationRefused([_("Ce foyer est déjà anonymisé.")])
