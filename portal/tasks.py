@@ -48,6 +48,14 @@ def send_low_balance_alerts(now=None):
 
 
 @task()
+def send_tax_attestation_notices(now=None):
+    """Tell families last year's tax attestation is ready, in January (portal/services/notify.py)."""
+    from portal.services import notify
+
+    return notify.send_tax_attestation_notices(_moment(now))
+
+
+@task()
 def sweep_closure(closure_id, user_id):
     """Apply a closure once more just after it was saved: a family's booking whose rules were
     read before the closure committed, and committed just after its cancellations, is

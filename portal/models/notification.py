@@ -17,6 +17,7 @@ class SentNotification(models.Model):
         BOOKINGS = "bookings", _("Récapitulatif des réservations")
         FILE = "file", _("Dossier de la famille")
         RECEIPT = "receipt", _("Reçu de paiement")
+        TAX = "tax", _("Attestation de frais de garde")
 
     wagtail_reference_index_ignore = True
 

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from portal.models import Booking, Child, Family, SentNotification, Service, Wallet
 
-from . import deadlines
+from . import deadlines, tax_attestation
 from .mail import absolute_url, send_after_commit
 from .town import town_settings
 
@@ -293,6 +293,50 @@ def send_low_balance_alerts(now=None):
         if notify(wallet.family, Kind.LOW_BALANCE, "low_balance", context,
                   key=f"low_balance:{wallet.family_id}:{wallet.ticket_type_id}:{n}",
                   ticket_type=wallet.ticket_type, now=now):
+            sent += 1
+    return sent
+
+
+# Tax attestations: the past year's is ready --------------------------------------------------
+
+# Not on New Year's night: from 2 January, 9:00 (Paris), until the income tax returns are done.
+TAX_NOTICE_OPENS = (1, 2, 9)  # month, day, hour
+TAX_NOTICE_CLOSES = (6, 30)  # month, day (the last day)
+
+
+def tax_notice_year(now):
+    """The year whose attestations families are told about at `now`, or None outside the
+    window (2 January 9:00 to 30 June)."""
+    local = timezone.localtime(now, deadlines.PARIS)
+    month, day, hour = TAX_NOTICE_OPENS
+    if (local.month, local.day, local.hour) < (month, day, hour) or \
+            (local.month, local.day) > TAX_NOTICE_CLOSES:
+        return None
+    return local.year - 1
+
+
+def tax_notice_key(family_id, year):
+    return f"tax:{year}:{family_id}"
+
+
+def send_tax_attestation_notices(now=None):
+    """Tell each family with an attestation de frais de garde for last year that its PDF is in
+    its space, once (the key is the family and the year): families already told are left out
+    before anything is computed, so the hourly run costs one query once everyone was told.
+    Always sent, like a receipt: it is the family's own tax document, not news."""
+    now = now or timezone.now()
+    year = tax_notice_year(now)
+    if year is None:
+        return 0
+    told = SentNotification.objects.filter(family=OuterRef("pk"), kind=Kind.TAX,
+                                           key__startswith=f"tax:{year}:")
+    sent = 0
+    for attestation in tax_attestation.all_attestations(year, among=~Exists(told)):
+        context = {"attestation": attestation,
+                   "attestations_url": absolute_url(reverse("portal:tax_attestations")),
+                   "pdf_url": absolute_url(reverse("portal:tax_attestation_pdf", args=[year]))}
+        if notify(attestation.family, Kind.TAX, "tax_attestation_ready", context,
+                  key=tax_notice_key(attestation.family.pk, year), now=now, always=True):
             sent += 1
     return sent
 

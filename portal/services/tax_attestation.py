@@ -272,15 +272,16 @@ def family_attestations(family, today):
     return [a for a in _build([family], _eligible_services()) if a.year <= today.year]
 
 
-def all_attestations(year):
-    """Every family's attestation for `year`, in family order, read BATCH families at a time."""
+def all_attestations(year, among=None):
+    """Every family's attestation for `year`, in family order, read BATCH families at a time;
+    `among`: a filter on the families (Q), to leave some out."""
     services = _eligible_services()
     if not services:
         return
     born = (first_birth_date(year), datetime.date(year, 12, 31))
     candidates = (Family.objects.filter(Q(children__birth_date__range=born)
                                         | Q(shared_children__birth_date__range=born))
-                  .distinct().order_by("pk"))
+                  .filter(among or Q()).distinct().order_by("pk"))
     last = 0
     while True:
         batch = list(_with_guardians(Family.objects.filter(

@@ -4,13 +4,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portal.services import deadlines, notify
-from portal.tasks import requeue_stranded_emails, send_deadline_reminders, send_low_balance_alerts
+from portal.tasks import (
+    requeue_stranded_emails,
+    send_deadline_reminders,
+    send_low_balance_alerts,
+    send_tax_attestation_notices,
+)
 
 
 class Command(BaseCommand):
     help = ("Met en file l’envoi des rappels avant la date limite de réservation et des alertes de "
             "solde bas. À lancer toutes les heures (cron, minuterie systemd) : rien n’est envoyé "
             "deux fois, et les rappels ne partent qu’au jour et à l’heure choisis par la commune. "
+            "De janvier à juin, prévient une fois chaque famille que son attestation de frais de "
+            "garde de l’année passée est prête. "
             "Remet aussi en file les e-mails en attente restés sans tâche d’envoi.")
 
     def add_arguments(self, parser):
@@ -25,7 +32,7 @@ class Command(BaseCommand):
         if moment is not None:
             self.stdout.write(f"Comme le {timezone.localtime(moment, deadlines.PARIS):%d/%m/%Y à %H:%M} "
                               f"(heure de Paris).")
-        for task in (send_deadline_reminders, send_low_balance_alerts):
+        for task in (send_deadline_reminders, send_low_balance_alerts, send_tax_attestation_notices):
             result = task.enqueue(moment.isoformat() if moment else None)
             # The immediate backend (make run) has already run it: say what it sent.
             sent = f" : {result.return_value} e-mail(s)" if result.is_finished else ""
