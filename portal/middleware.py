@@ -9,11 +9,23 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.cache import public_pages
+from portal.cache import display_cache, public_pages
 from portal.services.access import SecondFactorRequired, needs_second_factor
 
 # Checked at most once a minute so the session is not written on every request.
 IDLE_TOUCH_INTERVAL = 60
+
+
+class RequestMemoMiddleware:
+    """With Redis down, a value one page asks for twice is computed once (display_cache.cached),
+    and never kept beyond the request: first in MIDDLEWARE, so it covers every other one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with display_cache.request_memo():
+            return self.get_response(request)
 
 
 class FamilyIdleTimeoutMiddleware:

@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.base import BaseCache
-from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -174,9 +173,24 @@ def cached(namespaces, key, compute):
 
 # With the counters unknown (Redis down) nothing is kept across requests, but one page asks for
 # the same value more than once (the family's file for the grid and for the banner: ~6 queries
-# each). Within one request it is computed once, and forgotten at the request's end and at any
+# each). Within one request it is computed once, and forgotten when the view returns and at any
 # bump (a write in this request). Outside requests (tasks, commands) nothing is kept at all.
 _request_memo = threading.local()
+
+
+@contextmanager
+def request_memo():
+    """The memo's lifetime: one request, from portal.middleware.RequestMemoMiddleware. It ends
+    in `finally`, not on request_finished: that signal comes only when the response is closed,
+    and a streamed response nobody reads to the end (the test client's, for a download whose
+    headers alone a test checks) is never closed, which left the memo on in that thread for
+    whatever ran next there. A streamed body is sent after the view returns: it computes."""
+    previous = getattr(_request_memo, "values", None)
+    _request_memo.values = {}
+    try:
+        yield
+    finally:
+        _request_memo.values = previous
 
 
 def _computed_in_this_request(namespaces, key, compute):
@@ -187,14 +201,6 @@ def _computed_in_this_request(namespaces, key, compute):
     if memo_key not in memo:
         memo[memo_key] = compute()
     return memo[memo_key]
-
-
-def _request_started(**kwargs):
-    _request_memo.values = {}
-
-
-def _request_finished(**kwargs):
-    _request_memo.values = None
 
 
 def _forget_request_memo():
@@ -318,5 +324,3 @@ def connect_signals():
     for model in (TownSettings, Site):
         for signal in (post_save, post_delete):
             signal.connect(_town_changed, sender=model, dispatch_uid=f"preau-town-{model.__name__}")
-    request_started.connect(_request_started, dispatch_uid="preau-request-memo-start")
-    request_finished.connect(_request_finished, dispatch_uid="preau-request-memo-end")

@@ -344,6 +344,22 @@ def test_versions_are_unknown_while_redis_does_not_answer(settings):
 
 
 @pytest.mark.django_db
+def test_a_download_left_unread_keeps_nothing_for_what_runs_after_its_request(client, dupont, settings):
+    """The test client never closes a streamed response nobody reads to the end, so
+    request_finished never comes for it: the request's values must still be forgotten when it
+    ends, or what runs next in this thread (the next test) reads them."""
+    client.force_login(dupont["user"])
+    response = client.get(reverse("portal:personal_data_download"))
+    assert response.status_code == 200 and response.streaming  # its body is never read
+    settings.CACHES = settings_for(CLOSED)
+    settings.PREAU_SHARED_CACHE = None
+    computed = []
+    for _ in range(2):
+        display_cache.cached((display_cache.PLANNING,), "x", lambda: computed.append(1) or "valeur")
+    assert computed == [1, 1]
+
+
+@pytest.mark.django_db
 def test_with_redis_down_pages_do_not_try_to_reach_it_on_every_request(client, dupont, production_cache,
                                                                        monkeypatch):
     """A closed or hung Redis must not cost each request a connection attempt (and its

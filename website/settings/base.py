@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # With Redis down, one page computes each cached value once (portal/cache/display_cache.py).
+    "portal.middleware.RequestMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Requests that queued too long behind the proxy get « réessayez dans un instant » (website/busy.py).
