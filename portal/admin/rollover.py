@@ -71,7 +71,8 @@ def describe(plan):
         return _("rien de plus à faire, tout était déjà fait.")
     return _("%(closures)d fermeture(s) importée(s), %(moved)d enfant(s) passé(s) dans la classe "
              "suivante, %(leaving)d départ(s), %(renew)d pièce(s) à renouveler, %(families)d "
-             "famille(s) invitée(s) à accepter le règlement.") % {
+             "famille(s) invitée(s) à accepter le règlement ; %(told)d famille(s) prévenue(s) "
+             "par e-mail de ce qu’elles doivent faire.") % {
         "closures": len(plan.closures), "moved": len(plan.moves) - len(plan.leaving),
         "leaving": len(plan.leaving), "renew": sum(plan.to_renew.values()),
-        "families": plan.families_to_accept}
+        "families": plan.families_to_accept, "told": plan.families_told}

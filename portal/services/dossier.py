@@ -115,8 +115,10 @@ def regulation_grace(family, regulation=None, today=None):
     return regulation.acceptance_grace_until
 
 
-def announce_regulation(regulation):
-    """Tell the families who accepted an earlier version that a new one awaits them (once)."""
+def announce_regulation(regulation, told=()):
+    """Tell the families who accepted an earlier version that a new one awaits them (once).
+    `told`: ids of families whose rollover message (ask_to_renew) already asks them to accept it,
+    so that one rollover sends a family one e-mail."""
     if current_regulation() != regulation:  # an older version filed for the record
         return 0
     if AuditLog.objects.filter(action="regulation.announce", target=str(regulation.pk)).exists():
@@ -125,9 +127,11 @@ def announce_regulation(regulation):
                 .exclude(regulation_acceptances__document=regulation)
                 .exclude(status=Family.Status.SUSPENDED).distinct().prefetch_related("guardians"))
     context = {"regulation": regulation, "until": regulation.acceptance_grace_until,
-               "regulation_url": absolute_url(reverse("portal:regulation"))}
+               "regulation_url": absolute_url(reverse("portal:regulation")), "town": town_settings()}
     count = 0
     for family in families:
+        if family.pk in told:
+            continue
         emails = [g.email for g in family.guardians.all() if g.is_active]
         if emails:
             send_after_commit("regulation_new", {"family": family, **context}, emails)
@@ -278,6 +282,80 @@ def renewed_years(family, today=None):
     family's file for that year opens its days (bookings_open_q of that year)."""
     return [(year, year.renewed) for year in renewal_years(today).annotate(renewed=Exists(
         Family.objects.filter(bookings_open_q(family.pk, today, school_year=OuterRef(OuterRef("pk"))))))]
+
+
+@dataclass
+class RenewalRequest:
+    """What a household must do for its file of a new school year (renewal_requests)."""
+
+    family: Family
+    staying: list  # [Child] at school in the new year
+    leaving: list  # [Child] leaving the school at its start
+    pieces: list  # [(FileRequirement, FileItem.State)] blocking the year's bookings
+    regulation: PreauDocument | None  # the regulation in force, to accept; None if accepted
+
+
+# An invited family has not opened its account: its invitation says what to do. A suspended one
+# books nothing.
+NOT_ASKED = (Family.Status.INVITED, Family.Status.SUSPENDED)
+
+
+def renewal_requests(year):
+    """[RenewalRequest] for each household with a child at school in `year` whose file for that
+    year still has a piece to send (to renew, never sent, refused: BLOCKING_STATES) or the
+    regulation in force to accept, as bookings_open_q reads it; families in NOT_ASKED are left
+    out. Pieces are the household's (a file per household), children its own and those it shares
+    with another household. Seven queries, whatever the number of families."""
+    asked = Family.objects.exclude(status__in=NOT_ASKED)
+    staying = Q(leaves_on__isnull=True) | Q(leaves_on__gt=year.start)
+    families = list(asked.filter(Exists(Child.objects.filter(staying, Child.of_household(OuterRef("pk")))))
+                    .prefetch_related("guardians").order_by("pk"))
+    if not families:
+        return []
+    requirements = list(year.file_requirements.all())
+    states = {(family_id, requirement_id): state for family_id, requirement_id, state in
+              FileItem.objects.filter(requirement__school_year=year, family__in=asked)
+              .values_list("family_id", "requirement_id", "state")}
+    regulation = current_regulation()
+    accepted = set()
+    if regulation is not None and any(r.kind == FileRequirement.Kind.REGULATION for r in requirements):
+        accepted = set(RegulationAcceptance.objects.filter(document=regulation, family__in=asked)
+                       .values_list("family_id", flat=True))
+    else:
+        regulation = None  # no regulation to accept for that year (or none published yet)
+    children = {}
+    for child in (Child.objects.filter(Q(leaves_on__isnull=True) | Q(leaves_on__gte=year.start))
+                  .filter(Q(family__in=asked) | Q(other_family__in=asked)).order_by("first_name", "pk")):
+        for household in child.households():
+            children.setdefault(household, []).append(child)
+    requests = []
+    for family in families:
+        pieces = [(r, states.get((family.pk, r.pk), FileItem.State.MISSING)) for r in requirements
+                  if r.kind == FileRequirement.Kind.UPLOAD]
+        pieces = [(r, state) for r, state in pieces if state in BLOCKING_STATES]
+        to_accept = regulation if regulation is not None and family.pk not in accepted else None
+        if not (pieces or to_accept):
+            continue
+        own = children.get(family.pk, [])
+        requests.append(RenewalRequest(
+            family, [c for c in own if c.leaves_on is None or c.leaves_on > year.start],
+            [c for c in own if c.leaves_on is not None and c.leaves_on <= year.start],
+            pieces, to_accept))
+    return requests
+
+
+def ask_to_renew(year, today=None):
+    """E-mail each household of renewal_requests(year) one message: its children for the new
+    year, the pieces to send and the regulation to accept, before the year's first day, with a
+    link to its file. Always sent (an administrative message: without it, no booking of the new
+    year), once per household and year whatever the number of runs. Returns (the ids of the
+    families asked, by this run or an earlier one; how many messages this run queued)."""
+    asked, sent = set(), 0
+    for request in renewal_requests(year):
+        asked.add(request.family.pk)
+        if notify.renewal_requested(request, year, today=today) is not None:
+            sent += 1
+    return asked, sent
 
 
 def refresh_status(family):

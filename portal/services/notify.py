@@ -21,7 +21,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal.models import Booking, Child, Family, SentNotification, Service, Wallet
+from portal.models import Booking, Child, Family, FileItem, SentNotification, Service, Wallet
 
 from . import deadlines, tax_attestation
 from .mail import absolute_url, send_after_commit
@@ -509,3 +509,46 @@ def closure_cancelled(closure, family, bookings):
                                  % {"n": n, "type": name} for name, n in sorted(tickets.items()))})
     return bookings_changed(family, _("Fermeture : réservations annulées et tickets rendus"), lines,
                             key=f"closure:{closure.pk}:{family.pk}:{min(b.pk for b in bookings)}")
+
+
+# The new school year's file (the rollover) ---------------------------------------------------
+
+def renewal_key(year, family):
+    return f"renewal:{year.pk}:{family.pk}"
+
+
+@in_french
+def renewal_requested(request, year, *, today=None):
+    """One message per household and school year (dossier.ask_to_renew): its children at school
+    in the new year (their class once the rollover moved them), those leaving, the pieces to send
+    and the regulation to accept before the year's first day. Sent whatever the family's
+    preferences: without it the new year's days stay closed to its bookings."""
+    today = today or timezone.localdate()
+    children = []
+    for child in request.staying:
+        if child.class_year_id == year.pk and child.school_class:
+            children.append(_("%(child)s : en %(class)s à la rentrée") % {
+                "child": child.first_name, "class": child.school_class})
+        else:
+            children.append(child.first_name)
+    leaving = [_("%(child)s quitte l’école à la rentrée : aucun jour ne lui est proposé à partir "
+                 "de cette date.") % {"child": child.first_name} for child in request.leaving]
+    pieces = [(_("%(name)s : à renouveler") if state == FileItem.State.RENEW
+               else _("%(name)s : refusé, à renvoyer") if state == FileItem.State.REFUSED
+               else _("%(name)s : à fournir")) % {"name": requirement.name}
+              for requirement, state in request.pieces]
+    regulation = request.regulation
+    if regulation is not None:
+        regulation = (_("%(title)s (version %(version)s)") % {"title": regulation.title,
+                                                              "version": regulation.version}
+                      if regulation.version else regulation.title)
+    deadline = None
+    if year.start > today:
+        deadline = f"{day_label(year.start)} {year.start.year}"
+    path = reverse("portal:dossier")
+    return notify(request.family, Kind.FILE, "renewal_requested", {
+        "year": year.name, "children": children, "leaving": leaving, "pieces": pieces,
+        "regulation": regulation, "deadline": deadline,
+        "dossier_url": absolute_url(f"{path}#annee-{year.pk}"),
+        "regulation_url": absolute_url(reverse("portal:regulation")),
+    }, key=renewal_key(year, request.family), always=True)

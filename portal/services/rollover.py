@@ -124,6 +124,8 @@ class Plan:
     regulation: str = ""  # the regulation in force, which every family must have accepted
     families_to_accept: int = 0
     announce: bool = False  # the families are e-mailed about the regulation now
+    # Set by apply: the households e-mailed their renewal request (dossier.ask_to_renew).
+    families_told: int = field(default=0, compare=False)
 
     @property
     def leaving(self):
@@ -137,7 +139,8 @@ class Plan:
 
     def fingerprint(self):
         """A short digest of everything the plan does, for the preview's apply button."""
-        return hashlib.sha256(repr(dataclasses.astuple(self)).encode()).hexdigest()[:32]
+        done = tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)
+        return hashlib.sha256(repr(done).encode()).hexdigest()[:32]
 
     def move_groups(self):
         """[(school, from class, to class, leaving, [children names])], in the list's order."""
@@ -157,7 +160,7 @@ class Plan:
                 "to_renew": sum(self.to_renew.values()), "carried": sum(self.carried.values()),
                 "moved": len(self.moves) - len(self.leaving), "leaving": len(self.leaving),
                 "unknown_class": len(self.unknown), "regulation": self.regulation,
-                "families_to_accept": self.families_to_accept}
+                "families_to_accept": self.families_to_accept, "families_told": self.families_told}
 
 
 def _source_and_target(name, start, end):
@@ -349,9 +352,12 @@ def apply(name, start, end, zone, *, by, expected=None):
                 changes["school_class"] = to_class
             Child.objects.filter(pk__in=ids).update(**changes)
 
+        # One e-mail per household for this rollover: the renewal request names the regulation
+        # to accept, so the announcement goes only to the families it does not reach.
+        asked, plan.families_told = dossier.ask_to_renew(target)
         regulation = dossier.current_regulation()
         if plan.announce and regulation is not None:
-            dossier.announce_regulation(regulation)
+            dossier.announce_regulation(regulation, told=asked)
         record_action(by, ACTION, target=plan.name, after=plan.summary())
         # Queryset updates and bulk inserts send no signals: every cached page is stale.
         transaction.on_commit(display_cache.bump_everything)

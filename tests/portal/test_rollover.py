@@ -3,6 +3,7 @@ nothing, CM2 pupils leave, yearly pieces are asked again, and a family whose fil
 cannot book the new year's days (grid and click say why) while the current year goes on."""
 
 import datetime
+import socket
 
 import pytest
 import time_machine
@@ -11,13 +12,25 @@ from django.urls import reverse
 
 from documents.demo import add_document
 from documents.models import PreauDocument
-from portal.models import AuditLog, Booking, Child, Closure, FileItem, FileRequirement, SchoolYear, Service
+from portal.models import (
+    AuditLog,
+    Booking,
+    Child,
+    Closure,
+    FileItem,
+    FileRequirement,
+    OutgoingEmail,
+    SchoolYear,
+    SentNotification,
+    Service,
+)
 from portal.rawsql import children_of_guardian
 from portal.services import dossier, rollover
 from portal.services.booking import BookingRefused, book_day
 from portal.services.deadlines import PARIS
 from portal.services.planning_states import day_states
 from tests.portal.conftest import PDF_BYTES, pdf_upload
+from tests.portal.fixtures_mail import BASE, _every_family_email_is_checked  # noqa: F401 (by name: * skips it)
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import give_tickets, make_family
 
@@ -126,7 +139,8 @@ def test_the_preview_is_exactly_what_apply_does(town, agent, canteen, django_cap
     # The audit log keeps the action and its counts.
     entry = AuditLog.objects.get(action="year.rollover")
     assert entry.actor == agent and entry.target == "2027-2028"
-    assert entry.after == plan.summary() and entry.after["leaving"] == 1 and entry.after["moved"] == 1
+    assert entry.after == {**plan.summary(), "families_told": 2}
+    assert entry.after["leaving"] == 1 and entry.after["moved"] == 1
 
 
 def test_running_it_twice_changes_nothing_more(town, agent, django_capture_on_commit_callbacks):
@@ -223,10 +237,116 @@ def test_the_current_year_is_untouched(town, agent, client, canteen, django_capt
     assert book_day(town["lea"], canteen, day, by=town["user"], now=NOW).date == day
 
 
-def test_the_families_are_asked_to_accept_the_new_regulation(town, agent, django_capture_on_commit_callbacks):
+def test_the_families_are_asked_to_accept_the_new_regulation_in_one_message_per_rollover(
+        town, agent, school, django_capture_on_commit_callbacks):
+    """The regulation was not announced yet: the Duponts read it in their renewal message, not in
+    a second e-mail; the Petits, whose only child leaves, get the announcement alone."""
+    user, petit, (paul,) = make_family("Petit", "petit@example.org", school, children=("Paul",))
+    Child.objects.filter(pk=paul.pk).update(school_class="CM2")
+    accept_the_2026_regulation(petit, user)
     run(agent, django_capture_on_commit_callbacks)
-    assert [m.to for m in mail.outbox] == [["dupont@example.org"]]
-    assert "règlement" in mail.outbox[0].subject
+    sent = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert sent == [("dupont@example.org", "Année 2027-2028 : renouvelez votre dossier pour réserver"),
+                    ("martin@example.org", "Année 2027-2028 : renouvelez votre dossier pour réserver"),
+                    ("petit@example.org", "Un nouveau règlement du périscolaire est à accepter")]
+    dupont = next(m for m in mail.outbox if m.to == ["dupont@example.org"])
+    assert "Règlement à accepter : Règlement 2027 (version 2027-1)" in dupont.body
+    assert AuditLog.objects.get(action="regulation.announce").after["families"] == 1
+
+
+def accept_the_2026_regulation(family, user):
+    """The family accepted the 2026 regulation, before the 2027 one was published."""
+    regulation = PreauDocument.objects.get(version="2026-1")
+    family.regulation_acceptances.create(accepted_by=user, document=regulation,
+                                         document_title=regulation.title, version=regulation.version)
+
+
+# The renewal request: one e-mail per household ------------------------------------------------
+
+def message_to(address):
+    messages = [m for m in mail.outbox if m.to == [address]]
+    assert len(messages) == 1, [m.to for m in mail.outbox]
+    return messages[0]
+
+
+def test_each_household_is_told_once_what_to_renew_per_child_with_the_deadline_and_a_link_to_its_file(
+        town, agent, client, django_capture_on_commit_callbacks):
+    run(agent, django_capture_on_commit_callbacks)
+    year = SchoolYear.objects.get(name="2027-2028")
+    dupont = message_to("dupont@example.org").body
+    assert "Léa : en CE1 à la rentrée" in dupont
+    assert "Hugo quitte l’école à la rentrée" in dupont
+    assert "– Attestation d’assurance : à renouveler" in dupont
+    assert "Livret de famille" not in dupont  # accepted last year, kept
+    assert "Règlement à accepter : Règlement 2027 (version 2027-1)" in dupont
+    assert "avant la rentrée, le mercredi 1er septembre 2027" in dupont
+    link = f"{BASE}{reverse('portal:dossier')}#annee-{year.pk}"
+    assert f"Votre dossier : {link}" in dupont
+    # Tom's class is not in the map: no class announced; nothing sent, the Martins provide both.
+    martin = message_to("martin@example.org").body
+    assert "– Tom\n" in martin and "Tom :" not in martin
+    assert "– Attestation d’assurance : à fournir" in martin and "– Livret de famille : à fournir" in martin
+    assert len(mail.outbox) == 2
+    # Recorded in each family's notification history, as a file message.
+    renewals = SentNotification.objects.filter(kind="file", key__startswith="renewal:")
+    assert sorted(renewals.values_list("key", flat=True)) == sorted(
+        f"renewal:{year.pk}:{town[f].pk}" for f in ("family", "martin"))
+    # The link lands on the file's section for that year, which lists the piece to renew.
+    client.force_login(town["user"])
+    page = client.get(link.removeprefix(BASE).split("#")[0]).content.decode()
+    assert f'id="annee-{year.pk}"' in page and "À renouveler" in page
+
+
+def test_a_household_with_nothing_to_renew_or_no_child_staying_gets_no_message(
+        town, agent, school, django_capture_on_commit_callbacks):
+    """Every piece kept from year to year and the regulation accepted: the Duponts' file of the
+    new year is complete at once. The Petits' only child leaves for collège."""
+    town["insurance"].renew_yearly = False
+    town["insurance"].save()
+    dossier.accept_regulation(town["family"], by=town["user"])
+    user, petit, (paul,) = make_family("Petit", "petit@example.org", school, children=("Paul",))
+    Child.objects.filter(pk=paul.pk).update(school_class="CM2")
+    plan = run(agent, django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [["martin@example.org"]]
+    assert plan.families_told == 1
+    assert AuditLog.objects.get(action="year.rollover").after["families_told"] == 1
+    year = SchoolYear.objects.get(name="2027-2028")
+    assert dossier.bookings_open(town["family"], today=NEXT_DAY)
+    assert [r.family for r in dossier.renewal_requests(year)] == [town["martin"]]
+
+
+def test_a_second_run_sends_nothing_more(town, agent, django_capture_on_commit_callbacks):
+    run(agent, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 2
+    assert run(agent, django_capture_on_commit_callbacks).families_told == 0
+    # Even asked again directly (a rollover run with something left to do), the key holds.
+    year = SchoolYear.objects.get(name="2027-2028")
+    with django_capture_on_commit_callbacks(execute=True):
+        asked, sent = dossier.ask_to_renew(year)
+    assert asked == {town["family"].pk, town["martin"].pk} and sent == 0
+    assert len(mail.outbox) == 2
+    assert SentNotification.objects.filter(kind="file", key__startswith="renewal:").count() == 2
+
+
+def test_the_message_is_sent_even_to_a_family_that_switched_file_e_mails_off(
+        town, agent, django_capture_on_commit_callbacks):
+    town["family"].email_file = False
+    town["family"].save()
+    run(agent, django_capture_on_commit_callbacks)
+    assert "Attestation d’assurance : à renouveler" in message_to("dupont@example.org").body
+
+
+def test_the_second_household_of_a_child_is_asked_for_its_own_file(
+        town, agent, django_capture_on_commit_callbacks):
+    user, durand, _kids = make_family("Durand", "durand@example.org", town["lea"].school, children=())
+    Child.objects.filter(pk=town["lea"].pk).update(other_family=durand)
+    run(agent, django_capture_on_commit_callbacks)
+    body = message_to("durand@example.org").body
+    assert "Léa : en CE1 à la rentrée" in body and "Hugo" not in body
+    assert "– Attestation d’assurance : à fournir" in body
+    assert "Léa : en CE1 à la rentrée" in message_to("dupont@example.org").body
+
+
 
 
 def test_a_new_year_that_overlaps_the_current_one_is_refused(town):
@@ -353,3 +473,32 @@ def test_a_year_that_already_began_or_is_not_the_latest_is_refused(town, agent,
     # The rollover's own year, even once begun, may be previewed again: nothing left to do.
     with time_machine.travel(datetime.datetime(2027, 9, 15, 8, 0, tzinfo=PARIS), tick=False):
         assert rollover.preview(*NEW_YEAR).is_empty
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    """Production's SMTP backend at a port where nothing listens (connection refused)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    settings.EMAIL_PORT = probe.getsockname()[1]
+    probe.close()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 0.5
+
+
+def test_the_agent_s_apply_succeeds_and_says_who_was_told_while_the_mail_server_is_down(
+        town, agent_client, mail_server_down, django_capture_on_commit_callbacks):
+    plan = rollover.preview(*NEW_YEAR)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(ROLLOVER_URL, {**FORM, "action": "apply",
+                                                    "fingerprint": plan.fingerprint()}, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Année 2027-2028 prête" in page and "2 famille(s) prévenue(s) par e-mail" in page
+    assert Child.objects.get(pk=town["lea"].pk).school_class == "CE1"
+    waiting = OutgoingEmail.objects.filter(template="renewal_requested")
+    assert waiting.count() == 2 and mail.outbox == []
+    assert all(e.status == OutgoingEmail.Status.PENDING and "Connection refused" in e.last_error
+               for e in waiting)

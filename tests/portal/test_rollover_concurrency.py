@@ -5,7 +5,7 @@ move by one year, not two; holidays, pieces to renew and the audit entry exist o
 import pytest
 from django.db import connection
 
-from portal.models import AuditLog, Child, Closure, FileItem, SchoolYear
+from portal.models import AuditLog, Child, Closure, FileItem, SchoolYear, SentNotification
 from portal.services import rollover
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.test_concurrency import run_concurrently
@@ -38,6 +38,8 @@ def test_two_agents_applying_at_once_roll_the_year_over_once(town, agent):  # no
     assert Child.objects.get(pk=town["lea"].pk).school_class == "CE1"
     assert Child.objects.get(pk=town["hugo"].pk).leaves_on == year.start
     assert AuditLog.objects.filter(action=rollover.ACTION).count() == 1
+    # Each household (Duponts, Martins) was asked once to renew its file.
+    assert SentNotification.objects.filter(key__startswith="renewal:").count() == 2
     # And a fifth run afterwards changes nothing either.
     before = state_of_everything()
     assert apply_now(agent) == "empty"
