@@ -300,11 +300,24 @@ def _day_label(service, day):
     return _("%(service)s du %(day)s") % {"service": service.name, "day": f"{day:%d/%m/%Y}"}
 
 
-def _charge_penalty(mark, service, day, tickets, *, by):
-    """Debit the penalty, as much as the wallet holds; the rest becomes a debt that the next
-    purchase pays back first (wallet.settle_debts)."""
-    child = mark.child
-    wallet = lock_wallet(child.family_id, service.ticket_type_id)
+def _penalty_households(marks, day):
+    """The household charged for each child present without a booking: for a child of two
+    households, the one that booked the child another service that day (the child was with it),
+    else the child's first family. One query, for the shared children only."""
+    households = {m.child_id: m.child.family_id for m in marks}
+    shared = [m.child_id for m in marks if m.child.other_family_id is not None]
+    if shared:
+        for child_id, family_id in (Booking.objects.filter(child__in=shared, date=day,
+                                                           status=Booking.Status.ACTIVE)
+                                    .order_by("-pk").values_list("child_id", "family_id")):
+            households[child_id] = family_id  # the first booking made wins (read last)
+    return households
+
+
+def _charge_penalty(mark, family, service, day, tickets, *, by):
+    """Debit the penalty from `family`'s wallet, as much as it holds; the rest becomes a debt that
+    the next purchase pays back first (wallet.settle_debts)."""
+    wallet = lock_wallet(family.pk, service.ticket_type_id)
     taken = min(tickets, wallet.balance)
     if taken:
         apply_entry(wallet, -taken, LedgerEntry.Kind.PENALTY, by=by, attendance=mark,
@@ -315,9 +328,9 @@ def _charge_penalty(mark, service, day, tickets, *, by):
         TicketDebt.objects.create(wallet_id=wallet.pk, attendance=mark, quantity=owed, remaining=owed)
     mark.penalty = tickets
     mark.save(update_fields=["penalty"])
-    audit.record_action(by, "attendance.penalty", child.family, target=mark,
+    audit.record_action(by, "attendance.penalty", family, target=mark,
                         after={"tickets": tickets, "taken": taken, "debt": owed})
-    notify.penalty_charged(mark, service, day, tickets, taken)
+    notify.penalty_charged(mark, family, service, day, tickets, taken)
 
 
 def close_roll_call(school, service, day, *, by, now=None):
@@ -333,9 +346,11 @@ def close_roll_call(school, service, day, *, by, now=None):
         roll_call = _locked_roll_call(school, service, day)
         if roll_call.is_closed:
             raise RollCallError(_("L’appel est déjà clos."))
-        # Wallets are then locked in family order: two closings never wait on each other.
         unbooked = list(AttendanceMark.objects.filter(roll_call=roll_call, present=True, booking=None)
-                        .select_related("child__family").order_by("child__family_id", "pk"))
+                        .select_related("child__family", "child__other_family").order_by("pk"))
+        households = _penalty_households(unbooked, day)
+        # Wallets are then locked in family order: two closings never wait on each other.
+        unbooked.sort(key=lambda m: (households[m.child_id], m.pk))
         # A booking an agent added after the mark counts: no penalty then.
         booked_since = set(Booking.objects.filter(
             child__in=[m.child_id for m in unbooked], service=service, date=day,
@@ -344,7 +359,9 @@ def close_roll_call(school, service, day, *, by, now=None):
         for mark in unbooked:
             if mark.child_id in booked_since or not service.unbooked_penalty:
                 continue
-            _charge_penalty(mark, service, day, service.unbooked_penalty, by=by)
+            family = (mark.child.family if households[mark.child_id] == mark.child.family_id
+                      else mark.child.other_family)
+            _charge_penalty(mark, family, service, day, service.unbooked_penalty, by=by)
             charged += 1
         roll_call.closed_at, roll_call.closed_by = now, by
         roll_call.save(update_fields=["closed_at", "closed_by"])

@@ -399,7 +399,8 @@ def tickets_changed_by_town(entry, wallet):
 
 
 @in_french
-def penalty_charged(mark, service, day, tickets, taken):
+def penalty_charged(mark, family, service, day, tickets, taken):
+    """Tell `family`, the household charged (attendance._penalty_households)."""
     child = mark.child
     line = ngettext(
         "%(child)s était présent(e) sans réservation : %(what)s. Pénalité : %(n)d ticket « %(type)s ».",
@@ -410,7 +411,7 @@ def penalty_charged(mark, service, day, tickets, taken):
         line += " " + ngettext("%(n)d ticket manquant sera retenu sur votre prochain achat.",
                                "%(n)d tickets manquants seront retenus sur votre prochain achat.",
                                tickets - taken) % {"n": tickets - taken}
-    return bookings_changed(child.family, _("Présence sans réservation"), [line],
+    return bookings_changed(family, _("Présence sans réservation"), [line],
                             key=f"penalty:{mark.pk}")
 
 

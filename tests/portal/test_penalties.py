@@ -1,6 +1,7 @@
 """Closing a roll-call applies the regulation: penalties (or a debt), excused absences."""
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
@@ -11,7 +12,7 @@ from portal.services.booking import book_day
 from portal.services.payments.purchases import record_town_hall_payment
 from portal.services.wallet import credit_tickets, find_inconsistencies, get_wallet
 from tests.portal.fixtures_attendance import *  # noqa: F403
-from tests.portal.fixtures_attendance import MONDAY, MONDAY_MORNING, NOW, book, give_tickets
+from tests.portal.fixtures_attendance import MONDAY, MONDAY_MORNING, NOW, book, give_tickets, make_family
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +231,32 @@ def test_a_booked_child_not_marked_at_all_is_charged_nothing(meals, school, dupo
     close(school, meals["canteen"], animateur)
     assert balance(dupont["family"], meal) == 0 and Booking.objects.get().status == "active"
     assert LedgerEntry.objects.count() == 2  # the purchase and the booking, nothing more
+
+
+@pytest.mark.parametrize("other_booked_evening", [True, False],
+                         ids=["with-the-other-household", "no-booking"])
+def test_a_child_of_two_households_is_charged_to_the_one_it_was_with_that_day(
+        penalty_of_two, meals, school, dupont, meal, care, animateur, on_monday, other_booked_evening,
+        django_capture_on_commit_callbacks):
+    dad, durand, _ = make_family("Durand", "durand@example.org", school, children=())
+    lea = dupont["child"]
+    lea.other_family = durand
+    lea.save()
+    give_tickets(dupont["family"], meal, 3)
+    give_tickets(durand, meal, 3)
+    if other_booked_evening:  # the Durands booked Léa's evening care: she was with them that day
+        give_tickets(durand, care, 1)
+        book_day(lea.seen_by(durand), meals["evening"], MONDAY, by=dad, now=NOW)
+    mark(school, penalty_of_two, lea, True, animateur)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _rc, charged = close(school, penalty_of_two, animateur)
+
+    charged_family, spared = ((durand, dupont["family"]) if other_booked_evening
+                              else (dupont["family"], durand))
+    assert charged == 1
+    assert (balance(charged_family, meal), balance(spared, meal)) == (1, 3)
+    assert AuditLog.objects.get(action="attendance.penalty").family_id == charged_family.pk
+    told = [m.to for m in mail.outbox if m.subject.startswith("Présence sans réservation")]
+    assert told == [[charged_family.guardians.get().email]]
+    assert find_inconsistencies() == []
