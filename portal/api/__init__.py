@@ -2,20 +2,20 @@
 /api/v1/docs. One router per concept, each calling the same services as the web pages.
 Every refusal is JSON {code, message} with a 4xx status (docs/api.md)."""
 
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from . import content, family, payments, planning, tokens
+from . import content, family, payments, planning, tokens, waitlist
 from .common import ApiError
 
 api = NinjaAPI(
     title="Préau — API des familles",
     version="1",
-    description="Réservations, porte-monnaie, achats, menus et documents d’une famille. "
-                "Authentification : un jeton obtenu par `create_token` (en-tête "
+    description="Réservations, listes d’attente, porte-monnaie, achats, menus et documents d’une "
+                "famille. Authentification : un jeton obtenu par `create_token` (en-tête "
                 "`Authorization: Bearer …`), ou la session du site (avec le jeton CSRF). "
                 "Chaque refus est un JSON `{code, message}` avec un statut 4xx.",
     urls_namespace="api-v1",
@@ -25,6 +25,7 @@ api = NinjaAPI(
 api.add_router("", tokens.router)
 api.add_router("", family.router)
 api.add_router("", planning.router)
+api.add_router("", waitlist.router)
 api.add_router("", payments.router)
 api.add_router("", content.router)
 
@@ -42,6 +43,13 @@ def _api_error(request, exc):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return _error(request, 404, "not_found", _("Introuvable : cet objet n’existe pas ou n’est pas le vôtre."))
+
+
+@api.exception_handler(PermissionDenied)
+def _not_the_households(request, exc):
+    # A service's refusal of a child that is not (or no longer) the caller's household's: the
+    # same answer as another family's object, never Django's HTML 403.
+    return _not_found(request, exc)
 
 
 @api.exception_handler(AuthenticationError)

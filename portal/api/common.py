@@ -4,11 +4,13 @@ identifiers and dates bounded so that no input reaches the database or the calen
 import datetime
 from typing import Annotated
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic_core import PydanticCustomError
 
 from portal.services import app_tokens
+from portal.services.access import access_child
 
 # Primary keys are 64-bit: a larger number is refused before any query (SQLite overflows).
 MAX_ID = 2**63 - 1
@@ -49,6 +51,20 @@ def responses(success):
 
 def not_found():
     return ApiError(404, "not_found", _("Introuvable : cet objet n’existe pas ou n’est pas le vôtre."))
+
+
+def own_child(request, child_id):
+    """A child of the caller's household (the one it books and pays for, Child.household), else
+    a 404 like any other family's object."""
+    try:
+        return access_child(request.auth, child_id)
+    except Http404:
+        raise not_found() from None
+
+
+def refused(exc):
+    """A service's BookingRefused as a 409 with the rule's code and the web page's message."""
+    return ApiError(409, exc.code, exc.message)
 
 
 def check_day(value):

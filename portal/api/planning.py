@@ -1,5 +1,6 @@
 """get_planning, book_day, cancel_booking, preview_pattern, book_pattern: the planning's rules
-(portal/services/booking.py, planning_states.py), the same refusal codes as the web page."""
+(portal/services/booking.py, planning_states.py), the same refusal codes as the web page. The
+waiting lists of full days: waitlist.py."""
 
 import datetime
 
@@ -11,7 +12,7 @@ from pydantic import field_validator, model_validator
 
 from portal.models import Child, Service
 from portal.services import deadlines, notify, planning_states
-from portal.services.access import access_booking, access_child
+from portal.services.access import access_booking
 from portal.services.booking import (
     BookingRefused,
     book_day,
@@ -22,7 +23,19 @@ from portal.services.booking import (
 )
 
 from .auth import AUTH
-from .common import ApiError, Id, check_day, check_range, family_of, monday, not_found, responses, today
+from .common import (
+    ApiError,
+    Id,
+    check_day,
+    check_range,
+    family_of,
+    monday,
+    not_found,
+    own_child,
+    refused,
+    responses,
+    today,
+)
 
 router = Router(tags=["planning"], auth=AUTH)
 
@@ -35,14 +48,20 @@ class CellOut(Schema):
     service: str
     state: str = Field(description="not_offered, holiday, closed, deadline, not_validated, not_renewed "
                                    "(dossier à renouveler pour l’année suivante), child_review, "
-                                   "full (complet : liste d’attente ouverte sur le site), waiting (en "
-                                   "liste d’attente), no_ticket, available, final (disponible, non "
+                                   "full (complet : liste d’attente ouverte, voir join_waitlist), "
+                                   "waiting (l’enfant est en liste d’attente : waitlist_entry_id, "
+                                   "waitlist_position), no_ticket, available, final (disponible, non "
                                    "annulable une fois réservé), booked ou locked (réservé, non "
                                    "annulable), other_household (réservé par l’autre foyer de "
                                    "l’enfant)")
     label: str
     reason: str = Field(description="Pourquoi, quand l’état le dit (nom du jour férié, de la fermeture…)")
     booking_id: int | None
+    waitlist_entry_id: int | None = Field(description="État waiting : l’inscription de l’enfant sur la "
+                                                      "liste d’attente (pour leave_waitlist)")
+    waitlist_position: int | None = Field(description="État waiting : son rang dans la liste (1 = la "
+                                                      "prochaine place libérée lui revient si le foyer "
+                                                      "a un ticket)")
 
 
 class DayOut(Schema):
@@ -74,8 +93,11 @@ class PlanningQuery(Schema):
 
 
 def _cells_out(row, day):
+    # The web grid's states (planning_states.day_states), the waiting list's place included.
     return [{"service_id": c.service.pk, "service": c.service.name, "state": c.state,
-             "label": c.label, "reason": c.reason, "booking_id": c.booking.pk if c.booking else None}
+             "label": c.label, "reason": c.reason, "booking_id": c.booking.pk if c.booking else None,
+             "waitlist_entry_id": c.waiting.pk if c.waiting else None,
+             "waitlist_position": c.waiting.position if c.waiting else None}
             for c in row.cells_for(day)]
 
 
@@ -90,7 +112,7 @@ def get_planning(request, child_id: Id, query: Query[PlanningQuery]):
         check_range(start, end, PLANNING_DAYS)
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc)) from None
-    child = _child(request, child_id)
+    child = own_child(request, child_id)
     days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
     planning = planning_states.day_states([child], days, now=timezone.now())
     row = planning.rows[0] if planning.rows else None
@@ -98,13 +120,6 @@ def get_planning(request, child_id: Id, query: Query[PlanningQuery]):
             "balances": [{"ticket_type_id": t.pk, "name": t.name, "balance": planning.balances.get(t.pk, 0)}
                          for t in planning.ticket_types],
             "days": [{"date": d, "services": _cells_out(row, d) if row else []} for d in days]}
-
-
-def _child(request, child_id):
-    try:
-        return access_child(request.auth, child_id)
-    except Http404:
-        raise not_found() from None
 
 
 class BookingIn(Schema):
@@ -131,10 +146,6 @@ def _booking_out(booking):
             "date": booking.date, "status": booking.status, "refunded": booking.refunded}
 
 
-def _refusal(exc):
-    return ApiError(409, exc.code, exc.message)
-
-
 @router.post("/bookings", operation_id="book_day", response=responses({201: BookingOut}),
              summary="Réserver un jour (un ticket est utilisé)")
 def book_day_op(request, data: BookingIn):
@@ -142,7 +153,7 @@ def book_day_op(request, data: BookingIn):
     `not_validated`, `not_renewed`, `child_review`, `full`, `no_ticket`, `already`, `other_household`,
     `confirm_final`."""
     family_of(request)
-    child = _child(request, data.child_id)
+    child = own_child(request, data.child_id)
     service = Service.objects.select_related("ticket_type").filter(pk=data.service_id).first()
     if service is None:
         raise not_found()
@@ -155,7 +166,7 @@ def book_day_op(request, data: BookingIn):
     try:
         booking = book_day(child, service, data.date, by=request.auth)
     except BookingRefused as exc:
-        raise _refusal(exc) from None
+        raise refused(exc) from None
     return Status(201, _booking_out(booking))
 
 
@@ -172,7 +183,7 @@ def cancel_booking_op(request, booking_id: Id):
     try:
         cancel_booking(booking, by=request.auth)
     except BookingRefused as exc:
-        raise _refusal(exc) from None
+        raise refused(exc) from None
     return _booking_out(booking)
 
 

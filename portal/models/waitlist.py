@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from .booking import Booking
@@ -57,6 +58,15 @@ class WaitlistEntry(models.Model):
         if self.family_id is None and self.child_id is not None:  # signed up by the child's family
             self.family_id = self.child.family_id
         super().save(*args, **kwargs)
+
+    @classmethod
+    def position(cls):
+        """For annotate(): a waiting entry's place in its day's list (1 = next), counting the
+        entries still waiting up to its own — the count rawsql.bookings_counts_wallets makes for
+        the planning. Meaningless for an entry no longer waiting."""
+        return Subquery(cls.objects.filter(service_id=OuterRef("service_id"), date=OuterRef("date"),
+                                           status=cls.Status.WAITING, pk__lte=OuterRef("pk"))
+                        .order_by().values("service_id").annotate(n=Count("pk")).values("n"))
 
     @classmethod
     def state_label(cls, status, day, today):

@@ -245,7 +245,8 @@ def test_get_planning_gives_each_days_state_and_reason(api, dupont, canteen, mea
     assert days["2026-09-09"]["state"] == "not_offered"  # no canteen on Wednesdays (weekdays "0134")
     assert days["2026-09-10"]["state"] == "available"
     assert days["2026-09-14"] == {"service_id": canteen.pk, "service": "Cantine", "state": "booked",
-                                  "label": "Réservé", "reason": "", "booking_id": booking.pk}
+                                  "label": "Réservé", "reason": "", "booking_id": booking.pk,
+                                  "waitlist_entry_id": None, "waitlist_position": None}
     assert days["2026-09-15"]["state"] == "closed" and days["2026-09-15"]["reason"] == "grève"
     assert body["balances"] == [{"ticket_type_id": meal.pk, "name": "Repas", "balance": 1}]
 
@@ -484,7 +485,8 @@ def test_the_openapi_document_names_every_operation(client):
     ids = {op["operationId"] for ops in schema["paths"].values() for op in ops.values()}
     assert ids == {"create_token", "revoke_token", "get_me", "get_wallet", "get_planning", "book_day",
                    "cancel_booking", "preview_pattern", "book_pattern", "create_purchase",
-                   "list_purchases", "get_menus", "list_documents"}
+                   "list_purchases", "get_menus", "list_documents", "join_waitlist", "leave_waitlist",
+                   "list_waitlist"}
 
 
 def test_the_docs_page_loads_its_scripts_from_this_site(client):

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from portal.models import AppToken, Booking, Price, TariffBracket
+from portal.models import AppToken, Booking, Price, TariffBracket, WaitlistEntry
 from portal.services import app_tokens
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
@@ -47,7 +47,8 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def family_token(dupont, martin, canteen, evening, meal, care):
-    """The Duponts with tickets, a price, a booking and a token; the Martins' objects nearby."""
+    """The Duponts with tickets, a price, a booking, a waiting-list entry and a token; the Martins'
+    objects nearby."""
     give_tickets(dupont["family"], meal, 20)
     give_tickets(dupont["family"], care, 20)
     bracket = TariffBracket.objects.create(name="A")
@@ -56,6 +57,11 @@ def family_token(dupont, martin, canteen, evening, meal, care):
     dupont["family"].save()
     Booking.objects.create(child=dupont["child"], service=canteen, date=MONDAY)
     Booking.objects.create(child=martin["child"], service=canteen, date=MONDAY)
+    # The evening care takes one child: Monday is full, Léa waits, Tuesday is free.
+    evening.capacity = 1
+    evening.save()
+    Booking.objects.create(child=martin["child"], service=evening, date=MONDAY)
+    WaitlistEntry.objects.create(child=dupont["child"], service=evening, date=MONDAY)
     raw = f"{app_tokens.PREFIX}{uuid.uuid4().hex}"
     AppToken.objects.create(user=dupont["user"], token_hash=app_tokens.hash_token(raw))
     return raw

@@ -12,11 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from menus.models import Dish, MenuDay, WeekMenu
-from portal.models import AppToken, Booking, Child, Price, TariffBracket
+from portal.models import AppToken, Booking, Child, Price, TariffBracket, WaitlistEntry
 from portal.services import app_tokens
 from portal.services.payments.purchases import record_town_hall_payment
 from tests.portal.fixtures_planning import *  # noqa: F403
-from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
+from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -144,3 +144,42 @@ def test_revoking_a_token_is_two_queries(client, families):
     fam, headers = families["small"]
     other = AppToken.objects.create(user=fam["user"], token_hash="x" * 64)
     assert queries(client, "delete", f"/tokens/{other.public_id}", **headers) == 2
+
+
+def test_waiting_lists_run_a_fixed_number_of_queries(client, families, school, canteen, meal):
+    """1 entry for the small family, 20 for the large one, each behind another family's."""
+    _user, others, (other,) = make_family("Autre", "autre@example.org", school, children=("Zoé",))
+    small, large = families["small"][0], families["large"][0]
+    days = [MONDAY + datetime.timedelta(days=d) for d in range(14, 42) if d % 7 in (0, 1, 3, 4)][:5]
+    for day in days:
+        WaitlistEntry.objects.create(child=other, service=canteen, date=day)
+    past = [datetime.date(2026, 9, d) for d in (1, 3, 4)]  # expired, still waiting
+    for day in (days[0], past[0]):
+        WaitlistEntry.objects.create(child=small["child"], service=canteen, date=day)
+    for child in Child.objects.filter(family=large["family"]):
+        for day in days + past:
+            WaitlistEntry.objects.create(child=child, service=canteen, date=day)
+    assert WaitlistEntry.objects.filter(family=large["family"], date__gte=MONDAY).count() == 20
+    # The token with its user, the family, then the entries with their places: one query.
+    assert both(client, families, "get", lambda f: "/waitlist") == 3
+    assert both(client, families, "get", lambda f: "/waitlist?period=past") == 3
+    _fam, headers = families["large"]
+    assert len(client.get(f"{API}/waitlist", **headers).json()) == 20
+    assert len(client.get(f"{API}/waitlist?period=past", **headers).json()) == 12
+
+    # A full day: each family signs a child up, then leaves.
+    canteen.capacity = 1
+    canteen.save()
+    give_tickets(others, meal, 1)
+    Booking.objects.create(child=other, family=others, service=canteen, date=MONDAY)
+    # Token, family, child, service; join_waitlist's savepoint, service, its lock, the facts, the
+    # day's closures, the entry, release; the entry read back with its place.
+    assert both(client, families, "post", lambda f: "/waitlist",
+                lambda f: {"child_id": f["child"].pk, "service_id": canteen.pk, "date": "2026-09-14"}) == 12
+    for size in ("small", "large"):
+        fam, headers = families[size]
+        entry = WaitlistEntry.objects.get(child=fam["child"], date=MONDAY)
+        # Token, family, the entry; leave_waitlist's savepoint, service lock, entry lock, update, release.
+        assert queries(client, "delete", f"/waitlist/{entry.pk}", **headers) == 8
+    # The planning of a capacity-limited service, with the children's places in its lists.
+    assert both(client, families, "get", lambda f: f"/children/{f['child'].pk}/planning") == 4
