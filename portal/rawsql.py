@@ -153,7 +153,9 @@ def child_of_guardian(user_id, child_id):
 
 def children_of_guardian(user_id):
     """The children (household and school selected, by first name) of the first family, by
-    primary key, that `user_id` is a guardian of: its own and those it is the second household of."""
+    primary key, that `user_id` is a guardian of: its own and those it is the second household of.
+    Which family that is mirrors services.access.family_of_guardian, the rule's home (kept in
+    step by tests/portal/test_rawsql.py)."""
     qn = connection.ops.quote_name
     return _children(f"f.{qn('id')} = (SELECT g.{qn('family_id')} FROM {_guardians_table()} g "
                      f"WHERE g.{qn('user_id')} = %s ORDER BY g.{qn('family_id')} LIMIT 1)",

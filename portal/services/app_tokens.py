@@ -9,8 +9,9 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.models import AppToken, Family
+from portal.models import AppToken
 from portal.models.account import hash_token
+from portal.services.access import family_of_guardian
 
 PREFIX = "preau_"
 # last_used_at is written at most this often: an app polling every few seconds must not turn
@@ -26,11 +27,11 @@ class TokenRefused(Exception):
 
 
 def family_of_user(user):
-    """The family an API caller acts for (the first by primary key, like the web pages), or None:
+    """The family an API caller acts for (access.family_of_guardian, like the web pages), or None:
     only families use the API, agents and editors (staff) work in the back office."""
     if user.is_staff or not user.is_active:
         return None
-    return Family.objects.filter(guardians=user).order_by("pk").first()
+    return family_of_guardian(user)
 
 
 def not_family_message():

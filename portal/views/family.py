@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.forms import AuthorisedPersonFormSet, ChildForm, FamilyForm
-from portal.models import Child
+from portal.models import Child, Family
 from portal.services import attendance, dossier, family_home
-from portal.services.access import access_child, access_child_health, access_family
+from portal.services.access import access_child, access_child_health, access_family, family_of_guardian
 
 from .forms_input import posted, posted_files
 
@@ -21,7 +21,7 @@ from .forms_input import posted, posted_files
 @login_required
 def dashboard(request):
     """The parent's home: what needs doing, balances, the coming week of each child."""
-    family = request.user.families.prefetch_related("guardians").order_by("pk").first()
+    family = family_of_guardian(request.user, Family.objects.prefetch_related("guardians"))
     if family is None and attendance.is_staff_member(request.user):
         # Animateurs have no family: their space is the day's lists.
         return redirect("staff:home")

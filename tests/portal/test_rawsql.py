@@ -42,3 +42,21 @@ def test_a_value_the_query_does_not_take_as_a_parameter_is_refused():
     with pytest.raises(TypeError):
         rawsql.reused_row(("test text value",), lambda name: School.objects.filter(name=name).values("pk"),
                           name="Jules-Ferry")
+
+
+def test_the_planning_s_sql_picks_the_family_that_family_of_guardian_picks_for_a_guardian_of_two():
+    """rawsql.children_of_guardian repeats, in SQL, services.access.family_of_guardian's rule
+    (the first family by primary key): both must name the same family. The guardian joins the
+    later family first, so an order by joining would answer the other one."""
+    from portal.services.access import family_of_guardian
+    from tests.factories import make_family
+
+    first = make_family("premier@example.org", "Famille Premier", children=2)
+    second = make_family("second@example.org", "Famille Second", children=1)
+    parent = second.guardians.get()
+    first.guardians.add(parent)  # after `second`: the later row of the guardians' table
+    assert first.pk < second.pk
+    assert family_of_guardian(parent) == first
+    children = rawsql.children_of_guardian(parent.pk)
+    assert {c.household_id for c in children} == {first.pk}
+    assert sorted(c.pk for c in children) == sorted(first.children.values_list("pk", flat=True))
