@@ -98,9 +98,13 @@ def _facts_query(capped):
             waiting=Exists(WaitlistEntry.objects.filter(child_id=child_id, service_id=service_id, date=day,
                                                         family_id=family_id,
                                                         status=WaitlistEntry.Status.WAITING)),
+            # The other household's entry for the child (one waiting entry per child and day).
+            other_waiting=Exists(WaitlistEntry.objects.filter(
+                child_id=child_id, service_id=service_id, date=day,
+                status=WaitlistEntry.Status.WAITING).exclude(family_id=family_id)),
             taken=taken,
         ).values("is_open", "renewal", "renewed", "reviewed", "leaves_on", "school_id", "serves",
-                 "already", "other", "waiting", "taken")
+                 "already", "other", "waiting", "other_waiting", "taken")
 
     return build
 
@@ -180,8 +184,12 @@ def book_day(child, service, day, *, by, family=None, now=None):
                                              created_by=by)
             apply_entry(locked, -1, LedgerEntry.Kind.BOOKING, by=by, booking=booking,
                         reason=f"{service.name} {day:%d/%m/%Y}")
-            if facts["waiting"]:  # a place came free and the family took it itself
-                WaitlistEntry.objects.filter(child=child, service=service, date=day, family_id=family_id,
+            if facts["waiting"] or facts["other_waiting"]:
+                # The child has its place: its entry on the day's list ends, booked, whichever
+                # household signed up (the family took a place that came free itself, or the
+                # other household booked the day: its planning says « Réservé par l’autre
+                # foyer », and give_freed_place no longer meets the entry).
+                WaitlistEntry.objects.filter(child=child, service=service, date=day,
                                              status=WaitlistEntry.Status.WAITING).update(
                     status=WaitlistEntry.Status.BOOKED, booking=booking, ended_at=now)
     except IntegrityError:

@@ -133,14 +133,18 @@ def search_families(queryset, query):
 
 
 def matching_children(query):
-    """The pks of the children whose name or family's name the query designates, compared like
-    the families' (accents, case, a typo); None for an empty query. Two subqueries in a UNION:
-    OR-ed, PostgreSQL guessed 3,755 children where 127 matched and read a year of bookings."""
+    """The pks of the children whose name or one of whose households' names (the family's, or
+    the second household's of separated parents) the query designates, compared like the
+    families' (accents, case, a typo); None for an empty query. Subqueries in a UNION: OR-ed,
+    PostgreSQL guessed 3,755 children where 127 matched and read a year of bookings."""
     from portal.models import Child, Family
 
     key = search_key((query or "").strip()[:MAX_QUERY])
     if not key:
         return None
     by_name = _matching(Child, "first_name", "last_name", key=key)
-    by_family = Child.objects.filter(family__in=_matching(Family, "name", key=key).values("pk"))
-    return by_name.order_by().values("pk").union(by_family.order_by().values("pk"))
+    families = _matching(Family, "name", key=key).values("pk")
+    by_family = Child.objects.filter(family__in=families)
+    by_other = Child.objects.filter(other_family__in=families)
+    return by_name.order_by().values("pk").union(by_family.order_by().values("pk"),
+                                                  by_other.order_by().values("pk"))

@@ -107,3 +107,23 @@ def test_the_bookings_listing_finds_a_childs_bookings_by_the_same_names(client, 
     page = client.get(reverse("reservations:index"), {"q": query})
     shown = [str(b.child) for b in page.context["page_obj"].object_list]
     assert shown == [child]
+
+
+def test_the_bookings_listing_finds_the_second_households_bookings_by_its_name(client, town):
+    """Inès's father's household books her days too: its name finds them, as her mother's does."""
+    meal = TicketType.objects.create(name="Repas")
+    canteen = Service.objects.create(name="Cantine", weekdays="0134", start=datetime.date(2026, 9, 1),
+                                     end=datetime.date(2027, 7, 3), ticket_type=meal)
+    father = Family.objects.create(name="Foyer Garnier")
+    ines = Child.objects.get(first_name="Inès")
+    ines.other_family = father
+    ines.save()
+    fathers = Booking.objects.create(child=ines, family=father, service=canteen,
+                                     date=datetime.date(2026, 9, 14))
+    mothers = Booking.objects.create(child=ines, service=canteen, date=datetime.date(2026, 9, 15))
+    Booking.objects.create(child=Child.objects.get(first_name="Zoé"), service=canteen,
+                           date=datetime.date(2026, 9, 14))
+    client.force_login(make_agent())
+    for query in ("garnier", "Garnié"):  # a typo too
+        page = client.get(reverse("reservations:index"), {"q": query})
+        assert list(page.context["page_obj"].object_list) == [fathers, mothers], query

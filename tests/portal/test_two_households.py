@@ -161,6 +161,46 @@ def test_a_freed_place_goes_to_the_household_that_signed_up_and_it_pays(
     assert mail.outbox[-1].to == ["durand@example.org"]
 
 
+def test_the_other_households_waiting_entry_ends_when_one_household_books_the_day(
+        dupont, durand, martin, bernard_zoe, school, meal, django_capture_on_commit_callbacks):
+    """The father signed Léa up for a full day; a place comes free, he has no ticket, the mother
+    books it. His entry ends (Léa has her place, « Place obtenue »), his planning says « Réservé
+    par l’autre foyer », and the next place freed goes to the next child on the list, not to an
+    entry whose child is booked already."""
+    workshop = Service.objects.create(name="Atelier", weekdays="0", start=datetime.date(2026, 9, 1),
+                                      end=datetime.date(2027, 7, 3), ticket_type=meal, capacity=1,
+                                      booking_days=1, cancel_days=1)
+    workshop.schools.add(school)
+    give_tickets(martin["family"], meal, 1)
+    give_tickets(dupont["family"], meal, 1)
+    taken = book_day(martin["child"], workshop, MONDAY, by=martin["user"], now=NOW)
+    entry = join_waitlist(lea_for(durand["family"], dupont), workshop, MONDAY, by=durand["user"], now=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_booking(taken, by=martin["user"], now=NOW)  # the father has no ticket: passed over
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == "waiting"
+    mums = book_day(lea_for(dupont["family"], dupont), workshop, MONDAY, by=dupont["user"], now=NOW)
+    entry.refresh_from_db()
+    assert (entry.status, entry.booking, entry.ended_at) == ("booked", mums, NOW)
+    assert entry.get_status_display() == "Place obtenue"
+    assert cell(durand["family"], dupont, workshop, MONDAY).state == "other_household"
+    # Zoé waits next; when the mother cancels, the place is Zoé's (the father now has a ticket,
+    # but his entry ended with Léa's place).
+    give_tickets(durand["family"], meal, 1)
+    give_tickets(bernard_zoe["family"], meal, 1)
+    zoe = join_waitlist(bernard_zoe["child"], workshop, MONDAY, by=bernard_zoe["user"], now=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_booking(mums, by=dupont["user"], now=NOW)
+    given = Booking.objects.get(service=workshop, date=MONDAY, status="active")
+    assert (given.child, given.family) == (bernard_zoe["child"], bernard_zoe["family"])
+    assert WaitlistEntry.objects.get(pk=zoe.pk).status == "booked"
+
+
+@pytest.fixture
+def bernard_zoe(school):
+    user, family, kids = make_family("Bernard", "bernard@example.org", school, children=("Zoé",))
+    return {"user": user, "family": family, "child": kids[0]}
+
+
 def test_an_absence_is_reported_by_the_household_whose_day_it_is(dupont, durand, canteen, meal, agent):
     from portal.services import attendance
 
