@@ -14,6 +14,7 @@ from wagtail.admin.views.mixins import ExcelDateFormatter
 from portal import spreadsheet
 from portal.forms import IsoDateInput
 from portal.models import SchoolYear
+from portal.views.downloads import as_download
 
 EXPORT_CHUNK = 500
 COUNT_CAP = 10_000
@@ -64,8 +65,7 @@ class StreamingExportMixin:
         response = StreamingHttpResponse(
             spreadsheet.stream_xlsx(header, rows, datetime_format=ExcelDateFormatter().get()),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="{self.get_filename()}.xlsx"'
-        return response
+        return as_download(response, f"{self.get_filename()}.xlsx")
 
 
 class _Chunked:

@@ -29,6 +29,7 @@ from portal.forms import IsoDateInput
 from portal.models import Child, Dispute, Family, Purchase, School, StripeEvent, TicketType
 from portal.services import family_search, tax_attestation
 from portal.services.payments import PaymentError, purchases, refunds, treasury
+from portal.views.downloads import as_download
 from portal.views.payment import receipt_page, receipt_pdf_response
 
 TOWN_HALL_CHOICES = [(m.value, m.label) for m in Purchase.TOWN_HALL_METHODS]
@@ -282,10 +283,7 @@ class PurchaseViewSet(ModelViewSet):
             else:
                 response = StreamingHttpResponse(tax_attestation.summary_csv(year),
                                                  content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = (
-                f'attachment; filename="attestations-frais-de-garde-{year}.{export}"')
-            response["Cache-Control"] = "private, no-store"
-            return response
+            return as_download(response, f"attestations-frais-de-garde-{year}.{export}")
         return TemplateResponse(request, "portal/admin/payment_tax_attestations.html", {
             "page_title": _("Attestations de frais de garde"), "header_icon": "doc-full", "form": form,
             "current_year": today.year}, status=400 if form.is_bound and form.errors else 200)
@@ -317,8 +315,7 @@ def export_journal(data, fmt):
         for row in list(_journal_rows(data)) + [total_row]:
             writer.writerow([f"{v:.2f}".replace(".", ",") if isinstance(v, Decimal) else v for v in row])
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        return as_download(response, f"{name}.csv")
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -347,8 +344,7 @@ def export_journal(data, fmt):
     book.save(out)
     response = HttpResponse(out.getvalue(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    return as_download(response, f"{name}.xlsx")
 
 
 class ReadOnlyViewSet(ModelViewSet):

@@ -12,6 +12,7 @@ from portal.models import FileRequirement, SchoolYear
 from portal.services import dossier
 from portal.services.access import access_acceptance, access_family, access_file_item
 
+from .downloads import as_download
 from .family import private_file_response
 from .forms_input import posted, posted_files
 
@@ -87,7 +88,4 @@ def regulation(request):
 def receipt(request, acceptance_id):
     acceptance = access_acceptance(request.user, acceptance_id)
     response = HttpResponse(dossier.receipt_pdf(acceptance), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="recepisse-reglement-{acceptance.pk}.pdf"')
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(response, f"recepisse-reglement-{acceptance.pk}.pdf")

@@ -15,6 +15,7 @@ from portal.models import Child, Family
 from portal.services import attendance, dossier, family_home
 from portal.services.access import access_child, access_child_health, access_family, family_of_guardian
 
+from .downloads import as_download
 from .forms_input import posted, posted_files
 
 
@@ -124,7 +125,5 @@ def private_file_response(field_file, download_name):
     name = field_file.name
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     extension = mimetypes.guess_extension(content_type) or ""
-    response = FileResponse(field_file.storage.open(name, "rb"), as_attachment=True,
-                            filename=f"{download_name}{extension}", content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    response = FileResponse(field_file.storage.open(name, "rb"), content_type=content_type)
+    return as_download(response, f"{download_name}{extension}")

@@ -21,6 +21,8 @@ from portal.payments import ProviderError, demo, get_provider
 from portal.services.access import access_family, access_paid_purchase, access_purchase_by_token
 from portal.services.payments import PaymentError, purchases, receipts, webhook
 
+from .downloads import as_download
+
 logger = logging.getLogger(__name__)
 
 
@@ -146,9 +148,7 @@ def receipt_page(request, purchase):
 
 def receipt_pdf_response(receipt: Receipt):
     response = HttpResponse(receipts.receipt_pdf(receipt), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="recu-{receipt.label}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(response, f"recu-{receipt.label}.pdf")
 
 
 def _signed_at(header):

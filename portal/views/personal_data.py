@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 from portal.services import privacy
 from portal.services.access import access_family
 
+from .downloads import as_download
+
 
 @login_required
 @require_GET
@@ -31,7 +33,4 @@ def personal_data_response(family):
     """The JSON file, streamed as it is read (the family's download and the agents' alike)."""
     response = StreamingHttpResponse(privacy.export_json(family),
                                      content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="preau-mes-donnees-{timezone.localdate():%Y-%m-%d}.json"')
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(response, f"preau-mes-donnees-{timezone.localdate():%Y-%m-%d}.json")

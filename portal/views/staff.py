@@ -16,6 +16,8 @@ from portal.models import AbsenceReport, Child, School, Service
 from portal.services import attendance
 from portal.services.access import require_second_factor
 
+from .downloads import as_download
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -57,8 +59,7 @@ def export(filename, title, header, rows, fmt):
     else:
         response = HttpResponse(attendance.to_xlsx(title, header, rows), content_type=XLSX)
         ext = "xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{ext}"'
-    return response
+    return as_download(response, f"{filename}.{ext}")
 
 
 @login_required

@@ -7,6 +7,8 @@ from django.shortcuts import render
 from portal.services import tax_attestation
 from portal.services.access import access_family
 
+from .downloads import as_download
+
 
 @login_required
 def attestations(request):
@@ -29,6 +31,4 @@ def attestation_pdf(request, year):
         raise Http404
     response = HttpResponse(tax_attestation.attestation_pdf(attestation, today=today),
                             content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="attestation-frais-de-garde-{year}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(response, f"attestation-frais-de-garde-{year}.pdf")
