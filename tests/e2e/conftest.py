@@ -1,10 +1,12 @@
 """Browser fixtures: Playwright's sync API driving Debian's Chromium against pytest-django's live server."""
 
+import datetime
 import os
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -107,6 +109,49 @@ def demo(migrated_data, transactional_db):
     call_command("load_demo", stdout=open(os.devnull, "w"))
     # E-mails sent while building the demo (receipts…) are not the test's own.
     mail.outbox = []
+
+
+FAMILY_PASSWORD = "un-mot-de-passe-long"
+
+
+@pytest.fixture
+def bookable_canteen(transactional_db):
+    """A school whose canteen (« Repas » tickets, every weekday, booked and cancelled until the
+    day before) runs from today for four months, and `month`: the month after next, which is
+    always entirely bookable (no deadline reached yet). No demo town: the planning alone."""
+    from portal.models import School, Service, TicketType
+
+    school = School.objects.create(name="École Jules-Ferry")
+    meal = TicketType.objects.create(name="Repas")
+    today = timezone.localdate()
+    canteen = Service.objects.create(name="Cantine", weekdays="01234", start=today,
+                                     end=today + datetime.timedelta(days=120), ticket_type=meal,
+                                     booking_days=1, cancel_days=1)
+    canteen.schools.add(school)
+    month = (today.replace(day=1) + datetime.timedelta(days=40)).strftime("%Y-%m")
+    return {"school": school, "meal": meal, "canteen": canteen, "month": month}
+
+
+def validated_family(email, name, meal, tickets=2):
+    """A validated family whose guardian logs in with `email` and FAMILY_PASSWORD, holding
+    `tickets` tickets of type `meal` (bought). Returns (guardian, family)."""
+    from portal.models import Family, User
+    from portal.services.wallet import credit_tickets, get_wallet
+
+    user = User.objects.create_user(email=email, password=FAMILY_PASSWORD)
+    family = Family.objects.create(name=name, status=Family.Status.VALIDATED)
+    family.guardians.add(user)
+    credit_tickets(get_wallet(family, meal), tickets, "Achat", by=None)
+    return user, family
+
+
+def log_in_family(page, live_server, email):
+    """The family login form, filled and sent (FAMILY_PASSWORD)."""
+    page.goto(f"{live_server.url}/famille/connexion/")
+    page.locator("input[name=username]").fill(email)
+    page.locator("input[name=password]").fill(FAMILY_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_load_state()
 
 
 @pytest.fixture(scope="session")

@@ -4,41 +4,23 @@ import datetime
 import re
 
 import pytest
-from django.utils import timezone
 
-from portal.models import Booking, Child, Family, School, Service, TicketType, User, Wallet
-from portal.services.wallet import credit_tickets, get_wallet
+from portal.models import Booking, Child, Wallet
+from tests.e2e.conftest import log_in_family, validated_family
 
-# The browser fixture (Debian's Chromium, shared per module) comes from tests/e2e/conftest.py.
+# The browser and the canteen (bookable_canteen) come from tests/e2e/conftest.py.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+EMAIL = "parent@example.org"
 
 
 @pytest.fixture
-def family_with_tickets():
-    school = School.objects.create(name="École Jules-Ferry")
-    meal = TicketType.objects.create(name="Repas")
-    today = timezone.localdate()
-    canteen = Service.objects.create(name="Cantine", weekdays="01234", start=today,
-                                     end=today + datetime.timedelta(days=120), ticket_type=meal,
-                                     booking_days=1, cancel_days=1)
-    canteen.schools.add(school)
-    user = User.objects.create_user(email="parent@example.org", password="un-mot-de-passe-long")
-    family = Family.objects.create(name="Famille Test", status=Family.Status.VALIDATED)
-    family.guardians.add(user)
+def family_with_tickets(bookable_canteen):
+    """Léa's family, validated, with 2 « Repas » tickets for the shared canteen."""
+    user, family = validated_family(EMAIL, "Famille Test", bookable_canteen["meal"])
     child = Child.objects.create(family=family, first_name="Léa", last_name="Test",
-                                 birth_date=datetime.date(2018, 1, 1), school=school)
-    credit_tickets(get_wallet(family, meal), 2, "Achat", by=None)
-    # The month after next is always entirely bookable (no deadline reached yet).
-    month = (today.replace(day=1) + datetime.timedelta(days=40)).strftime("%Y-%m")
-    return {"user": user, "child": child, "wallet": Wallet.objects.get(family=family), "month": month}
-
-
-def login(page, live_server):
-    page.goto(f"{live_server.url}/famille/connexion/")
-    page.locator("input[name=username]").fill("parent@example.org")
-    page.locator("input[name=password]").fill("un-mot-de-passe-long")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_load_state()
+                                 birth_date=datetime.date(2018, 1, 1), school=bookable_canteen["school"])
+    return {"user": user, "child": child, "wallet": Wallet.objects.get(family=family),
+            "month": bookable_canteen["month"]}
 
 
 def htmx_idle(page):
@@ -60,7 +42,7 @@ def test_booking_and_cancelling_with_mouse_and_keyboard_update_the_balance(brows
     page = browser.new_page(locale="fr-FR")
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    login(page, live_server)
+    log_in_family(page, live_server, EMAIL)
     page.goto(f"{live_server.url}/famille/planning/enfant/{data['child'].pk}/?mois={data['month']}")
     balance = page.locator("#balances")
     expect(balance).to_contain_text("Repas : 2")
@@ -106,7 +88,7 @@ def test_booking_works_without_javascript(browser, live_server, family_with_tick
     data = family_with_tickets
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
     page = context.new_page()
-    login(page, live_server)
+    log_in_family(page, live_server, EMAIL)
     page.goto(f"{live_server.url}/famille/planning/?mois={data['month']}")
     page.get_by_role("button", name=re.compile("^Réserver Cantine")).first.click()
     page.wait_for_load_state()
@@ -122,7 +104,7 @@ def test_a_click_that_cannot_reach_the_server_says_so_and_a_lost_session_goes_to
 
     data = family_with_tickets
     page = browser.new_page(locale="fr-FR")
-    login(page, live_server)
+    log_in_family(page, live_server, EMAIL)
     page.goto(f"{live_server.url}/famille/planning/?mois={data['month']}")
     day = page.get_by_role("button", name=re.compile("^Réserver Cantine")).first
     day_id = day.get_attribute("id")

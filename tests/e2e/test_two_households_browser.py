@@ -5,44 +5,23 @@ import datetime
 import re
 
 import pytest
-from django.utils import timezone
 
-from portal.models import Booking, Child, Family, School, Service, TicketType, User
-from portal.services.wallet import credit_tickets, get_wallet
+from portal.models import Booking, Child
+from tests.e2e.conftest import log_in_family, validated_family
 
+# The browser and the canteen (bookable_canteen) come from tests/e2e/conftest.py.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "un-mot-de-passe-long"
 
 
 @pytest.fixture
-def two_households():
-    school = School.objects.create(name="École Jules-Ferry")
-    meal = TicketType.objects.create(name="Repas")
-    today = timezone.localdate()
-    canteen = Service.objects.create(name="Cantine", weekdays="01234", start=today,
-                                     end=today + datetime.timedelta(days=120), ticket_type=meal,
-                                     booking_days=1, cancel_days=1)
-    canteen.schools.add(school)
-    households = []
-    for email, name in (("maman@example.org", "Famille Test"), ("papa@example.org", "Foyer du père")):
-        user = User.objects.create_user(email=email, password=PASSWORD)
-        family = Family.objects.create(name=name, status=Family.Status.VALIDATED)
-        family.guardians.add(user)
-        credit_tickets(get_wallet(family, meal), 2, "Achat", by=None)
-        households.append(family)
-    child = Child.objects.create(family=households[0], other_family=households[1], first_name="Léa",
-                                 last_name="Test", birth_date=datetime.date(2018, 1, 1), school=school)
-    # The month after next is always entirely bookable (no deadline reached yet).
-    month = (today.replace(day=1) + datetime.timedelta(days=40)).strftime("%Y-%m")
-    return {"child": child, "mother": households[0], "father": households[1], "month": month}
-
-
-def login(page, live_server, email):
-    page.goto(f"{live_server.url}/famille/connexion/")
-    page.locator("input[name=username]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_load_state()
+def two_households(bookable_canteen):
+    """Léa, child of two validated households (her mother's first), each with 2 tickets."""
+    meal = bookable_canteen["meal"]
+    _mother, mother = validated_family("maman@example.org", "Famille Test", meal)
+    _father, father = validated_family("papa@example.org", "Foyer du père", meal)
+    child = Child.objects.create(family=mother, other_family=father, first_name="Léa", last_name="Test",
+                                 birth_date=datetime.date(2018, 1, 1), school=bookable_canteen["school"])
+    return {"child": child, "mother": mother, "father": father, "month": bookable_canteen["month"]}
 
 
 def test_each_household_books_its_own_day_and_sees_the_others_as_reserve_par_l_autre_foyer(
@@ -53,7 +32,7 @@ def test_each_household_books_its_own_day_and_sees_the_others_as_reserve_par_l_a
     url = f"{live_server.url}/famille/planning/enfant/{data['child'].pk}/?mois={data['month']}"
 
     father = browser.new_context(locale="fr-FR").new_page()
-    login(father, live_server, "papa@example.org")
+    log_in_family(father, live_server, "papa@example.org")
     father.goto(url)
     first = father.get_by_role("button", name=re.compile("^Réserver Cantine")).first
     cell = first.get_attribute("id")
@@ -62,7 +41,7 @@ def test_each_household_books_its_own_day_and_sees_the_others_as_reserve_par_l_a
     expect(father.locator("#balances")).to_contain_text("Repas : 1")
 
     mother = browser.new_context(locale="fr-FR").new_page()
-    login(mother, live_server, "maman@example.org")
+    log_in_family(mother, live_server, "maman@example.org")
     mother.goto(url)
     theirs = mother.locator(f"#{cell}")
     expect(theirs).to_contain_text("Réservé par l’autre foyer")
