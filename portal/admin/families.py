@@ -1,5 +1,7 @@
 """Agents' back office in the Wagtail admin: families, children, files, schools, audit log."""
 
+from urllib.parse import urlencode
+
 import django_filters
 from django import forms
 from django.contrib import messages
@@ -8,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +39,7 @@ from portal.models import (
     School,
     SchoolYear,
 )
-from portal.services import accounts, dossier, family_search, privacy
+from portal.services import accounts, dossier, family_search, privacy, waitlist
 from portal.services.access import ANONYMISE_PERMISSION, HEALTH_PERMISSION, REVIEW_PERMISSION
 from portal.services.dossier import FAMILY_EDIT_FIELDS, TARIFF_FIELDS
 from portal.services.payments import purchases
@@ -319,6 +322,10 @@ class FamilyReviewView(WagtailAdminTemplateMixin, TemplateView):
             invitations=family.invitations.select_related("user", "created_by")[:10],
             audit=family.audit_entries.select_related("actor")[:50],
             notifications=family.notifications.all()[:30],
+            waiting=waitlist.coming_entries(family, timezone.localdate()),
+            waitlist_url=(reverse("listes-attente:index") + "?" + urlencode({"q": family.name, "state": ""})
+                          if self.request.user.has_perm("portal.view_waitlistentry") else ""),
+            may_remove_waiting=self.request.user.has_perm("portal.change_waitlistentry"),
             can_see_health=self.request.user.has_perm(HEALTH_PERMISSION),
             can_anonymise=self.request.user.has_perm(ANONYMISE_PERMISSION),
             reason_form=kwargs.get("reason_form") or ReasonForm(),

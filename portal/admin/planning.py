@@ -26,6 +26,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from portal import tasks
 from portal.admin.listing import CappedCountMixin, PeriodFilterMixin, StreamingExportMixin
+from portal.admin.waitlist import WaitlistViewSet
 from portal.forms import IsoDateInput
 from portal.models import (
     Booking,
@@ -438,7 +439,7 @@ class PlanningViewSetGroup(ModelViewSetGroup):
     menu_order = 210
     items = (ServiceViewSet("prestations"), ClosureViewSet("fermetures"), TicketTypeViewSet("types-ticket"),
              TariffBracketViewSet("tranches"), PriceViewSet("tarifs"), WalletViewSet("porte-monnaie"),
-             BookingViewSet("reservations"))
+             BookingViewSet("reservations"), WaitlistViewSet("listes-attente"))
 
 
 @hooks.register("register_admin_viewset")

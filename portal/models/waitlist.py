@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .booking import Booking
@@ -74,3 +75,8 @@ class WaitlistEntry(models.Model):
         if status == cls.Status.WAITING and day < today:
             return cls.EXPIRED_LABEL
         return cls.Status(status).label
+
+    @property
+    def current_state_label(self):
+        """The state's label today (the agents' listing and its exports)."""
+        return self.state_label(self.status, self.date, timezone.localdate())

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from portal import rawsql
 from portal.models import Booking, Child, Family, LedgerEntry, Service, WaitlistEntry, Wallet
 
-from . import access, deadlines, dossier, notify, planning_states
+from . import access, audit, deadlines, dossier, notify, planning_states
 from .wallet import apply_entry, lock_wallet
 
 
@@ -59,6 +59,8 @@ def refusal_message(code, closure_reason=""):
         "waiting": _("L’enfant est déjà en liste d’attente pour ce jour."),
         "not_full": _("Une place est libre ce jour-là : réservez-le directement."),
         "not_waiting": _("L’enfant n’est plus en liste d’attente pour ce jour."),
+        "waitlist_expired": _("Ce jour est passé sans qu’une place se libère : l’inscription en "
+                              "liste d’attente a expiré, il n’y a plus rien à retirer."),
     }
     return messages[code]
 
@@ -226,16 +228,21 @@ def join_waitlist(child, service, day, *, by, family=None, now=None):
 
 
 def leave_waitlist(entry, *, by, now=None):
-    """Take a child off a waiting list (the family, or an agent)."""
+    """Take a child off a waiting list (the family, or an agent at its request), written to the
+    household's journal with who did it. An entry whose day has passed has expired: nothing is
+    left to take off."""
     now = now or timezone.now()
     with transaction.atomic():
         _lock_service(entry.service)
         current = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if current.status != WaitlistEntry.Status.WAITING:
             _refuse("not_waiting")
+        if current.date < timezone.localdate(now):
+            _refuse("waitlist_expired")
         current.status = WaitlistEntry.Status.LEFT
         current.ended_at = now
         current.save(update_fields=["status", "ended_at"])
+        audit.record_action(by, "waitlist.leave", entry.family, target=entry)
     entry.status, entry.ended_at = current.status, current.ended_at
     return entry
 
