@@ -19,6 +19,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0032_ledger_reason_redaction")]
+    dependencies = [("portal", "0033_sent_notification_tax")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
