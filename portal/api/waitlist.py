@@ -89,7 +89,8 @@ def join_waitlist_op(request, data: WaitlistIn):
                summary="Retirer un enfant de la liste d’attente")
 def leave_waitlist_op(request, entry_id: Id):
     """Refus 409 `not_waiting` : l’enfant n’est plus sur la liste (déjà retiré, ou une place lui a
-    été donnée : la réservation est dans le planning)."""
+    été donnée : la réservation est dans le planning) ; `waitlist_expired` : le jour est passé
+    sans place libre."""
     family_of(request)
     try:
         entry = access_waitlist_entry(request.auth, entry_id)
