@@ -273,6 +273,27 @@ def test_list_waitlist_gives_the_coming_entries_by_default_and_the_past_ones_as_
     assert body["fields"][0]["field"] == "period"
 
 
+def test_the_lists_place_is_the_planning_grids_place(api, school, dupont, bernard, martin, full, evening):
+    """WaitlistEntry.position() (the list) and the planning's raw SQL count the same way: only
+    entries still waiting, of the same service and day, signed up before."""
+    _user, _family, (other,) = make_family("Autre", "autre@example.org", school, children=("Jo",))
+    left = WaitlistEntry.objects.create(child=other, service=full, date=MONDAY,
+                                        status=WaitlistEntry.Status.LEFT)
+    WaitlistEntry.objects.create(child=bernard["child"], service=full, date=MONDAY)
+    WaitlistEntry.objects.create(child=bernard["child"], service=full, date=TUESDAY)  # another day
+    WaitlistEntry.objects.create(child=bernard["child"], service=evening, date=MONDAY)  # another service
+    booked = WaitlistEntry.objects.create(child=martin["child"], service=full, date=MONDAY,
+                                          status=WaitlistEntry.Status.BOOKED)
+    monday = WaitlistEntry.objects.create(child=dupont["child"], service=full, date=MONDAY)
+    WaitlistEntry.objects.create(child=other, service=full, date=TUESDAY)
+    tuesday = WaitlistEntry.objects.create(child=dupont["child"], service=full, date=TUESDAY)
+    assert left.pk < monday.pk and booked.pk < monday.pk
+    listed = {e["id"]: e["position"] for e in api.get(f"{API}/waitlist").json()}
+    grid = planning_states.day_states([dupont["child"]], [MONDAY, TUESDAY], now=NOW).rows[0].cells
+    assert listed == {monday.pk: 2, tuesday.pk: 3}
+    assert {c.waiting.pk: c.waiting.position for c in grid.values() if c.waiting} == listed
+
+
 def test_an_entry_of_today_is_still_waiting_with_its_place(api, dupont, full):
     entry = WaitlistEntry.objects.create(child=dupont["child"], service=full, date=NOW.date())
     (listed,) = api.get(f"{API}/waitlist").json()
