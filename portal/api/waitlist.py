@@ -5,6 +5,7 @@ codes and messages."""
 import datetime
 from typing import Literal
 
+from django.db.models import F
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
@@ -54,11 +55,15 @@ def _entry_out(entry, position, day):
             "service_id": entry.service_id, "service": entry.service.name, "date": entry.date,
             "status": entry.status,
             "status_label": str(WaitlistEntry.state_label(entry.status, entry.date, day)),
-            "position": position if waiting else None, "booking_id": entry.booking_id}
+            "position": position if waiting else None,
+            # A place the other household booked ends this household's entry too: its booking
+            # stays out of sight (« Réservé par l’autre foyer » in the planning, nothing more).
+            "booking_id": entry.booking_id if entry.booking_family_id == entry.family_id else None}
 
 
 def _with_positions(entries):
-    return entries.select_related("child", "service").annotate(position=WaitlistEntry.position())
+    return entries.select_related("child", "service").annotate(
+        position=WaitlistEntry.position(), booking_family_id=F("booking__family_id"))
 
 
 @router.post("/waitlist", operation_id="join_waitlist", response=responses({201: WaitlistEntryOut}),
@@ -100,6 +105,7 @@ def leave_waitlist_op(request, entry_id: Id):
         leave_waitlist(entry, by=request.auth)
     except BookingRefused as exc:
         raise refused(exc) from None
+    entry.booking_family_id = None  # left: no booking
     return _entry_out(entry, None, today())
 
 

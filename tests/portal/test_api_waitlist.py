@@ -325,6 +325,22 @@ def test_each_household_of_a_shared_child_signs_up_for_itself_and_sees_only_its_
     assert WaitlistEntry.objects.get(status=WaitlistEntry.Status.WAITING).family == dupont["family"]
 
 
+def test_a_place_the_other_household_booked_ends_the_entry_without_showing_its_booking(
+        client, dupont, durand, martin, meal, full):
+    dad = bearer(durand["user"])
+    entry_id = join(client, dupont["child"], full, MONDAY, **dad).json()["id"]
+    # Tom's place comes free; the father's household has no ticket, keeps its place, and the
+    # mother's household books the day.
+    cancel_booking(Booking.objects.get(child=martin["child"], date=MONDAY), by=martin["user"])
+    give_tickets(dupont["family"], meal, 1)
+    assert join(client, dupont["child"], full, MONDAY, **bearer(dupont["user"])).json()["code"] == "not_full"
+    mums = book_day(dupont["child"], full, MONDAY, by=dupont["user"])
+    (listed,) = client.get(f"{API}/waitlist", **dad).json()
+    assert (listed["id"], listed["status"], listed["booking_id"]) == (entry_id, "booked", None)
+    assert WaitlistEntry.objects.get(pk=entry_id).booking == mums
+    assert planning_cell(Client(**dad), dupont["child"], full, MONDAY)["state"] == "other_household"
+
+
 def test_the_other_households_booked_day_is_refused_as_the_web_says(client, dupont, durand, meal, canteen):
     canteen.capacity = 1
     canteen.save()
