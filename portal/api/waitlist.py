@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from portal.models import Service, WaitlistEntry
+from portal.services import waitlist
 from portal.services.access import access_waitlist_entry
 from portal.services.booking import BookingRefused, join_waitlist, leave_waitlist
 
@@ -49,21 +50,22 @@ class WaitlistEntryOut(Schema):
     booking_id: int | None = Field(description="La réservation obtenue quand une place s’est libérée")
 
 
-def _entry_out(entry, position, day):
-    waiting = entry.status == WaitlistEntry.Status.WAITING and entry.date >= day
+def _entry_out(entry, day):
     return {"id": entry.pk, "child_id": entry.child_id, "child": entry.child.first_name,
             "service_id": entry.service_id, "service": entry.service.name, "date": entry.date,
             "status": entry.status,
             "status_label": str(WaitlistEntry.state_label(entry.status, entry.date, day)),
-            "position": position if waiting else None,
+            "position": entry.position,
             # A place the other household booked ends this household's entry too: its booking
             # stays out of sight (« Réservé par l’autre foyer » in the planning, nothing more).
             "booking_id": entry.booking_id if entry.booking_family_id == entry.family_id else None}
 
 
-def _with_positions(entries):
-    return entries.select_related("child", "service").annotate(
-        position=WaitlistEntry.position(), booking_family_id=F("booking__family_id"))
+def _with_positions(entries, day):
+    """The entries with their place while waiting for a day not passed (else None), as the
+    agents' listing counts it, in the same one query."""
+    return waitlist.with_positions(entries.select_related("child", "service"), day).annotate(
+        booking_family_id=F("booking__family_id"))
 
 
 @router.post("/waitlist", operation_id="join_waitlist", response=responses({201: WaitlistEntryOut}),
@@ -85,8 +87,9 @@ def join_waitlist_op(request, data: WaitlistIn):
         entry = join_waitlist(child, service, data.date, by=request.auth)
     except BookingRefused as exc:
         raise refused(exc) from None
-    entry = _with_positions(WaitlistEntry.objects.filter(pk=entry.pk)).get()
-    return Status(201, _entry_out(entry, entry.position, today()))
+    day = today()
+    entry = _with_positions(WaitlistEntry.objects.filter(pk=entry.pk), day).get()
+    return Status(201, _entry_out(entry, day))
 
 
 @router.delete("/waitlist/{entry_id}", operation_id="leave_waitlist",
@@ -105,8 +108,8 @@ def leave_waitlist_op(request, entry_id: Id):
         leave_waitlist(entry, by=request.auth)
     except BookingRefused as exc:
         raise refused(exc) from None
-    entry.booking_family_id = None  # left: no booking
-    return _entry_out(entry, None, today())
+    entry.position = entry.booking_family_id = None  # left: no place, no booking
+    return _entry_out(entry, today())
 
 
 class WaitlistQuery(Schema):
@@ -127,4 +130,4 @@ def list_waitlist(request, query: Query[WaitlistQuery]):
         entries = entries.filter(date__lt=day).order_by("-date", "service__order", "service__name", "-pk")
     else:
         entries = entries.filter(date__gte=day).order_by("date", "service__order", "service__name", "pk")
-    return [_entry_out(e, e.position, day) for e in _with_positions(entries)[:LIST_LIMIT]]
+    return [_entry_out(e, day) for e in _with_positions(entries, day)[:LIST_LIMIT]]

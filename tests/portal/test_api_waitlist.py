@@ -226,6 +226,14 @@ def test_leave_waitlist_takes_the_child_off_the_list_once(api, dupont, full):
     assert planning_cell(api, dupont["child"], full, MONDAY)["state"] == "full"
 
 
+def test_an_expired_entry_cannot_be_left(api, dupont, full):
+    gone = WaitlistEntry.objects.create(child=dupont["child"], service=full, date=datetime.date(2026, 9, 4))
+    body = assert_refused(leave(api, gone.pk), 409, "waitlist_expired")
+    assert body["message"] == refusal_message("waitlist_expired")
+    gone.refresh_from_db()
+    assert gone.status == WaitlistEntry.Status.WAITING
+
+
 def test_an_entry_that_got_its_place_cannot_be_left(api, dupont, martin, meal, full):
     give_tickets(dupont["family"], meal, 1)
     entry_id = join(api, dupont["child"], full, MONDAY).json()["id"]
