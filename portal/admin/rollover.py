@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.forms import IsoDateInput
-from portal.models import School, SchoolYear
+from portal.models import AuditLog, School, SchoolYear
 from portal.services import rollover
 from portal.services.town import town_settings
 
@@ -63,6 +63,8 @@ def rollover_view(request):
         "page_title": _("Passer à l’année scolaire suivante"), "header_icon": "date",
         "form": form, "plan": plan,
         "schools": [(school, school.class_map) for school in School.objects.order_by("name")],
+        # What the families were told by the worker after the last apply (send_renewal_requests).
+        "renewal": AuditLog.objects.filter(action=rollover.RENEWAL_ACTION).order_by("-created_at").first(),
     })
 
 
@@ -71,8 +73,8 @@ def describe(plan):
         return _("rien de plus à faire, tout était déjà fait.")
     return _("%(closures)d fermeture(s) importée(s), %(moved)d enfant(s) passé(s) dans la classe "
              "suivante, %(leaving)d départ(s), %(renew)d pièce(s) à renouveler, %(families)d "
-             "famille(s) invitée(s) à accepter le règlement ; %(told)d famille(s) prévenue(s) "
-             "par e-mail de ce qu’elles doivent faire.") % {
+             "famille(s) invitée(s) à accepter le règlement. Les familles concernées reçoivent "
+             "un e-mail qui dit ce qu’elles doivent faire.") % {
         "closures": len(plan.closures), "moved": len(plan.moves) - len(plan.leaving),
         "leaving": len(plan.leaving), "renew": sum(plan.to_renew.values()),
-        "families": plan.families_to_accept, "told": plan.families_told}
+        "families": plan.families_to_accept}

@@ -28,7 +28,7 @@ from portal.models import (
 
 from . import notify
 from .audit import changed, record_action, snapshot
-from .mail import absolute_url, send_after_commit
+from .mail import absolute_url
 from .town import town_settings
 
 # What an upload may be, recognised from its first bytes, not its name.
@@ -127,14 +127,14 @@ def announce_regulation(regulation, told=()):
                 .exclude(regulation_acceptances__document=regulation)
                 .exclude(status=Family.Status.SUSPENDED).distinct().prefetch_related("guardians"))
     context = {"regulation": regulation, "until": regulation.acceptance_grace_until,
-               "regulation_url": absolute_url(reverse("portal:regulation")), "town": town_settings()}
+               "regulation_url": absolute_url(reverse("portal:regulation"))}
     count = 0
     for family in families:
         if family.pk in told:
             continue
-        emails = [g.email for g in family.guardians.all() if g.is_active]
-        if emails:
-            send_after_commit("regulation_new", {"family": family, **context}, emails)
+        # Always sent (bookings stop without an acceptance), once per family and version.
+        if notify.notify(family, notify.Kind.FILE, "regulation_new", context,
+                         key=f"regulation:{regulation.pk}:{family.pk}", always=True):
             count += 1
     record_action(None, "regulation.announce", target=str(regulation.pk),
                   after={"version": regulation.version, "families": count})

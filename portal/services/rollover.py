@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from portal.cache import display_cache
 from portal.models import (
@@ -41,6 +42,7 @@ from . import closures, deadlines, dossier
 from .audit import record_action
 
 ACTION = "year.rollover"
+RENEWAL_ACTION = "year.renewal"  # the families asked to renew their file (send_renewal_requests)
 # A service whose period ends this close to the year's last day runs every school year: it is
 # carried on to the new year's last day.
 SERVICE_END_SLACK = datetime.timedelta(days=31)
@@ -124,8 +126,6 @@ class Plan:
     regulation: str = ""  # the regulation in force, which every family must have accepted
     families_to_accept: int = 0
     announce: bool = False  # the families are e-mailed about the regulation now
-    # Set by apply: the households e-mailed their renewal request (dossier.ask_to_renew).
-    families_told: int = field(default=0, compare=False)
 
     @property
     def leaving(self):
@@ -139,8 +139,7 @@ class Plan:
 
     def fingerprint(self):
         """A short digest of everything the plan does, for the preview's apply button."""
-        done = tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)
-        return hashlib.sha256(repr(done).encode()).hexdigest()[:32]
+        return hashlib.sha256(repr(dataclasses.astuple(self)).encode()).hexdigest()[:32]
 
     def move_groups(self):
         """[(school, from class, to class, leaving, [children names])], in the list's order."""
@@ -160,7 +159,7 @@ class Plan:
                 "to_renew": sum(self.to_renew.values()), "carried": sum(self.carried.values()),
                 "moved": len(self.moves) - len(self.leaving), "leaving": len(self.leaving),
                 "unknown_class": len(self.unknown), "regulation": self.regulation,
-                "families_to_accept": self.families_to_accept, "families_told": self.families_told}
+                "families_to_accept": self.families_to_accept}
 
 
 def _source_and_target(name, start, end):
@@ -352,14 +351,39 @@ def apply(name, start, end, zone, *, by, expected=None):
                 changes["school_class"] = to_class
             Child.objects.filter(pk__in=ids).update(**changes)
 
-        # One e-mail per household for this rollover: the renewal request names the regulation
-        # to accept, so the announcement goes only to the families it does not reach.
-        asked, plan.families_told = dossier.ask_to_renew(target)
-        regulation = dossier.current_regulation()
-        if plan.announce and regulation is not None:
-            dossier.announce_regulation(regulation, told=asked)
         record_action(by, ACTION, target=plan.name, after=plan.summary())
         # Queryset updates and bulk inserts send no signals: every cached page is stale.
         transaction.on_commit(display_cache.bump_everything)
+        # The families are e-mailed by the worker (a big town has tens of thousands): if this
+        # enqueue fails, the hourly run (send_notifications) finds the year still to announce.
+        transaction.on_commit(send_renewal_requests.enqueue, robust=True)
     return plan
+
+
+def pending_renewals():
+    """The school years after the current one that a rollover prepared and whose families were
+    not asked yet to renew their file (send_renewal_requests did not run, or its task was lost)."""
+    return dossier.renewal_years().filter(
+        name__in=AuditLog.objects.filter(action=ACTION).values("target")).exclude(
+        name__in=AuditLog.objects.filter(action=RENEWAL_ACTION).values("target"))
+
+
+@task()
+def send_renewal_requests():
+    """For each pending_renewals() year: one e-mail per household whose file for it is not
+    complete (dossier.ask_to_renew: pieces, regulation, deadline, link), then the regulation's
+    announcement, if not made yet, to the families that message does not reach: one e-mail per
+    family for a rollover. Enqueued when an apply commits, and by the hourly run for a year whose
+    task was lost; notify's keys tell each household once whatever the number of runs. Returns
+    how many messages were queued."""
+    sent = 0
+    for year in pending_renewals():
+        asked, queued = dossier.ask_to_renew(year)
+        regulation = dossier.current_regulation()
+        if regulation is not None:
+            dossier.announce_regulation(regulation, told=asked)
+        record_action(None, RENEWAL_ACTION, target=year.name,
+                      after={"families": len(asked), "sent": queued})
+        sent += queued
+    return sent
 

@@ -3,11 +3,13 @@ nothing, CM2 pupils leave, yearly pieces are asked again, and a family whose fil
 cannot book the new year's days (grid and click say why) while the current year goes on."""
 
 import datetime
+import io
 import socket
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 
 from documents.demo import add_document
@@ -139,7 +141,9 @@ def test_the_preview_is_exactly_what_apply_does(town, agent, canteen, django_cap
     # The audit log keeps the action and its counts.
     entry = AuditLog.objects.get(action="year.rollover")
     assert entry.actor == agent and entry.target == "2027-2028"
-    assert entry.after == {**plan.summary(), "families_told": 2}
+    assert entry.after == plan.summary()
+    # Then the worker asked the two households to renew their file, and said so in the log.
+    assert AuditLog.objects.get(action="year.renewal").after == {"families": 2, "sent": 2}
     assert entry.after["leaving"] == 1 and entry.after["moved"] == 1
 
 
@@ -306,10 +310,9 @@ def test_a_household_with_nothing_to_renew_or_no_child_staying_gets_no_message(
     dossier.accept_regulation(town["family"], by=town["user"])
     user, petit, (paul,) = make_family("Petit", "petit@example.org", school, children=("Paul",))
     Child.objects.filter(pk=paul.pk).update(school_class="CM2")
-    plan = run(agent, django_capture_on_commit_callbacks)
+    run(agent, django_capture_on_commit_callbacks)
     assert [m.to for m in mail.outbox] == [["martin@example.org"]]
-    assert plan.families_told == 1
-    assert AuditLog.objects.get(action="year.rollover").after["families_told"] == 1
+    assert AuditLog.objects.get(action="year.renewal").after == {"families": 1, "sent": 1}
     year = SchoolYear.objects.get(name="2027-2028")
     assert dossier.bookings_open(town["family"], today=NEXT_DAY)
     assert [r.family for r in dossier.renewal_requests(year)] == [town["martin"]]
@@ -318,8 +321,9 @@ def test_a_household_with_nothing_to_renew_or_no_child_staying_gets_no_message(
 def test_a_second_run_sends_nothing_more(town, agent, django_capture_on_commit_callbacks):
     run(agent, django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 2
-    assert run(agent, django_capture_on_commit_callbacks).families_told == 0
-    # Even asked again directly (a rollover run with something left to do), the key holds.
+    assert run(agent, django_capture_on_commit_callbacks).is_empty
+    assert rollover.send_renewal_requests.call() == 0  # the hourly run: nothing pending
+    # Even asked again directly, the key holds.
     year = SchoolYear.objects.get(name="2027-2028")
     with django_capture_on_commit_callbacks(execute=True):
         asked, sent = dossier.ask_to_renew(year)
@@ -369,8 +373,8 @@ def test_the_suggested_year_follows_the_zone_s_summer_holidays(town):
 ROLLOVER_URL = reverse("portal_school_years:rollover")
 # The session and user, the form's school years, the plan (years, closures, bookings on them,
 # services, requirements and pieces, schools and children, regulation and families), the class
-# maps shown.
-PREVIEW_QUERIES = 24
+# maps shown, the last renewal e-mails' log entry.
+PREVIEW_QUERIES = 25
 FORM = {"name": "2027-2028", "start": "2027-09-01", "end": "2028-07-03", "zone": "B"}
 
 
@@ -496,9 +500,30 @@ def test_the_agent_s_apply_succeeds_and_says_who_was_told_while_the_mail_server_
                                                     "fingerprint": plan.fingerprint()}, follow=True)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Année 2027-2028 prête" in page and "2 famille(s) prévenue(s) par e-mail" in page
+    assert "Année 2027-2028 prête" in page and "Les familles concernées reçoivent un e-mail" in page
+    # The worker sent them once the apply committed; the assistant's page says so.
+    page = agent_client.get(ROLLOVER_URL).content.decode()
+    assert "le 14 juin 2027 à 08:00, 2 familles ont reçu par e-mail la liste" in page
     assert Child.objects.get(pk=town["lea"].pk).school_class == "CE1"
     waiting = OutgoingEmail.objects.filter(template="renewal_requested")
     assert waiting.count() == 2 and mail.outbox == []
     assert all(e.status == OutgoingEmail.Status.PENDING and "Connection refused" in e.last_error
                for e in waiting)
+
+
+def test_renewal_e_mails_whose_task_was_lost_are_sent_once_by_the_hourly_run(
+        town, agent, monkeypatch, django_capture_on_commit_callbacks):
+    class LostQueue:
+        def enqueue(self):
+            raise OSError("the task table could not be written")
+
+    monkeypatch.setattr(rollover, "send_renewal_requests", LostQueue())
+    run(agent, django_capture_on_commit_callbacks)  # applied all the same
+    monkeypatch.undo()
+    assert mail.outbox == [] and SchoolYear.objects.filter(name="2027-2028").exists()
+    assert [y.name for y in rollover.pending_renewals()] == ["2027-2028"]
+    for _hour in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("send_notifications", stdout=io.StringIO())
+    assert sorted(m.to[0] for m in mail.outbox) == ["dupont@example.org", "martin@example.org"]
+    assert list(rollover.pending_renewals()) == []

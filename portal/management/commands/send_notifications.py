@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portal.services import deadlines, notify
+from portal.services.rollover import send_renewal_requests
 from portal.tasks import (
     requeue_stranded_emails,
     send_deadline_reminders,
@@ -17,7 +18,8 @@ class Command(BaseCommand):
             "solde bas. À lancer toutes les heures (cron, minuterie systemd) : rien n’est envoyé "
             "deux fois, et les rappels ne partent qu’au jour et à l’heure choisis par la commune. "
             "De janvier à juin, prévient une fois chaque famille que son attestation de frais de "
-            "garde de l’année passée est prête. "
+            "garde de l’année passée est prête. Envoie les demandes de renouvellement de dossier d’un "
+            "passage d’année dont l’envoi n’a pas eu lieu. "
             "Remet aussi en file les e-mails en attente restés sans tâche d’envoi.")
 
     def add_arguments(self, parser):
@@ -37,6 +39,10 @@ class Command(BaseCommand):
             # The immediate backend (make run) has already run it: say what it sent.
             sent = f" : {result.return_value} e-mail(s)" if result.is_finished else ""
             self.stdout.write(f"{task.name} mise en file ({result.id}){sent}")
+        # A rollover whose renewal e-mails were never sent (its task lost): sent now, once.
+        result = send_renewal_requests.enqueue()
+        sent = f" : {result.return_value} e-mail(s)" if result.is_finished else ""
+        self.stdout.write(f"{send_renewal_requests.name} mise en file ({result.id}){sent}")
         # Not a family notification: e-mails of any kind whose task was lost (mail.requeue_stranded).
         result = requeue_stranded_emails.enqueue()
         again = f" : {result.return_value} e-mail(s) remis en file" if result.is_finished else ""
