@@ -115,6 +115,9 @@ def test_agents_find_entries_by_a_childs_or_a_households_name(agent_client, list
 def test_a_bad_date_or_state_is_a_form_message_not_a_500(agent_client, lists):
     response = agent_client.get(reverse(INDEX), {"day": "2026-13-45", "state": "gone"})
     assert response.status_code == 200
+    html = response.content.decode()
+    assert "Saisissez une date valide." in html
+    assert "Sélectionnez un choix valide. gone n’en fait pas partie." in html
 
 
 @pytest.fixture
@@ -200,16 +203,18 @@ def test_agents_may_read_and_take_off_but_never_add_or_delete_entries(db):
     assert not agent.has_perm("portal.delete_waitlistentry")
 
 
-def test_families_anonymous_visitors_and_editors_cannot_reach_the_lists(client, lists, dupont):
+def test_families_staff_anonymous_visitors_and_editors_cannot_reach_the_lists(client, lists, dupont, staff):
     urls = [reverse(INDEX), reverse(INDEX) + "?export=csv",
             reverse("listes-attente:remove", args=[lists["lea"].pk])]
     for url in urls:
         assert client.get(url).status_code == 302  # to the admin's login
         assert client.post(url).status_code == 302
-    client.force_login(dupont["user"])
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith(reverse("wagtailadmin_login"))
+    for user in (dupont["user"], staff):  # a family; periscolar staff (day lists, not the admin)
+        client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("wagtailadmin_login"))
     client.force_login(make_editor())
     for url in urls:
         response = client.get(url)
