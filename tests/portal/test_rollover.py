@@ -32,7 +32,8 @@ from portal.services.booking import BookingRefused, book_day
 from portal.services.deadlines import PARIS
 from portal.services.planning_states import day_states
 from tests.portal.conftest import PDF_BYTES, pdf_upload
-from tests.portal.fixtures_mail import BASE, _every_family_email_is_checked  # noqa: F401 (by name: * skips it)
+from tests.portal.fixtures_mail import *  # noqa: F403
+from tests.portal.fixtures_mail import BASE
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import give_tickets, make_family
 
