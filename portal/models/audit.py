@@ -21,6 +21,10 @@ class AuditLogQuerySet(models.QuerySet):
 class AuditLog(models.Model):
     """Who did what to which family, with the values before and after. Never edited."""
 
+    # Not in Wagtail's reference index ("where is this object used"): an entry only points at
+    # what it records, and indexing it queued a task for every audited action.
+    wagtail_reference_index_ignore = True
+
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                               blank=True, related_name="+", verbose_name=_("auteur"))
     created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)

@@ -158,7 +158,7 @@ def test_the_export_costs_the_same_queries_for_1_and_50_bookings(client, dupont,
     assert dupont["child"].bookings.count() == 50
     assert _queries(client, url, streaming) == one
     # Pinned: the session, the user, the family, the audit entry, one query per section.
-    assert one == (26 if streaming else 24)
+    assert one == (21 if streaming else 19)
 
 
 def test_the_big_sections_are_read_in_chunks_not_all_at_once(dupont, canteen, monkeypatch):
