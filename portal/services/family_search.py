@@ -128,7 +128,9 @@ def search_families(queryset, query):
         | of_guardians(_matching(User, "first_name", "last_name", key=key))
         # Apart from the names: OR-ed with them, it would keep PostgreSQL off their index.
         | of_guardians(User.objects.filter(email__icontains=query))
-        | Q(pk__in=_matching(Child, "first_name", "last_name", key=key).values("family_id")))
+        # A child's name finds both its households (separated parents).
+        | Q(pk__in=_matching(Child, "first_name", "last_name", key=key).values("family_id"))
+        | Q(pk__in=_matching(Child, "first_name", "last_name", key=key).values("other_family_id")))
 
 
 

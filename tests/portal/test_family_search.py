@@ -127,3 +127,11 @@ def test_the_bookings_listing_finds_the_second_households_bookings_by_its_name(c
     for query in ("garnier", "Garnié"):  # a typo too
         page = client.get(reverse("reservations:index"), {"q": query})
         assert list(page.context["page_obj"].object_list) == [fathers, mothers], query
+
+
+def test_a_childs_name_finds_both_of_its_households(town):
+    durand = Family.objects.create(name="Foyer Durand")
+    Child.objects.filter(first_name="Zoé").update(other_family=durand)
+    assert found("zoe lefevre") == ["Famille Lefèvre", "Foyer Durand"]
+    # The second household's own name still finds only it.
+    assert found("durand") == ["Foyer Durand"]
