@@ -12,28 +12,19 @@ from django.urls import reverse
 
 from portal.models import AppToken, Booking, Closure, Family, Price, Purchase, TariffBracket
 from portal.services import app_tokens
+from tests.portal.api_client import API, assert_refused, bearer, delete, new_token, post
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "x" * 12
-API = "/api/v1"
 
 
 @pytest.fixture(autouse=True)
 def _now():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def bearer(raw):
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-
-
-def new_token(user, name="Téléphone"):
-    return AppToken.objects.create(user=user, name=name, token_hash=app_tokens.hash_token(
-        raw := f"{app_tokens.PREFIX}{uuid.uuid4().hex}")), raw
 
 
 @pytest.fixture
@@ -44,20 +35,6 @@ def api(client, dupont):
     return client
 
 
-def post(client, path, data, **extra):
-    return client.post(API + path, json.dumps(data), content_type="application/json", **extra)
-
-
-def delete(client, path, **extra):
-    return client.delete(API + path, **extra)
-
-
-def assert_refused(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code, body
-    assert body["message"]
-    return body
 
 
 # ---------------------------------------------------------------------------------------------

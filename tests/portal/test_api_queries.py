@@ -4,7 +4,6 @@ larger family. book_pattern books each day like a click: a fixed number per day.
 
 import datetime
 import json
-import uuid
 
 import pytest
 import time_machine
@@ -13,26 +12,18 @@ from django.test.utils import CaptureQueriesContext
 
 from menus.models import Dish, MenuDay, WeekMenu
 from portal.models import AppToken, Booking, Child, Price, TariffBracket, WaitlistEntry
-from portal.services import app_tokens
 from portal.services.payments.purchases import record_town_hall_payment
+from tests.portal.api_client import API, token_headers
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1"
 
 
 @pytest.fixture(autouse=True)
 def _now():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def token_for(user):
-    raw = f"{app_tokens.PREFIX}{uuid.uuid4().hex}"
-    # Used a moment ago: the last use is not written again within the minute (one query less).
-    AppToken.objects.create(user=user, token_hash=app_tokens.hash_token(raw), last_used_at=NOW)
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 
 def queries(client, method, path, body=None, **headers):
@@ -74,7 +65,9 @@ def families(dupont, martin, school, canteen, evening, meal, care):
     menu = WeekMenu.objects.create(week=MONDAY, school=school)
     for day in range(5):
         MenuDay.objects.create(menu=menu, date=MONDAY + datetime.timedelta(days=day), main=dish)
-    return {"small": (dupont, token_for(dupont["user"])), "large": (martin, token_for(martin["user"]))}
+    # Tokens used a moment ago: the last use is not written again within the minute (one query less).
+    return {"small": (dupont, token_headers(dupont["user"], last_used_at=NOW)),
+            "large": (martin, token_headers(martin["user"], last_used_at=NOW))}
 
 
 def both(client, families, method, path_for, body_for=None, warm=None):

@@ -4,8 +4,6 @@ list_waitlist shows the household's entries; another family's child or entry is 
 household of a shared child has its own entries."""
 
 import datetime
-import json
-import uuid
 
 import pytest
 import time_machine
@@ -14,14 +12,14 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import AppToken, Booking, Closure, Family, LedgerEntry, WaitlistEntry
-from portal.services import app_tokens, planning_states
+from portal.models import Booking, Closure, Family, LedgerEntry, WaitlistEntry
+from portal.services import planning_states
 from portal.services.booking import book_day, cancel_booking, join_waitlist, refusal_message
+from tests.portal.api_client import API, assert_refused, post, token_headers
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1"
 TUESDAY = MONDAY + datetime.timedelta(days=1)
 THURSDAY = MONDAY + datetime.timedelta(days=3)
 
@@ -32,20 +30,10 @@ def _now():
         yield
 
 
-def bearer(user):
-    raw = f"{app_tokens.PREFIX}{uuid.uuid4().hex}"
-    AppToken.objects.create(user=user, token_hash=app_tokens.hash_token(raw))
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-
-
 @pytest.fixture
 def api(client, dupont):
-    client.defaults.update(bearer(dupont["user"]))
+    client.defaults.update(token_headers(dupont["user"]))
     return client
-
-
-def post(client, path, data, **extra):
-    return client.post(API + path, json.dumps(data), content_type="application/json", **extra)
 
 
 def join(client, child, service, day, **extra):
@@ -57,12 +45,6 @@ def leave(client, entry_id, **extra):
     return client.delete(f"{API}/waitlist/{entry_id}", **extra)
 
 
-def assert_refused(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code, body
-    assert body["message"]
-    return body
 
 
 @pytest.fixture
@@ -116,7 +98,7 @@ def test_the_planning_says_a_day_is_full_then_the_childs_entry_and_place_like_th
     web = planning_states.day_states([dupont["child"]], [MONDAY], now=NOW).rows[0].cells[(full.pk, MONDAY)]
     assert (web.state, web.waiting) == ("waiting", (entry_id, 2))
     # Bernard's Zoé leaves the list: Léa is next.
-    leave(Client(), WaitlistEntry.objects.get(child=bernard["child"]).pk, **bearer(bernard["user"]))
+    leave(Client(), WaitlistEntry.objects.get(child=bernard["child"]).pk, **token_headers(bernard["user"]))
     assert planning_cell(api, dupont["child"], full, MONDAY)["waitlist_position"] == 1
 
 
@@ -314,7 +296,7 @@ def test_an_entry_of_today_is_still_waiting_with_its_place(api, dupont, full):
 
 def test_each_household_of_a_shared_child_signs_up_for_itself_and_sees_only_its_own_entries(
         client, dupont, durand, full):
-    mum, dad = bearer(dupont["user"]), bearer(durand["user"])
+    mum, dad = token_headers(dupont["user"]), token_headers(durand["user"])
     response = join(client, dupont["child"], full, MONDAY, **dad)
     assert response.status_code == 201, response.content
     entry = WaitlistEntry.objects.get()
@@ -335,13 +317,14 @@ def test_each_household_of_a_shared_child_signs_up_for_itself_and_sees_only_its_
 
 def test_a_place_the_other_household_booked_ends_the_entry_without_showing_its_booking(
         client, dupont, durand, martin, meal, full):
-    dad = bearer(durand["user"])
+    dad = token_headers(durand["user"])
     entry_id = join(client, dupont["child"], full, MONDAY, **dad).json()["id"]
     # Tom's place comes free; the father's household has no ticket, keeps its place, and the
     # mother's household books the day.
     cancel_booking(Booking.objects.get(child=martin["child"], date=MONDAY), by=martin["user"])
     give_tickets(dupont["family"], meal, 1)
-    assert join(client, dupont["child"], full, MONDAY, **bearer(dupont["user"])).json()["code"] == "not_full"
+    mum = token_headers(dupont["user"])
+    assert join(client, dupont["child"], full, MONDAY, **mum).json()["code"] == "not_full"
     mums = book_day(dupont["child"], full, MONDAY, by=dupont["user"])
     (listed,) = client.get(f"{API}/waitlist", **dad).json()
     assert (listed["id"], listed["status"], listed["booking_id"]) == (entry_id, "booked", None)
@@ -355,8 +338,8 @@ def test_the_other_households_booked_day_is_refused_as_the_web_says(client, dupo
     give_tickets(durand["family"], meal, 1)
     lea = type(dupont["child"]).objects.select_related("family", "school").get(pk=dupont["child"].pk)
     book_day(lea.seen_by(durand["family"]), canteen, MONDAY, by=durand["user"])
-    body = assert_refused(join(client, dupont["child"], canteen, MONDAY, **bearer(dupont["user"])), 409,
-                          "other_household")
+    mum = token_headers(dupont["user"])
+    body = assert_refused(join(client, dupont["child"], canteen, MONDAY, **mum), 409, "other_household")
     assert body["message"] == "Réservé par l’autre foyer."
 
 
@@ -390,7 +373,7 @@ def test_agents_get_403_not_family(client, agent, dupont, full):
 def test_two_simultaneous_sign_ups_of_the_same_child_make_one_entry(dupont, full):
     from tests.portal.test_concurrency import run_concurrently
 
-    headers = bearer(dupont["user"])
+    headers = token_headers(dupont["user"])
 
     def sign_up():
         response = join(Client(), dupont["child"], full, MONDAY, **headers)
