@@ -8,15 +8,16 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from . import content, family, payments, planning, tokens, waitlist
+from . import content, family, payments, planning, tax, tokens, waitlist
 from .common import ApiError
 
 api = NinjaAPI(
     title="Préau — API des familles",
     version="1",
-    description="Réservations, listes d’attente, porte-monnaie, achats, menus et documents d’une "
-                "famille. Authentification : un jeton obtenu par `create_token` (en-tête "
-                "`Authorization: Bearer …`), ou la session du site (avec le jeton CSRF). "
+    description="Réservations, listes d’attente, porte-monnaie, achats, attestations de frais de "
+                "garde, menus et documents d’une famille. Authentification : un jeton obtenu par "
+                "`create_token` (en-tête `Authorization: Bearer …`), ou la session du site (avec le "
+                "jeton CSRF). "
                 "Chaque refus est un JSON `{code, message}` avec un statut 4xx.",
     urls_namespace="api-v1",
     docs_url="/docs",
@@ -27,6 +28,7 @@ api.add_router("", family.router)
 api.add_router("", planning.router)
 api.add_router("", waitlist.router)
 api.add_router("", payments.router)
+api.add_router("", tax.router)
 api.add_router("", content.router)
 
 

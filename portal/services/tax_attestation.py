@@ -54,6 +54,13 @@ def is_available(year, today):
     return year < today.year
 
 
+def provisional_note(year):
+    """What a family is told of a year not over: its amounts so far, and when the PDF comes (the
+    web page's text, and the API's refusal of the PDF)."""
+    return _("Montants à ce jour, provisoires : l’attestation %(year)s sera disponible le 1er janvier "
+             "%(next)s.") % {"year": year, "next": year + 1}
+
+
 @dataclass
 class ChildLine:
     child_id: int

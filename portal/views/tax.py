@@ -14,10 +14,12 @@ from .downloads import as_download
 def attestations(request):
     family = access_family(request.user)
     today = tax_attestation.today_in_paris()
-    years = [{"year": a.year, "attestation": a, "available": tax_attestation.is_available(a.year, today)}
-             for a in tax_attestation.family_attestations(family, today)]
-    return render(request, "portal/payment/tax_attestations.html",
-                  {"family": family, "years": years, "next_year": today.year + 1})
+    years = []
+    for a in tax_attestation.family_attestations(family, today):
+        available = tax_attestation.is_available(a.year, today)
+        years.append({"year": a.year, "attestation": a, "available": available,
+                      "note": None if available else tax_attestation.provisional_note(a.year)})
+    return render(request, "portal/payment/tax_attestations.html", {"family": family, "years": years})
 
 
 @login_required
@@ -29,6 +31,11 @@ def attestation_pdf(request, year):
     attestation = tax_attestation.family_attestation(family, year)
     if attestation is None:
         raise Http404
+    return attestation_pdf_response(attestation, today=today)
+
+
+def attestation_pdf_response(attestation, *, today):
+    """The attestation's PDF as a download: the family's page and the API's alike."""
     response = HttpResponse(tax_attestation.attestation_pdf(attestation, today=today),
                             content_type="application/pdf")
-    return as_download(response, f"attestation-frais-de-garde-{year}.pdf")
+    return as_download(response, f"attestation-frais-de-garde-{attestation.year}.pdf")

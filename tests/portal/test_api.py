@@ -463,7 +463,7 @@ def test_the_openapi_document_names_every_operation(client):
     assert ids == {"create_token", "revoke_token", "get_me", "get_wallet", "get_planning", "book_day",
                    "cancel_booking", "preview_pattern", "book_pattern", "create_purchase",
                    "list_purchases", "get_menus", "list_documents", "join_waitlist", "leave_waitlist",
-                   "list_waitlist"}
+                   "list_waitlist", "list_tax_attestations", "get_tax_attestation_pdf"}
 
 
 def test_the_docs_page_loads_its_scripts_from_this_site(client):

@@ -10,7 +10,7 @@ import schemathesis
 import time_machine
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -20,8 +20,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from portal.models import AppToken, Booking, Price, TariffBracket, WaitlistEntry
+from portal.models import AppToken, Booking, Child, LedgerEntry, Price, TariffBracket, WaitlistEntry
 from portal.services import app_tokens
+from portal.services.payments.purchases import record_town_hall_payment
+from portal.services.wallet import apply_entry, lock_wallet
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets
 
@@ -47,8 +49,18 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def family_token(dupont, martin, canteen, evening, meal, care):
-    """The Duponts with tickets, a price, a booking, a waiting-list entry and a token; the Martins'
-    objects nearby."""
+    """The Duponts with tickets, a price, a booking, a waiting-list entry, attestations de frais de
+    garde (2025's final, 2026's provisional) and a token; the Martins' objects nearby."""
+    # Léa, under 6, went to the evening care (eligible for the tax credit) on paid tickets.
+    Child.objects.filter(pk=dupont["child"].pk).update(birth_date=datetime.date(2021, 3, 1))
+    evening.childcare_tax_credit = True
+    evening.save()
+    record_town_hall_payment(dupont["family"], care, 2, "cash", by=None, unit_cents=150)
+    with transaction.atomic():
+        wallet = lock_wallet(dupont["family"].pk, care.pk)
+        for day in (datetime.date(2025, 10, 6), MONDAY + datetime.timedelta(days=1)):
+            booking = Booking.objects.create(child=dupont["child"], service=evening, date=day)
+            apply_entry(wallet, -1, LedgerEntry.Kind.BOOKING, by=dupont["user"], booking=booking)
     give_tickets(dupont["family"], meal, 20)
     give_tickets(dupont["family"], care, 20)
     bracket = TariffBracket.objects.create(name="A")

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from menus.models import Dish, MenuDay, WeekMenu
-from portal.models import AppToken, Booking, Child, Price, TariffBracket, WaitlistEntry
+from portal.models import AppToken, Booking, Child, Price, Service, TariffBracket, TicketType, WaitlistEntry
+from portal.services.booking import book_day
 from portal.services.payments.purchases import record_town_hall_payment
 from tests.portal.api_client import API, token_headers
 from tests.portal.fixtures_planning import *  # noqa: F403
@@ -177,3 +178,36 @@ def test_waiting_lists_run_a_fixed_number_of_queries(client, families, school, c
         assert queries(client, "delete", f"/waitlist/{entry.pk}", **headers) == 9
     # The planning of a capacity-limited service, with the children's places in its lists.
     assert both(client, families, "get", lambda f: f"/children/{f['child'].pk}/planning") == 4
+
+
+def test_tax_attestations_run_a_fixed_number_of_queries(client, families, school):
+    """The small family: one child, one year. The large one: four children (all under 6), two
+    years, bookings of the canteen and the evening care besides."""
+    wednesday_tickets = TicketType.objects.create(name="Mercredi")
+    wednesday = Service.objects.create(name="Accueil du mercredi", weekdays="2",
+                                       start=datetime.date(2026, 9, 1), end=datetime.date(2027, 7, 3),
+                                       ticket_type=wednesday_tickets,
+                                       booking_days=1, cancel_days=1, childcare_tax_credit=True)
+    wednesday.schools.add(school)
+    small, large = families["small"][0], families["large"][0]
+    paris = NOW.tzinfo
+    for fam, days in ((small, 1), (large, 3)):
+        record_town_hall_payment(fam["family"], wednesday_tickets, 20, "cash", by=None, unit_cents=150)
+        children = Child.objects.filter(family=fam["family"]).order_by("pk")
+        children.update(birth_date=datetime.date(2021, 3, 1))
+        for child in children:
+            for week in range(days):
+                book_day(child, wednesday, MONDAY + datetime.timedelta(days=2 + 7 * week), by=fam["user"],
+                         now=NOW)
+    for child in Child.objects.filter(family=large["family"]):
+        book_day(child, wednesday, datetime.date(2027, 1, 6), by=large["user"],
+                 now=datetime.datetime(2027, 1, 4, 8, tzinfo=paris))
+    with time_machine.travel(datetime.datetime(2027, 2, 1, 9, tzinfo=paris), tick=False):
+        _fam, headers = families["large"]
+        body = client.get(f"{API}/tax-attestations", **headers).json()
+        assert [(a["year"], len(a["children"])) for a in body] == [(2027, 4), (2026, 4)]
+        # Token, family; the family with its guardians (2), the eligible services, the purchases
+        # and refunds (2), the ledger, the children.
+        assert both(client, families, "get", lambda f: "/tax-attestations") == 9
+        # The same for one year; the town's settings (the PDF's letterhead) are cached by then.
+        assert both(client, families, "get", lambda f: "/tax-attestations/2026/pdf") == 9
