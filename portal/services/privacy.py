@@ -22,7 +22,9 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_tasks import task
 
+from documents.models import private_storage
 from portal.models import (
     AbsenceReport,
     AppToken,
@@ -54,6 +56,7 @@ from . import booking as booking_service
 from . import wallet as wallet_service
 from .audit import record_action
 from .deadlines import PARIS
+from .mail import RETRY_DELAYS
 
 logger = logging.getLogger(__name__)
 
@@ -315,16 +318,47 @@ def record_export(family, *, by, kind):
 # Anonymisation --------------------------------------------------------------------------------
 
 def _files_to_delete(files):
-    """Delete private files once the transaction that forgot them has committed: a rollback
-    must not leave rows pointing at deleted files."""
-    def delete():
-        for field_file in files:
-            try:
-                field_file.storage.delete(field_file.name)
-            except OSError:
-                logger.exception("Could not delete private file %s", field_file.name)
-    if files:
-        transaction.on_commit(delete)
+    """Have the worker delete private files once the transaction that forgot them has committed:
+    a rollback must not leave rows pointing at deleted files, and the storage (an S3-compatible
+    object store in production) is not talked to inside the agent's request, where one that is
+    slow or down would turn an anonymisation already saved into an error page."""
+    names = sorted({f.name for f in files if f})
+    if not names:
+        return
+
+    def enqueue():
+        try:
+            delete_private_files.enqueue(names)
+        except Exception:  # noqa: BLE001 - the anonymisation is saved; say which files are left
+            logger.exception("Could not queue the deletion of the private files %s: delete them "
+                             "by hand.", ", ".join(names))
+    transaction.on_commit(enqueue)
+
+
+@task()
+def delete_private_files(names, attempt=0):
+    """Delete files of the private storage (every file field _files_to_delete is given uses it:
+    pieces of the file, PAI, certificates, proof of income). Files the storage could not delete
+    are tried again on the e-mails' schedule (mail.RETRY_DELAYS), then logged as an ERROR naming
+    them, to be deleted by hand. Returns how many were deleted and how many are left."""
+    storage = private_storage()
+    left = []
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception as exc:  # noqa: BLE001 - a disk error, or the object store's own errors
+            logger.warning("Private file %s not deleted (try %d): %s: %s", name, attempt + 1,
+                           type(exc).__name__, exc)
+            left.append(name)
+    if left:
+        backend = delete_private_files.get_backend()
+        if attempt < len(RETRY_DELAYS) and backend.supports_defer:
+            delete_private_files.using(run_after=timezone.now() + RETRY_DELAYS[attempt]).enqueue(
+                left, attempt + 1)
+        else:
+            logger.error("Private files not deleted after %d tries: %s. Delete them by hand.",
+                         attempt + 1, ", ".join(left))
+    return {"deleted": len(names) - len(left), "left": len(left)}
 
 
 def _health_fields_erased(child, files):

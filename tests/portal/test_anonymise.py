@@ -4,6 +4,7 @@ retention schedule: a confirmation page saying what goes and what stays, a refus
 family has tickets, a debt or future bookings unless the agent confirms, audit-logged."""
 
 import datetime
+import socket
 
 import pytest
 import time_machine
@@ -87,6 +88,52 @@ def test_the_agent_confirms_and_the_family_is_anonymised_and_logged(
     page = agent_client.post(url(family_a), {"confirm": "1"}, follow=True).content.decode()
     assert "Ce foyer est déjà anonymisé." in page
     assert AuditLog.objects.filter(action="family.anonymise").count() == 1
+
+
+@pytest.fixture
+def private_storage_down(settings):
+    """Production's private storage (website.storage.PrivateS3Storage, docs/deployment.md §6)
+    at an S3 endpoint where nothing listens: every call is refused."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        "BACKEND": "website.storage.PrivateS3Storage", "OPTIONS": {
+            "endpoint_url": f"http://127.0.0.1:{port}", "region_name": "fr-par", "bucket_name": "prive",
+            "access_key": "cle", "secret_key": "secret", "file_overwrite": False}}}
+
+
+def test_the_anonymisation_is_saved_and_said_while_the_private_storage_is_down(
+        agent_client, family_a, family_a_objects, private_storage_down, django_capture_on_commit_callbacks,
+        caplog):
+    # It answered 500 after the anonymisation had committed: the files' deletion ran in the
+    # request and the object store's error (not an OSError) escaped.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(url(family_a), {"confirm": "1"}, follow=True)
+    assert response.status_code == 200
+    assert "Le foyer est anonymisé" in response.content.decode()
+    family_a.refresh_from_db()
+    assert family_a.anonymised_at is not None
+    # The worker of the tests runs at once and cannot try again later: it names the files left.
+    left = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(left) == 1 and "Delete them by hand" in left[0]
+    assert family_a_objects["item"].file.name in left[0]
+
+
+def test_the_files_are_deleted_by_the_worker_not_in_the_agent_s_request(
+        agent_client, family_a, family_a_objects, settings, django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    files = [family_a_objects["item"].file, family_a_objects["child"].pai_document,
+             family_a_objects["report"].certificate]
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(url(family_a), {"confirm": "1"})
+    assert all(f.storage.exists(f.name) for f in files)  # the request did not touch the storage
+    task = privacy.delete_private_files
+    [queued] = [r for r in task.get_backend().results if r.task.module_path == task.module_path]
+    assert sorted(queued.args[0]) == sorted(f.name for f in files)
+    assert task.call(*queued.args) == {"deleted": 3, "left": 0}
+    assert not any(f.storage.exists(f.name) for f in files)
 
 
 def test_an_agent_without_the_permission_is_turned_away_and_has_no_button(client, family_a):
