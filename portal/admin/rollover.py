@@ -3,7 +3,7 @@ the same plan applied (portal/services/rollover.py holds every rule)."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -28,6 +28,21 @@ class RolloverForm(forms.Form):
     # The preview's fingerprint: apply refuses if the situation changed since it was shown.
     fingerprint = forms.CharField(required=False, widget=forms.HiddenInput())
 
+    def clean(self):
+        """cleaned_data["carry"]: the ids of the services ticked in the preview, or None before
+        the preview showed them (the template's « services_shown » marks that they were shown:
+        no box ticked is a choice too)."""
+        data = super().clean()
+        ticked = self.data.getlist("services") if hasattr(self.data, "getlist") else []
+        data["carry"] = None
+        if ticked or self.data.get("services_shown"):
+            try:
+                data["carry"] = {int(value) for value in ticked}
+            except ValueError:
+                raise ValidationError(_("Le choix des prestations à prolonger n’est pas lisible : "
+                                        "revoyez l’aperçu.")) from None
+        return data
+
 
 def rollover_view(request):
     if not request.user.has_perm(PERMISSION):
@@ -45,16 +60,18 @@ def rollover_view(request):
         args = (d["name"], d["start"], d["end"], d["zone"])
         try:
             if request.POST.get("action") == "apply":
-                plan = rollover.apply(*args, by=request.user, expected=d["fingerprint"])
+                plan = rollover.apply(*args, by=request.user, expected=d["fingerprint"],
+                                      carry=d["carry"])
                 messages.success(request, _("Année %(year)s prête : %(summary)s")
                                  % {"year": plan.name, "summary": describe(plan)})
                 return redirect(reverse("portal_school_years:rollover"))
-            plan = rollover.preview(*args)
+            plan = rollover.preview(*args, carry=d["carry"])
         except rollover.PlanChanged as changed:
             plan = changed.plan
-            messages.warning(request, _("La situation a changé depuis l’aperçu (un enfant, une pièce "
-                                        "ou une fermeture ajoutés…) : rien n’est appliqué. Voici "
-                                        "l’aperçu à jour : vérifiez-le avant d’appliquer."))
+            messages.warning(request, _("L’aperçu a changé depuis que vous l’avez vu (prestations "
+                                        "cochées ou décochées, un enfant, une pièce ou une fermeture "
+                                        "ajoutés…) : rien n’est appliqué. Voici l’aperçu à jour : "
+                                        "vérifiez-le avant d’appliquer."))
         except rollover.RolloverError as error:
             form.add_error(None, str(error))
         if plan is not None:  # the apply button sends what this preview showed
@@ -77,4 +94,12 @@ def describe(plan):
              "un e-mail qui dit ce qu’elles doivent faire.") % {
         "closures": len(plan.closures), "moved": len(plan.moves) - len(plan.leaving),
         "leaving": len(plan.leaving), "renew": sum(plan.to_renew.values()),
-        "families": plan.families_to_accept}
+        "families": plan.families_to_accept} + services_said(plan)
+
+
+def services_said(plan):
+    if not plan.service_choices:
+        return ""
+    return " " + _("Prestations prolongées : %(carried)s. Laissées finir à leur date : %(left)s.") % {
+        "carried": ", ".join(name for name, _end in plan.services) or _("aucune"),
+        "left": ", ".join(name for name, _end in plan.services_left) or _("aucune")}

@@ -5,6 +5,7 @@ next school year.
 lock and carries out exactly that, so what the agent confirmed is what happens. Every step only
 does what is not done yet (a year, closure, requirement or file item that exists is kept; a child
 whose class is already for the new year is not moved again): a second run changes nothing.
+Which services are carried on is the agent's choice, part of the plan (see _service_choices).
 The rule that a family whose file is not renewed cannot book the new year's days is not here:
 it is dossier.bookings_open_q for that year, read by planning_states.day_rules.
 """
@@ -44,7 +45,7 @@ from .audit import record_action
 ACTION = "year.rollover"
 RENEWAL_ACTION = "year.renewal"  # the families asked to renew their file (send_renewal_requests)
 # A service whose period ends this close to the year's last day runs every school year: it is
-# carried on to the new year's last day.
+# proposed (ticked) to be carried on to the new year's last day.
 SERVICE_END_SLACK = datetime.timedelta(days=31)
 ARROW = re.compile(r"\s*(?:→|->|>|:)\s*")
 
@@ -105,6 +106,17 @@ class ClassMove:
     leaving: bool
 
 
+@dataclass(frozen=True)
+class ServiceChoice:
+    """A service the rollover may carry on to the new year's last day, and the agent's choice."""
+
+    service_id: int
+    name: str
+    end: datetime.date  # its last day before the rollover
+    usual: bool  # ends with the year (SERVICE_END_SLACK), not stopped earlier in it
+    carried: bool  # extended to the new year's end; else left to end on its day
+
+
 @dataclass
 class Plan:
     """What the rollover does (preview) or did (apply): the same object for both."""
@@ -117,7 +129,8 @@ class Plan:
     year_exists: bool
     closures: list = field(default_factory=list)  # [(reason, first, last)] created
     cancelled_bookings: int = 0  # booked days those closures cancel
-    services: list = field(default_factory=list)  # [(name, old last day)] carried on to `end`
+    service_choices: list = field(default_factory=list)  # [ServiceChoice] offered, and chosen
+    running: list = field(default_factory=list)  # [(name, last day)] open into the new year already
     requirements: list = field(default_factory=list)  # [(name, renew_yearly)] created
     to_renew: dict = field(default_factory=dict)  # {requirement name: families asked again}
     carried: dict = field(default_factory=dict)  # {requirement name: families' pieces kept}
@@ -126,6 +139,23 @@ class Plan:
     regulation: str = ""  # the regulation in force, which every family must have accepted
     families_to_accept: int = 0
     announce: bool = False  # the families are e-mailed about the regulation now
+
+    @property
+    def services(self):
+        """[(name, old last day)] carried on to `end`."""
+        return [(c.name, c.end) for c in self.service_choices if c.carried]
+
+    @property
+    def services_left(self):
+        """[(name, last day)] offered and not chosen: they end on their day."""
+        return [(c.name, c.end) for c in self.service_choices if not c.carried]
+
+    @property
+    def service_groups(self):
+        """[(usual, [ServiceChoice])]: those ending with the year first, then those stopped
+        earlier in it; a group without a service is left out."""
+        groups = [(usual, [c for c in self.service_choices if c.usual == usual]) for usual in (True, False)]
+        return [(usual, choices) for usual, choices in groups if choices]
 
     @property
     def leaving(self):
@@ -155,6 +185,7 @@ class Plan:
                 "year_created": not self.year_exists, "closures": len(self.closures),
                 "cancelled_bookings": self.cancelled_bookings,
                 "services": [name for name, _end in self.services],
+                "services_left": [name for name, _end in self.services_left],
                 "requirements": [name for name, _renew in self.requirements],
                 "to_renew": sum(self.to_renew.values()), "carried": sum(self.carried.values()),
                 "moved": len(self.moves) - len(self.leaving), "leaving": len(self.leaving),
@@ -192,12 +223,18 @@ def _source_and_target(name, start, end):
     return name, start, end, source, target
 
 
-def preview(name, start, end, zone):
+def preview(name, start, end, zone, carry=None):
     """The Plan of rolling over to the school year `name` (start, end), in a fixed number of
-    queries whatever the number of families and children."""
+    queries whatever the number of families and children. `carry`: the ids of the services the
+    agent chose to carry on (None: the default choice, see _service_choices)."""
     name, start, end, source, target = _source_and_target(name, start, end)
     plan = Plan(name=name, start=start, end=end, zone=zone, source=source.name,
                 year_exists=target is not None)
+    # The first rollover to this year, if any: later runs only finish what it left.
+    first_run = None
+    if target is not None:
+        first_run = (AuditLog.objects.filter(action=ACTION, target=target.name)
+                     .order_by("created_at").values_list("created_at", flat=True).first())
 
     # Closures: the zone's school holidays within the new year, those not entered yet.
     existing = set(Closure.objects.filter(kind=Closure.Kind.SCHOOL_HOLIDAY, school=None, service=None,
@@ -212,7 +249,8 @@ def preview(name, start, end, zone):
             days |= Q(date__range=(first, last))
         plan.cancelled_bookings = Booking.objects.filter(days, status=Booking.Status.ACTIVE).count()
 
-    plan.services = [(s.name, s.end) for s in _services_to_extend(source, start)]
+    plan.service_choices, plan.running = _service_choices(source, start, carry,
+                                                          first_run=first_run is not None)
 
     # File requirements and the families' pieces.
     source_reqs = list(source.file_requirements.all())
@@ -223,7 +261,7 @@ def preview(name, start, end, zone):
         for requirement_name, rows in names.items():
             counts[requirement_name] = len(rows)
 
-    plan.moves, plan.unknown = _class_moves(target, start)
+    plan.moves, plan.unknown = _class_moves(target, first_run)
 
     regulation = dossier.current_regulation()
     if regulation is not None:
@@ -236,9 +274,32 @@ def preview(name, start, end, zone):
     return plan
 
 
-def _services_to_extend(source, start):
-    return list(Service.objects.filter(end__gte=source.end - SERVICE_END_SLACK, end__lt=start)
-                .order_by("order", "name", "pk"))
+def _service_choices(source, start, carry, *, first_run):
+    """([ServiceChoice], [(name, last day)] of the services open into the new year already).
+
+    Offered: the services that end after the source year's first day and before the new year's:
+    those ending with the year (within SERVICE_END_SLACK of its last day, or in the summer) are
+    ticked by default, those the town stopped earlier in the year are shown unticked. A service
+    that ended before the source year began is not offered (create it again if it comes back).
+    After a first rollover to this year nothing is ticked by default: what it left to end stays
+    ended unless the agent ticks it now. `carry` (ids) replaces the default; an id that is not
+    offered is refused (RolloverError), one open into the new year already has nothing to do."""
+    services = list(Service.objects.filter(end__gte=source.start).order_by("order", "name", "pk")
+                    .values_list("pk", "name", "end"))
+    running = [(name, last) for pk, name, last in services if last >= start]
+    offered = [(pk, name, last) for pk, name, last in services if last < start]
+    if carry is not None:
+        unknown = set(carry) - {pk for pk, _name, _last in services}
+        if unknown:
+            raise RolloverError(_("Prestation inconnue ou qui n’est pas à reprendre dans ce passage "
+                                  "(n° %(ids)s) : revoyez l’aperçu.")
+                                % {"ids": ", ".join(str(pk) for pk in sorted(unknown))})
+    choices = []
+    for pk, name, last in offered:
+        usual = last >= source.end - SERVICE_END_SLACK
+        carried = (usual and not first_run) if carry is None else pk in carry
+        choices.append(ServiceChoice(pk, name, last, usual, carried))
+    return choices, running
 
 
 ITEM_FIELDS = ("family_id", "requirement_id", "state", "file", "original_name", "content_type",
@@ -272,18 +333,16 @@ def _pieces(source_reqs, target_reqs):
     return {kind: dict(names) for kind, names in result.items()}
 
 
-def _class_moves(target, start):
+def _class_moves(target, first_run):
     """The children to move to their next class (or to mark as leaving), and those whose class
-    the school's map does not know (left as they are, for the agent to correct)."""
+    the school's map does not know (left as they are, for the agent to correct). `first_run`:
+    when the first rollover to `target` was applied, or None."""
     children = Child.objects.filter(leaves_on__isnull=True).order_by(
         "school__name", "school_class", "last_name", "first_name", "pk")
     if target is not None:
         children = children.exclude(class_year=target)
-        # A child added after the rollover is declared in its new class already.
-        first_run = (AuditLog.objects.filter(action=ACTION, target=target.name)
-                     .order_by("created_at").values_list("created_at", flat=True).first())
-        if first_run is not None:
-            children = children.filter(created_at__lt=first_run)
+    if first_run is not None:  # a child added after the rollover is declared in its new class
+        children = children.filter(created_at__lt=first_run)
     schools = {school.pk: (school.name, school_class_map(school)) for school in School.objects.all()}
     moves, unknown = [], []
     for pk, first, last, school_id, school_class in children.values_list(
@@ -296,14 +355,14 @@ def _class_moves(target, start):
     return moves, unknown
 
 
-def apply(name, start, end, zone, *, by, expected=None):
-    """Carry out the rollover's Plan (the one preview() shows) and return it. `expected`: the
-    fingerprint of the plan the agent saw; if the plan is no longer that one, PlanChanged and
-    nothing is done."""
+def apply(name, start, end, zone, *, by, expected=None, carry=None):
+    """Carry out the rollover's Plan (the one preview() shows for the same `carry`) and return
+    it. `expected`: the fingerprint of the plan the agent saw, its choice of services included;
+    if the plan is no longer that one, PlanChanged and nothing is done."""
     with transaction.atomic():
         # One rollover at a time: the school years' rows are locked first (a handful).
         list(SchoolYear.objects.select_for_update().order_by("pk"))
-        plan = preview(name, start, end, zone)
+        plan = preview(name, start, end, zone, carry)
         if expected and plan.fingerprint() != expected:
             raise PlanChanged(plan)
         if plan.is_empty:
@@ -317,7 +376,8 @@ def apply(name, start, end, zone, *, by, expected=None):
                                              start=first, end=last)
             closures.apply_closure(closure, by=by)
 
-        for service in _services_to_extend(source, plan.start):
+        carried = [c.service_id for c in plan.service_choices if c.carried]
+        for service in Service.objects.filter(pk__in=carried).order_by("pk"):
             service.end = plan.end
             service.save(update_fields=["end"])
 

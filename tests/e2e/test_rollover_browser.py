@@ -1,12 +1,13 @@
 """The agent's school-year rollover in a real browser: the assistant proposes the next year,
-the preview lists the class moves (Jade, in CM2, leaves), and applying it does what was shown."""
+the preview lists the class moves (Jade, in CM2, leaves) and the services to carry on (the
+morning care, unticked, is left to end), and applying it does what was shown."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from portal.models import AuditLog, Child, FileItem, SchoolYear
+from portal.models import AuditLog, Child, FileItem, SchoolYear, Service
 from tests.e2e.test_family_onboarding import log_in_to_admin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -30,6 +31,16 @@ def test_an_agent_previews_then_applies_the_rollover(demo, desktop_page):
     expect(jade_row).to_contain_text("Jade Martin")
     assert not SchoolYear.objects.filter(name=next_name).exists()  # a preview writes nothing
 
+    # Every demo service ends with the year: ticked. The town stops the morning care.
+    morning = Service.objects.get(name="Garderie du matin")
+    expect(preview.get_by_role("group", name=re.compile("Prestations qui finissent avec l’année"))
+           .get_by_role("checkbox")).to_have_count(Service.objects.count())
+    expect(page.get_by_label("Cantine (finit le")).to_be_checked()
+    page.get_by_label("Garderie du matin (finit le").uncheck()
+    page.get_by_role("button", name="Mettre l’aperçu à jour").click()
+    expect(page.get_by_label("Garderie du matin (finit le")).not_to_be_checked()
+    expect(preview).to_contain_text("1 prestation laissée finir à sa date")
+
     page.get_by_role("button", name=f"Appliquer le passage à {next_name}").click()
     expect(page.get_by_text(f"Année {next_name} prête")).to_be_visible()
     year = SchoolYear.objects.get(name=next_name)
@@ -37,6 +48,8 @@ def test_an_agent_previews_then_applies_the_rollover(demo, desktop_page):
     assert jade.leaves_on == year.start and jade.class_year == year
     assert FileItem.objects.filter(requirement__school_year=year, state=FileItem.State.RENEW).exists()
     assert AuditLog.objects.filter(action="year.rollover", target=next_name).count() == 1
+    assert Service.objects.get(pk=morning.pk).end == morning.end
+    assert Service.objects.get(name="Cantine").end == year.end
 
     # The assistant now proposes the year after; asked again for this one, its preview says
     # everything is done and offers nothing to apply.

@@ -420,7 +420,7 @@ def test_a_change_since_the_preview_applies_nothing_and_shows_the_new_preview(to
                          birth_date=datetime.date(2020, 2, 2), school_class="GS")
     page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "apply", "fingerprint": plan.fingerprint()},
                              follow=True).content.decode()
-    assert "La situation a changé depuis l’aperçu" in page and "Jade Martin" in page
+    assert "L’aperçu a changé depuis que vous l’avez vu" in page and "Jade Martin" in page
     assert not SchoolYear.objects.filter(name="2027-2028").exists()
 
 
@@ -430,7 +430,7 @@ def test_a_family_cannot_open_the_assistant(town, client):
 
 
 def test_the_preview_page_costs_the_same_queries_for_one_family_or_many(
-        town, agent_client, school, django_assert_num_queries):
+        town, agent_client, school, meal, django_assert_num_queries):
     def preview():
         assert agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).status_code == 200
 
@@ -442,8 +442,14 @@ def test_the_preview_page_costs_the_same_queries_for_one_family_or_many(
                                           children=("Ana", "Bob"))
         Child.objects.filter(family=family).update(school_class="CE2")
         dossier.submit_file(family, town["insurance"], pdf_upload(), by=user)
+        # Services to choose from, stopped earlier, ending with the year, open into the next.
+        for last in (datetime.date(2027, 2, 1), datetime.date(2027, 7, 3), datetime.date(2028, 7, 3)):
+            Service.objects.create(name=f"Service {i} {last}", start=datetime.date(2026, 9, 1), end=last,
+                                   ticket_type=meal)
     with django_assert_num_queries(PREVIEW_QUERIES):
         preview()
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).content.decode()
+    assert page.count('name="services"') == 1 + 8 and "Service 3 2028-07-03" in page
 
 
 def test_a_day_already_booked_in_the_new_year_s_holidays_is_cancelled_as_the_preview_said(
@@ -528,3 +534,165 @@ def test_renewal_e_mails_whose_task_was_lost_are_sent_once_by_the_hourly_run(
             call_command("send_notifications", stdout=io.StringIO())
     assert sorted(m.to[0] for m in mail.outbox) == ["dupont@example.org", "martin@example.org"]
     assert list(rollover.pending_renewals()) == []
+
+
+# The agent's choice of the services carried on -------------------------------------------------
+
+def ends():
+    return dict(Service.objects.values_list("name", "end"))
+
+
+def cells_of(child, user, days):
+    children = [c for c in children_of_guardian(user.pk) if c.pk == child.pk]
+    return day_states(children, days, now=NOW).rows[0].cells
+
+
+def test_a_service_left_unticked_keeps_its_end_and_is_not_offered_in_the_new_year(
+        town, agent, canteen, evening, django_capture_on_commit_callbacks):
+    plan = rollover.preview(*NEW_YEAR, carry={canteen.pk})
+    assert plan.services == [("Cantine", datetime.date(2027, 7, 3))]
+    assert plan.services_left == [("Garderie du soir", datetime.date(2027, 7, 3))]
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = rollover.apply(*NEW_YEAR, by=agent, carry={canteen.pk}, expected=plan.fingerprint())
+    assert applied == plan
+    assert ends() == {"Cantine": datetime.date(2028, 7, 3), "Garderie du soir": datetime.date(2027, 7, 3)}
+    entry = AuditLog.objects.get(action="year.rollover")
+    assert entry.after["services"] == ["Cantine"] and entry.after["services_left"] == ["Garderie du soir"]
+    # The families' planning: no evening care in September, June's evenings go on.
+    give_tickets(town["family"], evening.ticket_type, 2)
+    cells = cells_of(town["lea"], town["user"], [CURRENT_DAY, NEXT_DAY])
+    assert cells[(evening.pk, NEXT_DAY)].state == "not_offered"
+    assert cells[(canteen.pk, NEXT_DAY)].state != "not_offered"
+    assert cells[(evening.pk, CURRENT_DAY)].state == "available"
+    # Run again with the default choice: the evening care stays ended, nothing changes.
+    before = state_of_everything()
+    again = rollover.preview(*NEW_YEAR)
+    assert again.is_empty and again.services_left == [("Garderie du soir", datetime.date(2027, 7, 3))]
+    assert again.running == [("Cantine", datetime.date(2028, 7, 3))]
+    assert run(agent, django_capture_on_commit_callbacks).is_empty
+    assert state_of_everything() == before
+    # Ticked in a later run (forgotten the first time), it is carried on then.
+    later = rollover.apply(*NEW_YEAR, by=agent, carry={evening.pk})
+    assert later.services == [("Garderie du soir", datetime.date(2027, 7, 3))] and not later.moves
+    assert ends()["Garderie du soir"] == datetime.date(2028, 7, 3)
+
+
+def test_a_service_stopped_earlier_in_the_year_is_offered_unticked_and_carried_on_when_ticked(
+        town, agent, canteen, meal, django_capture_on_commit_callbacks):
+    def service(name, start, end):
+        return Service.objects.create(name=name, weekdays="2", start=start, end=end, ticket_type=meal)
+
+    pilot = service("Mercredi (essai)", datetime.date(2026, 9, 2), datetime.date(2027, 3, 31))
+    old = service("Étude 2025", datetime.date(2025, 9, 1), datetime.date(2026, 7, 4))
+    service("Centre de loisirs", datetime.date(2026, 9, 1), datetime.date(2027, 12, 20))
+    plan = rollover.preview(*NEW_YEAR)
+    assert [(c.name, c.end, c.usual, c.carried) for c in plan.service_choices] == [
+        ("Mercredi (essai)", datetime.date(2027, 3, 31), False, False),
+        ("Cantine", datetime.date(2027, 7, 3), True, True)]
+    # Open into the new year already: shown, nothing to do. Ended last year: not offered.
+    assert plan.running == [("Centre de loisirs", datetime.date(2027, 12, 20))]
+    with pytest.raises(rollover.RolloverError, match="Prestation inconnue"):
+        rollover.preview(*NEW_YEAR, carry={old.pk})
+
+    chosen = rollover.preview(*NEW_YEAR, carry={canteen.pk, pilot.pk})
+    assert chosen.fingerprint() != plan.fingerprint()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rollover.apply(*NEW_YEAR, by=agent, carry={canteen.pk, pilot.pk},
+                              expected=chosen.fingerprint()) == chosen
+    assert ends() == {"Mercredi (essai)": datetime.date(2028, 7, 3), "Cantine": datetime.date(2028, 7, 3),
+                      "Étude 2025": datetime.date(2026, 7, 4),
+                      "Centre de loisirs": datetime.date(2027, 12, 20)}
+    assert AuditLog.objects.get(action="year.rollover").after["services"] == ["Mercredi (essai)", "Cantine"]
+
+
+def test_applying_another_choice_than_the_previewed_one_applies_nothing(town, agent, canteen, evening):
+    shown = rollover.preview(*NEW_YEAR)  # both ticked
+    assert rollover.preview(*NEW_YEAR, carry={canteen.pk}).fingerprint() != shown.fingerprint()
+    assert rollover.preview(*NEW_YEAR, carry=set()).fingerprint() != shown.fingerprint()
+    assert rollover.preview(*NEW_YEAR, carry={evening.pk, canteen.pk}).fingerprint() == shown.fingerprint()
+    before = state_of_everything()
+    with pytest.raises(rollover.PlanChanged) as changed:
+        rollover.apply(*NEW_YEAR, by=agent, carry={canteen.pk}, expected=shown.fingerprint())
+    assert changed.value.plan.services_left == [("Garderie du soir", datetime.date(2027, 7, 3))]
+    assert state_of_everything() == before
+
+
+# The assistant's form: the services' checkboxes -------------------------------------------------
+
+def checkbox(service, checked):
+    return (f'<input type="checkbox" name="services" value="{service.pk}" id="service-{service.pk}"'
+            f'{" checked" if checked else ""}>')
+
+
+def test_the_preview_lists_the_services_as_labelled_checkboxes_in_fieldsets(
+        town, agent_client, canteen, meal):
+    pilot = Service.objects.create(name="Mercredi (essai)", weekdays="2", start=datetime.date(2026, 9, 2),
+                                   end=datetime.date(2027, 3, 31), ticket_type=meal)
+    Service.objects.create(name="Centre de loisirs", weekdays="2", start=datetime.date(2026, 9, 1),
+                           end=datetime.date(2027, 12, 20), ticket_type=meal)
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).content.decode()
+    assert ("<legend>Prestations qui finissent avec l’année 2026-2027 : cochées, elles sont "
+            "prolongées jusqu’au 3 juillet 2028</legend>") in page
+    assert ("<legend>Prestations arrêtées plus tôt dans l’année 2026-2027 : cochez-les pour les "
+            "reprendre jusqu’au 3 juillet 2028</legend>") in page
+    assert checkbox(canteen, True) in page and checkbox(pilot, False) in page
+    assert f'<label for="service-{canteen.pk}">Cantine (finit le 03/07/2027)</label>' in page
+    assert f'<label for="service-{pilot.pk}">Mercredi (essai) (finit le 31/03/2027)</label>' in page
+    assert ("Déjà ouvertes dans la nouvelle année, rien à faire : Centre de loisirs "
+            "(jusqu’au 20/12/2027)") in page
+    assert page.index('name="services"') < page.index('id="rollover-apply"') < page.index("</form>")
+
+    # Unticking the canteen and ticking the pilot, then « Mettre l’aperçu à jour »: the preview
+    # says so, and its apply button applies exactly that.
+    choice = {**FORM, "services_shown": "1", "services": [str(pilot.pk)]}
+    page = agent_client.post(ROLLOVER_URL, {**choice, "action": "preview"}).content.decode()
+    assert checkbox(canteen, False) in page and checkbox(pilot, True) in page
+    assert "1 prestation laissée finir à sa date, sans jour proposé aux familles dans la nouvelle " \
+           "année : Cantine (finit le 03/07/2027)" in page
+    fingerprint = rollover.preview(*NEW_YEAR, carry={pilot.pk}).fingerprint()
+    assert f'value="{fingerprint}"' in page
+    page = agent_client.post(ROLLOVER_URL, {**choice, "action": "apply", "fingerprint": fingerprint},
+                             follow=True).content.decode()
+    assert "Prestations prolongées : Mercredi (essai). Laissées finir à leur date : Cantine." in page
+    assert ends()["Cantine"] == datetime.date(2027, 7, 3)
+    assert ends()["Mercredi (essai)"] == datetime.date(2028, 7, 3)
+
+
+def test_the_assistant_applies_nothing_when_the_boxes_changed_after_the_preview(town, agent_client, canteen):
+    shown = rollover.preview(*NEW_YEAR)
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "apply", "fingerprint": shown.fingerprint(),
+                                            "services_shown": "1"}, follow=True).content.decode()
+    assert "L’aperçu a changé depuis que vous l’avez vu (prestations cochées ou décochées" in page
+    assert checkbox(canteen, False) in page  # the new preview keeps the agent's choice
+    assert not SchoolYear.objects.filter(name="2027-2028").exists()
+    assert ends()["Cantine"] == datetime.date(2027, 7, 3)
+
+
+@pytest.mark.parametrize("services, message", [
+    (["abc"], "Le choix des prestations à prolonger n’est pas lisible : revoyez l’aperçu."),
+    (["1.5"], "Le choix des prestations à prolonger n’est pas lisible : revoyez l’aperçu."),
+    (["999999"], "Prestation inconnue ou qui n’est pas à reprendre dans ce passage (n° 999999)"),
+])
+def test_a_tampered_choice_is_refused_in_french_and_changes_nothing(
+        town, agent_client, services, message):
+    before = state_of_everything()
+    for action in ("preview", "apply"):
+        response = agent_client.post(ROLLOVER_URL, {**FORM, "action": action, "services_shown": "1",
+                                                    "services": services})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert message in page and 'role="alert"' in page and 'id="rollover-preview"' not in page
+    assert state_of_everything() == before
+
+
+def test_a_service_that_ended_last_year_cannot_be_slipped_into_the_choice(
+        town, agent_client, canteen, meal):
+    old = Service.objects.create(name="Étude 2025", weekdays="2", start=datetime.date(2025, 9, 1),
+                                 end=datetime.date(2026, 7, 4), ticket_type=meal)
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).content.decode()
+    assert "Étude 2025" not in page
+    before = state_of_everything()
+    page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "apply", "services_shown": "1",
+                                            "services": [str(canteen.pk), str(old.pk)]}).content.decode()
+    assert f"(n° {old.pk}) : revoyez l’aperçu" in page
+    assert state_of_everything() == before
