@@ -3,6 +3,21 @@
 import pytest
 from django.core.management import call_command
 
+MIGRATED_DATA = pytest.StashKey[str]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_data_snapshot(request, django_db_setup, django_db_blocker):
+    """When browser tests are among the session's (each worker's) tests, keep what the
+    migrations put in the database before the first test runs: tests/e2e/conftest.py's `demo`
+    puts it back after a transactional test's flush, and the first test of a worker may be one."""
+    if not any(item.get_closest_marker("e2e") for item in request.session.items):
+        return
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        request.config.stash[MIGRATED_DATA] = connection.creation.serialize_db_to_string()
+
 
 @pytest.fixture
 def demo_site(db):

@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.conftest import MIGRATED_DATA
+
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -70,16 +72,14 @@ def desktop_page(browser, demo, live_server):
 
 
 @pytest.fixture(scope="session")
-def migrated_data(django_db_setup, django_db_blocker):
+def migrated_data(request):
     """What the migrations put in the database (Wagtail's root page and collection, groups, the 14
-    allergens…), taken before any browser test empties the tables."""
-    from django.db import connection
-    from wagtail.models import Page
-
-    with django_db_blocker.unblock():
-        if not Page.objects.filter(depth=1).exists():
-            pytest.fail("The test database was flushed before the browser tests could snapshot it.")
-        return connection.creation.serialize_db_to_string()
+    allergens…), taken by tests/conftest.py's `_migrated_data_snapshot` before any test of the
+    session ran (a transactional test's flush empties the tables)."""
+    snapshot = request.config.stash.get(MIGRATED_DATA, None)
+    if snapshot is None:
+        pytest.fail("The migrations' data was not taken before the tests (tests/conftest.py).")
+    return snapshot
 
 
 @pytest.fixture

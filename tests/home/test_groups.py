@@ -29,6 +29,7 @@ AGENT_MODELS = {
     "portal.refund": {"view"}, "portal.dispute": {"view"}, "portal.stripeevent": {"view"},
     "portal.outgoingemail": {"view", "change"},
     "portal.staffassignment": ALL, "portal.absencereport": {"change", "view"},
+    "portal.waitlistentry": {"change", "view"},
 }
 ANIMATEUR_MODELS = {"portal.authorisedperson": {"view"}}
 MODERATOR_MODELS = {"wagtaildocs.document": {"add", "change", "delete"},
