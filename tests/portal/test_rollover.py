@@ -617,6 +617,18 @@ def test_applying_another_choice_than_the_previewed_one_applies_nothing(town, ag
     assert state_of_everything() == before
 
 
+def test_a_ticked_service_extended_by_hand_since_the_preview_changes_the_plan(
+        town, agent, canteen, evening):
+    shown = rollover.preview(*NEW_YEAR)
+    Service.objects.filter(pk=evening.pk).update(end=datetime.date(2028, 6, 30))
+    with pytest.raises(rollover.PlanChanged) as changed:
+        rollover.apply(*NEW_YEAR, by=agent, carry={canteen.pk, evening.pk}, expected=shown.fingerprint())
+    assert changed.value.plan.running == [("Garderie du soir", datetime.date(2028, 6, 30))]
+    assert changed.value.plan.services == [("Cantine", datetime.date(2027, 7, 3))]
+    assert ends()["Garderie du soir"] == datetime.date(2028, 6, 30)  # not pushed to the year's end
+    assert not SchoolYear.objects.filter(name="2027-2028").exists()
+
+
 # The assistant's form: the services' checkboxes -------------------------------------------------
 
 def checkbox(service, checked):
