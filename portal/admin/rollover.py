@@ -76,12 +76,14 @@ def rollover_view(request):
             form.add_error(None, str(error))
         if plan is not None:  # the apply button sends what this preview showed
             form = RolloverForm(initial={**d, "fingerprint": plan.fingerprint()})
+    renewal = AuditLog.objects.filter(action=rollover.RENEWAL_ACTION).order_by("-created_at").first()
     return TemplateResponse(request, "portal/admin/rollover.html", {
         "page_title": _("Passer à l’année scolaire suivante"), "header_icon": "date",
         "form": form, "plan": plan,
         "schools": [(school, school.class_map) for school in School.objects.order_by("name")],
-        # What the families were told by the worker after the last apply (send_renewal_requests).
-        "renewal": AuditLog.objects.filter(action=rollover.RENEWAL_ACTION).order_by("-created_at").first(),
+        # What the families were told by the worker after the last apply (send_renewal_requests),
+        # and what became of those e-mails: the page says what really happened.
+        "renewal": renewal, "delivery": rollover.renewal_delivery(renewal) if renewal else None,
     })
 
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from portal.models import (
     Family,
     FileItem,
     FileRequirement,
+    OutgoingEmail,
     School,
     SchoolYear,
     Service,
@@ -426,6 +427,25 @@ def pending_renewals():
     return dossier.renewal_years().filter(
         name__in=AuditLog.objects.filter(action=ACTION).values("target")).exclude(
         name__in=AuditLog.objects.filter(action=RENEWAL_ACTION).values("target"))
+
+
+def renewal_delivery(entry):
+    """What became of the e-mails the renewal run logged by `entry` (a RENEWAL_ACTION entry)
+    queued, for the assistant's page to say what really happened: {"sent", "pending",
+    "failed"}. The messages waiting for the mail server or failed are counted (they are kept
+    until sent); the others queued were sent (a sent message's record may already be deleted,
+    PREAU_RETENTION_EMAIL_DAYS). The run's messages are the renewal requests written between the
+    year's apply and its log entry. One query."""
+    applied = (AuditLog.objects.filter(action=ACTION, target=entry.target, created_at__lte=entry.created_at)
+               .order_by("-created_at").values("created_at")[:1])
+    counts = dict(OutgoingEmail.objects.filter(
+        template="renewal_requested", created_at__gte=Subquery(applied), created_at__lte=entry.created_at,
+        status__in=[OutgoingEmail.Status.PENDING, OutgoingEmail.Status.FAILED],
+    ).values_list("status").annotate(n=Count("pk")).order_by())
+    pending = counts.get(OutgoingEmail.Status.PENDING, 0)
+    failed = counts.get(OutgoingEmail.Status.FAILED, 0)
+    queued = (entry.after or {}).get("sent", 0)
+    return {"sent": max(queued - pending - failed, 0), "pending": pending, "failed": failed}
 
 
 @task()

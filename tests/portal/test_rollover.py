@@ -409,6 +409,9 @@ def test_applying_from_the_preview_does_what_it_showed(town, agent_client,
     page = response.content.decode()
     assert "Année 2027-2028 prête" in page and "1 départ(s)" in page
     assert Child.objects.get(pk=town["lea"].pk).school_class == "CE1"
+    # The worker sent the renewal requests after the commit; the assistant's page says so.
+    page = agent_client.get(ROLLOVER_URL).content.decode()
+    assert "un e-mail a été écrit pour 2 familles" in page and "Tous ces e-mails sont partis." in page
     # Shown again, the preview says there is nothing left to do, and offers no apply button.
     page = agent_client.post(ROLLOVER_URL, {**FORM, "action": "preview"}).content.decode()
     assert "Tout est déjà fait" in page and 'id="rollover-apply"' not in page
@@ -508,9 +511,12 @@ def test_the_agent_s_apply_succeeds_and_says_who_was_told_while_the_mail_server_
     assert response.status_code == 200
     page = response.content.decode()
     assert "Année 2027-2028 prête" in page and "Les familles concernées reçoivent un e-mail" in page
-    # The worker sent them once the apply committed; the assistant's page says so.
+    # The worker wrote them once the apply committed and could not send them: the assistant's
+    # page says so (it said the 2 families « ont reçu par e-mail la liste » while nothing left).
     page = agent_client.get(ROLLOVER_URL).content.decode()
-    assert "le 14 juin 2027 à 08:00, 2 familles ont reçu par e-mail la liste" in page
+    assert "le 14 juin 2027 à 08:00, un e-mail a été écrit pour 2 familles avec la liste" in page
+    assert "Partis : 0 ; en attente du serveur d’e-mails : 2 ; en échec : 0." in page
+    assert f'href="{reverse("emails:index")}"' in page and "ont reçu" not in page
     assert Child.objects.get(pk=town["lea"].pk).school_class == "CE1"
     waiting = OutgoingEmail.objects.filter(template="renewal_requested")
     assert waiting.count() == 2 and mail.outbox == []
