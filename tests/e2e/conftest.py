@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,9 @@ def browser():
         browser.close()
 
 
-def _new_page(browser, viewport, live_server):
+def new_tab(browser, live_server, viewport):
+    """A tab of its own (own cookies: one person logged in) at `viewport`, French, relative URLs
+    on the live server. Returns (context, page): close the context when done."""
     context = browser.new_context(viewport=viewport, locale="fr-FR", base_url=live_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -59,14 +62,14 @@ def _new_page(browser, viewport, live_server):
 @pytest.fixture
 def page(browser, demo, live_server):
     """A phone-sized tab (390×844) on the demo town: most families use the portal on a phone."""
-    context, page = _new_page(browser, PHONE, live_server)
+    context, page = new_tab(browser, live_server, PHONE)
     yield page
     context.close()
 
 
 @pytest.fixture
 def desktop_page(browser, demo, live_server):
-    context, page = _new_page(browser, DESKTOP, live_server)
+    context, page = new_tab(browser, live_server, DESKTOP)
     yield page
     context.close()
 
@@ -83,14 +86,14 @@ def migrated_data(request):
 
 
 @pytest.fixture
-def demo(migrated_data, transactional_db):
-    """The demo town. The live server needs committed data, so each test ends with a table flush
-    (by us or by another transactional test); put back the migrations' data, then load the demo.
-    Done here rather than with Django's serialized rollback, which breaks when a transactional
-    test without it ran before (its flush recreates content types under new ids)."""
+def migrated_tables(migrated_data, transactional_db):
+    """What the migrations put in the database (the Agents group, Wagtail's root page…), back.
+    The live server needs committed data, so each test ends with a table flush (by us or by
+    another transactional test): put the migrations' data back when it is gone. Done here rather
+    than with Django's serialized rollback, which breaks when a transactional test without it ran
+    before (its flush recreates content types under new ids)."""
     from django.apps import apps
     from django.contrib.contenttypes.models import ContentType
-    from django.core import mail
     from django.core.cache import cache
     from django.core.management.color import no_style
     from django.db import connection
@@ -106,6 +109,13 @@ def demo(migrated_data, transactional_db):
         # Content type ids are back to the snapshot's: drop the ids cached since the flush.
         ContentType.objects.clear_cache()
         cache.clear()
+
+
+@pytest.fixture
+def demo(migrated_tables):
+    """The demo town, on the migrations' data."""
+    from django.core import mail
+
     call_command("load_demo", stdout=open(os.devnull, "w"))
     # E-mails sent while building the demo (receipts…) are not the test's own.
     mail.outbox = []
@@ -115,10 +125,11 @@ FAMILY_PASSWORD = "un-mot-de-passe-long"
 
 
 @pytest.fixture
-def bookable_canteen(transactional_db):
+def bookable_canteen(migrated_tables):
     """A school whose canteen (« Repas » tickets, every weekday, booked and cancelled until the
     day before) runs from today for four months, and `month`: the month after next, which is
-    always entirely bookable (no deadline reached yet). No demo town: the planning alone."""
+    always entirely bookable (no deadline reached yet). No demo town: the planning alone, on
+    the migrations' data (agents can log in to the admin)."""
     from portal.models import School, Service, TicketType
 
     school = School.objects.create(name="École Jules-Ferry")
@@ -141,7 +152,9 @@ def validated_family(email, name, meal, tickets=2):
     user = User.objects.create_user(email=email, password=FAMILY_PASSWORD)
     family = Family.objects.create(name=name, status=Family.Status.VALIDATED)
     family.guardians.add(user)
-    credit_tickets(get_wallet(family, meal), tickets, "Achat", by=None)
+    wallet = get_wallet(family, meal)
+    if tickets:
+        credit_tickets(wallet, tickets, "Achat", by=None)
     return user, family
 
 
@@ -152,6 +165,20 @@ def log_in_family(page, live_server, email):
     page.locator("input[name=password]").fill(FAMILY_PASSWORD)
     page.locator("main button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def log_in_to_admin(page, email, password=None):
+    """The admin's login form, filled and sent; the dashboard must open. `password` defaults to
+    the demo accounts' one."""
+    from playwright.sync_api import expect
+
+    from home.demo import DEMO_PASSWORD
+
+    page.goto("/admin/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password or DEMO_PASSWORD)
+    page.locator("form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,10 @@ import re
 
 from playwright.sync_api import expect
 
-from home.demo import DEMO_PASSWORD
+from tests.e2e.conftest import log_in_to_admin
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PARENT_PASSWORD = "le préau est ouvert à huit heures"
-
-
-def log_in_to_admin(page, email):
-    page.goto("/admin/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
 def upload(page, requirement_name):

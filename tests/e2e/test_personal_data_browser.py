@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.models import Family
-from tests.e2e.test_family_onboarding import log_in_to_admin
+from tests.e2e.conftest import log_in_to_admin
 from tests.e2e.test_phone_browser import SIZES, log_in, phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

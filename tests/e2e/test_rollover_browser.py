@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.models import AuditLog, Child, FileItem, SchoolYear, Service
-from tests.e2e.test_family_onboarding import log_in_to_admin
+from tests.e2e.conftest import log_in_to_admin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
