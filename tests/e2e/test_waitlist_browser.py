@@ -89,6 +89,7 @@ def test_a_family_joins_by_keyboard_an_agent_takes_it_off_and_the_day_offers_the
     expect(day).to_be_visible()
     expect(day).to_contain_text("Complet")
     expect(day).to_contain_text("liste d’attente")
+    expect(day.locator("svg use")).to_have_attribute("href", "#i-full")
     expect(day).to_have_accessible_name(re.compile(
         r"^Complet : inscrire Léa sur la liste d’attente de Cantine le \w+ \d+ \w+$"))
     expect(parent.locator("#balances")).to_contain_text("Repas : 2")
@@ -100,6 +101,7 @@ def test_a_family_joins_by_keyboard_an_agent_takes_it_off_and_the_day_offers_the
         f"Léa est sur la liste d’attente : Cantine, {day_text}.")
     expect(day).to_contain_text("En liste d’attente")
     expect(day).to_contain_text("n° 1")
+    expect(day.locator("svg use")).to_have_attribute("href", "#i-hourglass")
     expect(day).to_have_accessible_name(re.compile(
         r"^Quitter la liste d’attente de Cantine le .+ pour Léa \(n° 1\)$"))
     expect(day).to_be_focused()
@@ -124,9 +126,10 @@ def test_a_family_joins_by_keyboard_an_agent_takes_it_off_and_the_day_offers_the
     search = agent.get_by_label("Terme de recherche")
     search.fill("Tom")  # Tom has the place: he waits for nothing
     expect(results).not_to_contain_text("Bernard")
-    search.fill("Léa")
+    search.fill("lea")  # typed without its accent
     rows = results.locator("table.listing tbody tr")
     expect(rows).to_have_count(1)
+    assert_accessible(agent)
     row = rows.first
     day_cell = re.compile(rf"^\s*{data['day'].day} \w+ {data['day'].year}\s*$")
     expect(row.locator("td")).to_have_text(
@@ -138,6 +141,7 @@ def test_a_family_joins_by_keyboard_an_agent_takes_it_off_and_the_day_offers_the
     main = agent.locator("main")
     expect(main).to_contain_text("Retirer Léa Bernard (foyer « Famille Bernard ») de la liste d’attente")
     expect(main).to_contain_text("place n° 1")
+    assert_accessible(agent)
     agent.get_by_role("button", name="Retirer de la liste").click()
     expect(agent.locator(".messages")).to_contain_text("Léa Bernard est retiré(e) de la liste d’attente")
     entry.refresh_from_db()
