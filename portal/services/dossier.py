@@ -26,7 +26,7 @@ from portal.models import (
     TariffBracket,
 )
 
-from . import notify
+from . import files, notify
 from .audit import changed, record_action, snapshot
 from .mail import absolute_url
 from .town import town_settings
@@ -410,7 +410,7 @@ def submit_file(family, requirement, uploaded, *, by):
     # A piece carried over to a new year (services.rollover) shares its file with last year's.
     if old_file and old_file != item.file.name and not FileItem.objects.filter(
             file=old_file).exclude(pk=item.pk).exists():
-        transaction.on_commit(lambda: item.file.storage.delete(old_file))
+        files.delete_after_commit([old_file])
     record_action(by, "file.submit", family, target=requirement.name,
                   after={"state": item.state, "file": item.original_name})
     refresh_status(family)

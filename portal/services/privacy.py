@@ -22,9 +22,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django_tasks import task
 
-from documents.models import private_storage
 from portal.models import (
     AbsenceReport,
     AppToken,
@@ -56,7 +54,7 @@ from . import booking as booking_service
 from . import wallet as wallet_service
 from .audit import record_action
 from .deadlines import PARIS
-from .mail import RETRY_DELAYS
+from .files import delete_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -317,50 +315,6 @@ def record_export(family, *, by, kind):
 
 # Anonymisation --------------------------------------------------------------------------------
 
-def _files_to_delete(files):
-    """Have the worker delete private files once the transaction that forgot them has committed:
-    a rollback must not leave rows pointing at deleted files, and the storage (an S3-compatible
-    object store in production) is not talked to inside the agent's request, where one that is
-    slow or down would turn an anonymisation already saved into an error page."""
-    names = sorted({f.name for f in files if f})
-    if not names:
-        return
-
-    def enqueue():
-        try:
-            delete_private_files.enqueue(names)
-        except Exception:  # noqa: BLE001 - the anonymisation is saved; say which files are left
-            logger.exception("Could not queue the deletion of the private files %s: delete them "
-                             "by hand.", ", ".join(names))
-    transaction.on_commit(enqueue)
-
-
-@task()
-def delete_private_files(names, attempt=0):
-    """Delete files of the private storage (every file field _files_to_delete is given uses it:
-    pieces of the file, PAI, certificates, proof of income). Files the storage could not delete
-    are tried again on the e-mails' schedule (mail.RETRY_DELAYS), then logged as an ERROR naming
-    them, to be deleted by hand. Returns how many were deleted and how many are left."""
-    storage = private_storage()
-    left = []
-    for name in names:
-        try:
-            storage.delete(name)
-        except Exception as exc:  # noqa: BLE001 - a disk error, or the object store's own errors
-            logger.warning("Private file %s not deleted (try %d): %s: %s", name, attempt + 1,
-                           type(exc).__name__, exc)
-            left.append(name)
-    if left:
-        backend = delete_private_files.get_backend()
-        if attempt < len(RETRY_DELAYS) and backend.supports_defer:
-            delete_private_files.using(run_after=timezone.now() + RETRY_DELAYS[attempt]).enqueue(
-                left, attempt + 1)
-        else:
-            logger.error("Private files not deleted after %d tries: %s. Delete them by hand.",
-                         attempt + 1, ", ".join(left))
-    return {"deleted": len(names) - len(left), "left": len(left)}
-
-
 def _health_fields_erased(child, files):
     """Empty a child's health data (allergies, diet, PAI and its document, sick-day reasons and
     certificates); the files are added to `files`. The child's sheet must be checked again by
@@ -394,7 +348,7 @@ def remove_health_data(child, *, by=None):
     files = []
     _health_fields_erased(child, files)
     child.save(update_fields=["allergies", "has_pai", "pai_document", "diet", "reviewed_at"])
-    _files_to_delete(files)
+    delete_after_commit(files)
     record_action(by, "child.health_erased", child.family, target=f"enfant n° {child.pk}")
     return child
 
@@ -608,7 +562,7 @@ def anonymise_family(family, *, by=None, confirm=False, now=None, reason="reques
         counts["files"] = len(files)
         record_action(by, "family.anonymise", family, target=f"foyer n° {family.pk}",
                       after={**counts, "reason": reason, "confirmed": blockers})
-        _files_to_delete(files)
+        delete_after_commit(files)
     return counts
 
 

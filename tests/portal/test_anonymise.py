@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from portal.models import AuditLog, Booking, Family, User, WaitlistEntry
+from portal.services import files as files_service
 from portal.services import privacy
 from portal.services.booking import book_day, join_waitlist
 from tests.factories import UserFactory
@@ -129,7 +130,7 @@ def test_the_files_are_deleted_by_the_worker_not_in_the_agent_s_request(
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post(url(family_a), {"confirm": "1"})
     assert all(f.storage.exists(f.name) for f in files)  # the request did not touch the storage
-    task = privacy.delete_private_files
+    task = files_service.delete_private_files
     [queued] = [r for r in task.get_backend().results if r.task.module_path == task.module_path]
     assert sorted(queued.args[0]) == sorted(f.name for f in files)
     assert task.call(*queued.args) == {"deleted": 3, "left": 0}

@@ -9,7 +9,7 @@ from django.urls import reverse
 from documents.demo import add_document
 from documents.models import PreauDocument
 from portal.models import AuditLog, Family, FileItem, Service
-from portal.services import dossier
+from portal.services import dossier, files
 from portal.services.booking import _facts_under_lock
 from tests.portal.conftest import PDF_BYTES, PNG_BYTES, pdf_upload
 
@@ -433,3 +433,35 @@ def test_a_bad_postcode_or_phone_is_refused_with_an_example(client, family_a, pa
     assert message in response.content.decode()
     family_a.refresh_from_db()
     assert family_a.address != "1 rue"
+
+
+def test_a_piece_sent_again_is_saved_and_said_while_the_storage_cannot_delete_the_old_file(
+        client, family_a, parent_a, requirements, monkeypatch, django_capture_on_commit_callbacks,
+        caplog):
+    # The old file was deleted in the request after the commit: an object store's error (not an
+    # OSError) answered 500 for a piece already saved. The worker deletes it now.
+    from botocore.exceptions import EndpointConnectionError
+    from django.core.files.storage import FileSystemStorage
+
+    from documents.models import private_storage
+
+    first = dossier.submit_file(family_a, requirements["insurance"], pdf_upload(), by=parent_a)
+    old = first.file.name
+
+    def unreachable(storage, name):
+        raise EndpointConnectionError(endpoint_url=f"https://s3.example.org/prive/{name}")
+
+    monkeypatch.setattr(FileSystemStorage, "delete", unreachable)  # the tests' private storage
+    client.force_login(parent_a)
+    url = reverse("portal:file_upload", args=[requirements["insurance"].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"file": SimpleUploadedFile("photo.png", PNG_BYTES)}, follow=True)
+    assert response.status_code == 200
+    item = family_a.file_items.get()
+    assert item.content_type == "image/png" and item.file.name != old
+    assert private_storage().exists(old)
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and old in errors[0] and "Delete them by hand" in errors[0]
+    monkeypatch.undo()
+    assert files.delete_private_files.call([old]) == {"deleted": 1, "left": 0}
+    assert not private_storage().exists(old)
