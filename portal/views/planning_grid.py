@@ -48,6 +48,7 @@ def grid_texts():
         texts = _texts[language] = {
             "weekdays": weekday_names(), "months": month_names(),
             "labels": {state: escape(str(label)) for state, label in STATE_LABELS.items()},
+            "raw_labels": {state: str(label) for state, label in STATE_LABELS.items()},
             "book": _("Réserver %(service)s le %(day)s pour %(child)s"),
             "cancel": _("Annuler %(service)s le %(day)s pour %(child)s"),
             "book_final": _("Réserver %(service)s le %(day)s pour %(child)s (non annulable une fois "
@@ -55,14 +56,17 @@ def grid_texts():
             "confirm": _("Confirmer : réserver %(service)s le %(day)s pour %(child)s, sans annulation "
                          "possible"),
             "confirm_text": escape(_("Non annulable une fois réservé.")),
+            "raw_confirm_button": _("Confirmer la réservation"),
             "confirm_button": escape(_("Confirmer la réservation")),
             "waitlist": _("Complet : inscrire %(child)s sur la liste d’attente de %(service)s le %(day)s"),
             "leave": _("Quitter la liste d’attente de %(service)s le %(day)s pour %(child)s "
                        "(n° %(position)d)"),
+            "raw_waitlist_hint": _("liste d’attente"),
             "waitlist_hint": escape(_("liste d’attente")),
             "position": _("n° %(position)d"),
+            "raw_leave_hint": _("quitter la liste"),
             "leave_hint": escape(_("quitter la liste")),
-            "day": escape(_("Jour")), "cancel_hint": escape(_("annuler")),
+            "day": escape(_("Jour")), "raw_cancel_hint": _("annuler"), "cancel_hint": escape(_("annuler")),
             "no_service": escape(_("Aucune prestation n’est proposée à cette école.")),
         }
     return texts
@@ -121,6 +125,13 @@ def cell_id(child_id, service_id, day):
     return f"c-{child_id}-{service_id}-{day:%Y%m%d}"
 
 
+def _name(visible, action):
+    """A button's accessible name: the words it shows first, in their order, then what pressing
+    it does (RGAA 11.9, WCAG 2.5.3 "label in name": someone using voice control says what they
+    see; a screen reader hears the day and the child)."""
+    return escape(f"{' '.join(visible)} — {action}")
+
+
 def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label, oob=False):
     """One day's <td>. Names come unescaped (escaped once here); plain ids are passed because
     .pk is a property call and this runs for every cell. A cell with a button has the id t-…,
@@ -133,38 +144,40 @@ def cell_html(cell, texts, child_pk, child_name, service_pk, service_name, label
     swap = ' data-hx-swap-oob="outerHTML"' if oob else ""
     # The service's name, shown in the cell on phones where the column headers are hidden.
     service = f'<span class="cell-service">{escape(service_name)}</span>'
+    what = {"service": service_name, "day": label, "child": child_name}
+    shown = texts["raw_labels"][state]
     if state == "available":
-        aria = escape(texts["book"] % {"service": service_name, "day": label, "child": child_name})
+        aria = _name((service_name, shown), texts["book"] % what)
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="book" '
                 f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
                 f'aria-label="{aria}">{service}{icon} {text}</button></td>')
     if state == "final":
-        aria = escape(texts["book_final"] % {"service": service_name, "day": label, "child": child_name})
+        aria = _name((service_name, shown), texts["book_final"] % what)
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="book_final" '
                 f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
                 f'aria-label="{aria}">{service}{icon} {text}</button></td>')
     if state == "confirm":
-        aria = escape(texts["confirm"] % {"service": service_name, "day": label, "child": child_name})
+        aria = _name((texts["raw_confirm_button"],), texts["confirm"] % what)
         return (f'<td class="st-{state}" id="t-{cid}"{swap}>{service}<span class="cell-reason">'
                 f'{texts["confirm_text"]}</span><button type="submit" name="book_confirmed" '
                 f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
                 f'aria-label="{aria}">{ICONS["booked"]} {texts["confirm_button"]}</button></td>')
     if state == "booked":
-        aria = escape(texts["cancel"] % {"service": service_name, "day": label, "child": child_name})
+        aria = _name((service_name, shown, texts["raw_cancel_hint"]), texts["cancel"] % what)
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="cancel" '
                 f'value="{cell.booking.pk}" id="{cid}" class="cell-button" aria-label="{aria}">'
                 f'{service}{icon} {text}<span class="cell-hint">'
                 f'{texts["cancel_hint"]}</span></button></td>')
     if state == "full":
-        aria = escape(texts["waitlist"] % {"service": service_name, "day": label, "child": child_name})
+        aria = _name((service_name, shown, texts["raw_waitlist_hint"]), texts["waitlist"] % what)
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="waitlist" '
                 f'value="{child_pk}:{service_pk}:{day.isoformat()}" id="{cid}" class="cell-button" '
                 f'aria-label="{aria}">{service}{icon} {text}<span class="cell-hint">'
                 f'{texts["waitlist_hint"]}</span></button></td>')
     if state == "waiting":
         position = cell.waiting.position
-        aria = escape(texts["leave"] % {"service": service_name, "day": label, "child": child_name,
-                                        "position": position})
+        aria = _name((service_name, shown, texts["position"] % {"position": position},
+                      texts["raw_leave_hint"]), texts["leave"] % {**what, "position": position})
         return (f'<td class="st-{state}" id="t-{cid}"{swap}><button type="submit" name="leave_waitlist" '
                 f'value="{cell.waiting.pk}" id="{cid}" class="cell-button" aria-label="{aria}">'
                 f'{service}{icon} {text}<span class="cell-reason">'

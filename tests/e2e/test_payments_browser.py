@@ -43,7 +43,7 @@ def test_a_family_buys_tickets_with_the_demo_provider_then_books_a_day(page, ass
     child = Child.objects.filter(family=wallet.family).order_by("pk").first()
     month = (timezone.localdate().replace(day=1) + datetime.timedelta(days=40)).strftime("%Y-%m")
     page.goto(f"/famille/planning/enfant/{child.pk}/?mois={month}")
-    page.get_by_role("button", name=re.compile("^Réserver Cantine")).first.click()
+    page.get_by_role("button", name=re.compile("— Réserver Cantine")).first.click()
     expect(page.locator("#planning-status")).to_contain_text("Réservé : Cantine")
     wallet.refresh_from_db()
     assert wallet.balance == before + 2

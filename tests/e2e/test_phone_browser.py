@@ -89,20 +89,20 @@ def test_booking_and_cancelling_by_taps_update_the_day_and_the_balance(browser, 
     day = page.locator("button[name=book]").first
     day_id = day.get_attribute("id")
     label = day.get_attribute("aria-label")
-    service = re.match(r"Réserver (.+?) le ", label).group(1)
+    service = re.search(r" — Réserver (.+?) le ", label).group(1)
     balances = page.locator("#balances strong").all_inner_texts()
     before = Booking.objects.filter(status="active").count()
 
     day.tap()
     expect(page.locator("#planning-status")).to_contain_text("Réservé : " + service)
-    expect(page.locator(f"#{day_id}")).to_have_attribute("aria-label", re.compile("^Annuler"))
+    expect(page.locator(f"#{day_id}")).to_have_attribute("aria-label", re.compile(" — Annuler "))
     expect(page.locator(f"#{day_id}")).to_contain_text("Réservé")
     assert Booking.objects.filter(status="active").count() == before + 1
     assert page.locator("#balances strong").all_inner_texts() != balances
 
     page.locator(f"#{day_id}").tap()
     expect(page.locator("#planning-status")).to_contain_text("Réservation annulée")
-    expect(page.locator(f"#{day_id}")).to_have_attribute("aria-label", re.compile("^Réserver"))
+    expect(page.locator(f"#{day_id}")).to_have_attribute("aria-label", re.compile(" — Réserver "))
     assert page.locator("#balances strong").all_inner_texts() == balances
     assert Booking.objects.filter(status="active").count() == before
     context.close()

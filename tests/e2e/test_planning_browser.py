@@ -48,12 +48,12 @@ def test_booking_and_cancelling_with_mouse_and_keyboard_update_the_balance(brows
     expect(balance).to_contain_text("Repas : 2")
 
     # Mouse: book the first available day.
-    first = page.get_by_role("button", name=re.compile("^Réserver Cantine")).first
+    first = page.get_by_role("button", name=re.compile("— Réserver Cantine")).first
     first_id = first.get_attribute("id")
     first.click()
     expect(page.locator("#planning-status")).to_contain_text("Réservé : Cantine")
     expect(balance).to_contain_text("Repas : 1")
-    expect(page.locator(f"#{first_id}")).to_have_attribute("aria-label", re.compile("^Annuler"))
+    expect(page.locator(f"#{first_id}")).to_have_attribute("aria-label", re.compile(" — Annuler "))
     # Only that cell and the balance were swapped in: the focus stays on the day just booked.
     expect(page.locator(f"#{first_id}")).to_be_focused()
     assert Booking.objects.filter(status="active").count() == 1
@@ -66,7 +66,7 @@ def test_booking_and_cancelling_with_mouse_and_keyboard_update_the_balance(brows
     assert second_id and second_id != first_id
     page.keyboard.press("Enter")
     expect(balance).to_contain_text("Repas : 0")
-    expect(page.locator(f"#{second_id}")).to_have_attribute("aria-label", re.compile("^Annuler"))
+    expect(page.locator(f"#{second_id}")).to_have_attribute("aria-label", re.compile(" — Annuler "))
     expect(page.locator(f"#{second_id}")).to_be_focused()
     # No ticket left: the other days say so in text.
     expect(page.locator(".st-no_ticket").first).to_contain_text("Pas de ticket")
@@ -90,7 +90,7 @@ def test_booking_works_without_javascript(browser, live_server, family_with_tick
     page = context.new_page()
     log_in_family(page, live_server, EMAIL)
     page.goto(f"{live_server.url}/famille/planning/?mois={data['month']}")
-    page.get_by_role("button", name=re.compile("^Réserver Cantine")).first.click()
+    page.get_by_role("button", name=re.compile("— Réserver Cantine")).first.click()
     page.wait_for_load_state()
     expect(page.locator(".messages")).to_contain_text("Réservé : Cantine")
     expect(page.locator("#balances")).to_contain_text("Repas : 1")
@@ -106,7 +106,7 @@ def test_a_click_that_cannot_reach_the_server_says_so_and_a_lost_session_goes_to
     page = browser.new_page(locale="fr-FR")
     log_in_family(page, live_server, EMAIL)
     page.goto(f"{live_server.url}/famille/planning/?mois={data['month']}")
-    day = page.get_by_role("button", name=re.compile("^Réserver Cantine")).first
+    day = page.get_by_role("button", name=re.compile("— Réserver Cantine")).first
     day_id = day.get_attribute("id")
 
     # The network drops: the parent is told, the day stays bookable and no longer looks busy.
@@ -114,7 +114,7 @@ def test_a_click_that_cannot_reach_the_server_says_so_and_a_lost_session_goes_to
     day.click()
     expect(page.locator("#planning-status")).to_contain_text("vérifiez votre connexion")
     expect(page.locator(f"#{day_id}")).not_to_have_attribute("aria-busy", "true")
-    expect(page.locator(f"#{day_id}")).to_have_attribute("aria-label", re.compile("^Réserver"))
+    expect(page.locator(f"#{day_id}")).to_have_attribute("aria-label", re.compile(" — Réserver "))
     assert not Booking.objects.exists()
 
     # The server refuses the request (here its CSRF cookie is gone): the parent is told to reload.

@@ -34,7 +34,7 @@ def test_each_household_books_its_own_day_and_sees_the_others_as_reserve_par_l_a
     father = browser.new_context(locale="fr-FR").new_page()
     log_in_family(father, live_server, "papa@example.org")
     father.goto(url)
-    first = father.get_by_role("button", name=re.compile("^Réserver Cantine")).first
+    first = father.get_by_role("button", name=re.compile("— Réserver Cantine")).first
     cell = first.get_attribute("id")
     first.click()
     expect(father.locator("#planning-status")).to_contain_text("Réservé : Cantine")
@@ -46,7 +46,7 @@ def test_each_household_books_its_own_day_and_sees_the_others_as_reserve_par_l_a
     theirs = mother.locator(f"#{cell}")
     expect(theirs).to_contain_text("Réservé par l’autre foyer")
     expect(mother.locator(f"#{cell} button")).to_have_count(0)  # nothing to click: not hers to cancel
-    mother.get_by_role("button", name=re.compile("^Réserver Cantine")).first.click()
+    mother.get_by_role("button", name=re.compile("— Réserver Cantine")).first.click()
     expect(mother.locator("#planning-status")).to_contain_text("Réservé : Cantine")
     expect(mother.locator("#balances")).to_contain_text("Repas : 1")
 

@@ -91,7 +91,8 @@ def test_a_family_joins_by_keyboard_an_agent_takes_it_off_and_the_day_offers_the
     expect(day).to_contain_text("liste d’attente")
     expect(day.locator("svg use")).to_have_attribute("href", "#i-full")
     expect(day).to_have_accessible_name(re.compile(
-        r"^Complet : inscrire Léa sur la liste d’attente de Cantine le \w+ \d+ \w+$"))
+        r"^Cantine Complet liste d’attente — "
+        r"Complet : inscrire Léa sur la liste d’attente de Cantine le \w+ \d+ \w+$"))
     expect(parent.locator("#balances")).to_contain_text("Repas : 2")
 
     # Signed up with the keyboard: focus on the day, Enter.
@@ -103,7 +104,8 @@ def test_a_family_joins_by_keyboard_an_agent_takes_it_off_and_the_day_offers_the
     expect(day).to_contain_text("n° 1")
     expect(day.locator("svg use")).to_have_attribute("href", "#i-hourglass")
     expect(day).to_have_accessible_name(re.compile(
-        r"^Quitter la liste d’attente de Cantine le .+ pour Léa \(n° 1\)$"))
+        r"^Cantine En liste d’attente n° 1 quitter la liste — "
+        r"Quitter la liste d’attente de Cantine le .+ pour Léa \(n° 1\)$"))
     expect(day).to_be_focused()
     expect(parent.locator("#balances")).to_contain_text("Repas : 2")  # no ticket taken to wait
     assert_accessible(parent)
@@ -162,7 +164,8 @@ def test_a_family_joins_by_keyboard_an_agent_takes_it_off_and_the_day_offers_the
     day = parent.locator(f"#{data['lea_cell']}")
     expect(day).to_contain_text("Complet")
     expect(day).not_to_contain_text("En liste d’attente")
-    expect(day).to_have_accessible_name(re.compile(r"^Complet : inscrire Léa sur la liste d’attente"))
+    expect(day).to_have_accessible_name(re.compile(
+        r"^Cantine Complet liste d’attente — Complet : inscrire Léa sur la liste d’attente"))
 
 
 def test_a_cancelled_place_goes_to_the_first_family_of_the_list_with_a_ticket(
@@ -191,7 +194,7 @@ def test_a_cancelled_place_goes_to_the_first_family_of_the_list_with_a_ticket(
     log_in_family(martin, live_server, BOOKED_EMAIL)
     martin.goto(planning_url(data, data["tom"]))
     tom_day = martin.locator(f"#{data['tom_cell']}")
-    expect(tom_day).to_have_accessible_name(re.compile("^Annuler Cantine"))
+    expect(tom_day).to_have_accessible_name(re.compile("^Cantine Réservé annuler — Annuler Cantine"))
     tom_day.click()
     expect(martin.locator("#planning-status")).to_contain_text("Réservation annulée")
     expect(martin.locator("#balances")).to_contain_text("Repas : 2")
@@ -200,7 +203,8 @@ def test_a_cancelled_place_goes_to_the_first_family_of_the_list_with_a_ticket(
     parent.reload()
     expect(lea_day).to_contain_text("Réservé")
     expect(lea_day).not_to_contain_text("liste d’attente")
-    expect(lea_day).to_have_accessible_name(re.compile("^Annuler Cantine .+ pour Léa$"))
+    expect(lea_day).to_have_accessible_name(
+        re.compile("^Cantine Réservé annuler — Annuler Cantine .+ pour Léa$"))
     expect(parent.locator("#balances")).to_contain_text("Repas : 1")
     assert Wallet.objects.get(family=data["bernard"]).balance == 1
     assert Booking.objects.get(status=Booking.Status.ACTIVE).child == data["lea"]

@@ -19,8 +19,8 @@ from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import MONDAY, NOW, give_tickets, make_family
 
 pytestmark = pytest.mark.django_db
-BOOK = 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"'
-CANCEL = 'aria-label="Annuler Cantine le lundi 14 septembre pour Léa"'
+BOOK = 'aria-label="Cantine Disponible — Réserver Cantine le lundi 14 septembre pour Léa"'
+CANCEL = 'aria-label="Cantine Réservé annuler — Annuler Cantine le lundi 14 septembre pour Léa"'
 
 
 @pytest.fixture(autouse=True)

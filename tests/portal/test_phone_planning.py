@@ -38,7 +38,7 @@ def test_a_week_shows_its_five_school_days_with_every_service(logged_dupont, dup
     url = reverse("portal:planning_child", args=[dupont["child"].pk]) + "?semaine=2026-09-16"
     html = logged_dupont.get(url).content.decode()
     assert "Semaine du 14 au 18 septembre 2026" in html
-    assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' in html
+    assert 'aria-label="Cantine Disponible — Réserver Cantine le lundi 14 septembre pour Léa"' in html
     assert "Réserver Cantine le vendredi 18 septembre" in html
     assert "15 septembre" in html and "Garderie du soir" in html
     assert "21 septembre" not in html and "11 septembre" not in html
@@ -55,7 +55,7 @@ def test_a_phone_gets_this_week_and_one_child_at_a_time_with_a_switcher(client, 
     tom = reverse("portal:planning_child", args=[two_children["tom"].pk])
     assert f'href="{tom}?semaine=2026-09-07"' in html
     # Thursday 10 can still be booked (deadline Tuesday 10:00), Monday 7 no longer.
-    assert 'aria-label="Réserver Cantine le jeudi 10 septembre pour Léa"' in html
+    assert 'aria-label="Cantine Disponible — Réserver Cantine le jeudi 10 septembre pour Léa"' in html
     assert "Réserver Cantine le lundi 7 septembre" not in html
     # Chromium's client hint says the same without the user agent.
     html = client.get(reverse("portal:planning"), headers={"Sec-CH-UA-Mobile": "?1"}).content.decode()

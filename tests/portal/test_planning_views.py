@@ -29,7 +29,7 @@ def test_the_family_planning_shows_each_state_in_text(logged_dupont, dupont, can
     assert "Septembre 2026" in html
     assert "Délai dépassé" in html  # days before the deadline
     assert "Disponible" in html
-    assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' in html
+    assert 'aria-label="Cantine Disponible — Réserver Cantine le lundi 14 septembre pour Léa"' in html
     assert "Repas : <strong>2</strong>" in html
     assert "<script>" not in html and "style=" not in html
 
@@ -46,7 +46,7 @@ def test_booking_without_javascript_redirects_back_with_a_message(logged_dupont,
     assert wallet.balance == 1
     html = logged_dupont.get(response["Location"]).content.decode()
     assert "Réservé : Cantine, 14/09/2026, Léa" in html
-    assert 'aria-label="Annuler Cantine le lundi 14 septembre pour Léa"' in html
+    assert 'aria-label="Cantine Réservé annuler — Annuler Cantine le lundi 14 septembre pour Léa"' in html
 
 
 def test_booking_with_htmx_returns_the_region_with_status_and_new_balance(logged_dupont, dupont, canteen,
@@ -88,7 +88,7 @@ def test_a_click_that_changes_one_cell_answers_with_that_cell_its_balance_and_th
     html = response.content.decode()
     assert response["HX-Reswap"] == "none"
     assert f'<td class="st-available" id="t-{cell}" data-hx-swap-oob="outerHTML">' in html
-    assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' in html
+    assert 'aria-label="Cantine Disponible — Réserver Cantine le lundi 14 septembre pour Léa"' in html
     assert "Repas : <strong>3</strong>" in html
 
 
@@ -322,7 +322,7 @@ def test_the_cached_planning_shows_a_closure_an_agent_adds_at_once(logged_dupont
     Closure.objects.create(reason="Sortie scolaire", start=MONDAY, end=MONDAY)
     html = logged_dupont.get(planning_url()).content.decode()
     assert "Sortie scolaire" in html
-    assert 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"' not in html
+    assert 'aria-label="Cantine Disponible — Réserver Cantine le lundi 14 septembre pour Léa"' not in html
 
 
 def test_with_a_shared_cache_the_in_memory_copy_follows_a_new_closure(logged_dupont, dupont, canteen, meal,
@@ -354,7 +354,7 @@ def test_the_cached_planning_follows_a_service_change_and_a_new_school(logged_du
 
 def test_the_cached_planning_follows_the_familys_file(logged_dupont, dupont, canteen, meal):
     give_tickets(dupont["family"], meal, 2)
-    booking_label = 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"'
+    booking_label = 'aria-label="Cantine Disponible — Réserver Cantine le lundi 14 septembre pour Léa"'
     assert booking_label in logged_dupont.get(planning_url()).content.decode()
     dupont["family"].status = "suspended"
     dupont["family"].save()
@@ -441,7 +441,8 @@ def test_names_in_the_grid_are_escaped_once(logged_dupont, dupont, canteen, meal
     canteen.save()
     give_tickets(dupont["family"], meal, 2)
     html = logged_dupont.get(planning_url()).content.decode()
-    assert 'aria-label="Réserver Cantine &amp; goûter &lt;bio&gt; le lundi 14 septembre pour Léa"' in html
+    assert ('aria-label="Cantine &amp; goûter &lt;bio&gt; Disponible — '
+            'Réserver Cantine &amp; goûter &lt;bio&gt; le lundi 14 septembre pour Léa"') in html
     assert "&amp;amp;" not in html and "<bio>" not in html
 
 

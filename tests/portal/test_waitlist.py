@@ -249,8 +249,10 @@ def page(client, child):
     return response.content.decode()
 
 
-JOIN = 'aria-label="Complet : inscrire Léa sur la liste d’attente de Cantine le lundi 14 septembre"'
-LEAVE = 'aria-label="Quitter la liste d’attente de Cantine le lundi 14 septembre pour Léa (n° 1)"'
+JOIN = ('aria-label="Cantine Complet liste d’attente — '
+        'Complet : inscrire Léa sur la liste d’attente de Cantine le lundi 14 septembre"')
+LEAVE = ('aria-label="Cantine En liste d’attente n° 1 quitter la liste — '
+         'Quitter la liste d’attente de Cantine le lundi 14 septembre pour Léa (n° 1)"')
 
 
 def test_the_planning_offers_the_list_then_says_the_childs_place_in_text_and_icon(

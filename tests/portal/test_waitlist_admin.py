@@ -131,8 +131,10 @@ def full_monday(canteen, meal, martin, dupont):
     return join_waitlist(dupont["child"], canteen, MONDAY, by=dupont["user"])
 
 
-JOIN = 'aria-label="Complet : inscrire Léa sur la liste d’attente de Cantine le lundi 14 septembre"'
-LEAVE = 'aria-label="Quitter la liste d’attente de Cantine le lundi 14 septembre pour Léa (n° 1)"'
+JOIN = ('aria-label="Cantine Complet liste d’attente — '
+        'Complet : inscrire Léa sur la liste d’attente de Cantine le lundi 14 septembre"')
+LEAVE = ('aria-label="Cantine En liste d’attente n° 1 quitter la liste — '
+         'Quitter la liste d’attente de Cantine le lundi 14 septembre pour Léa (n° 1)"')
 
 
 def family_planning(client, who):

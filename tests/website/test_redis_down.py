@@ -26,8 +26,8 @@ from website import cache as redis_cache_module
 
 PASSWORD = "x" * 12  # fixtures_planning.make_family
 CLOSED = "redis://127.0.0.1:6390/0"  # nothing listens there
-BOOK = 'aria-label="Réserver Cantine le lundi 14 septembre pour Léa"'
-CANCEL = 'aria-label="Annuler Cantine le lundi 14 septembre pour Léa"'
+BOOK = 'aria-label="Cantine Disponible — Réserver Cantine le lundi 14 septembre pour Léa"'
+CANCEL = 'aria-label="Cantine Réservé annuler — Annuler Cantine le lundi 14 septembre pour Léa"'
 needs_redis = pytest.mark.skipif(not _redis_up(), reason=f"no Redis at {REDIS_URL}")
 
 
