@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (fixtures imported from test_tax_attestation arrive as test arguments)
 """API v1, attestations de frais de garde: list_tax_attestations gives the web page's amounts
 (same service function), newest year first, the current year provisional; get_tax_attestation_pdf
 sends the web download's PDF from 1 January and refuses the current year (409) and a year with
@@ -13,16 +14,14 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
-from wagtail.models import Site
 
-from home.models import TownSettings
-from portal.models import Booking, Child, LedgerEntry, Service
+from portal.models import Booking, Child, LedgerEntry
 from portal.services.booking import book_day
-from portal.services.payments.purchases import record_town_hall_payment
 from portal.services.wallet import apply_entry, lock_wallet
 from tests.portal.api_client import API, assert_refused, token_headers
 from tests.portal.fixtures_planning import *  # noqa: F403
-from tests.portal.fixtures_planning import NOW, PARIS
+from tests.portal.fixtures_planning import PARIS
+from tests.portal.test_tax_attestation import book, buy, eligible, town  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 # Days the evening care runs (Mondays, Tuesdays, Thursdays of autumn 2026; a Thursday of 2027).
@@ -37,34 +36,10 @@ def pdf_text(content):
     return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
-def buy(family, ticket_type, n, unit_cents):
-    return record_town_hall_payment(family, ticket_type, n, "cash", by=None, unit_cents=unit_cents)
-
-
-def book(child, service, days, user, now=NOW):
-    return [book_day(child, service, day, by=user, now=now) for day in days]
-
-
 def by_year(body):
     """{year: {first name: (days, cents)}} of list_tax_attestations' answer."""
     return {a["year"]: {c["first_name"]: (c["days"], c["amount_cents"]) for c in a["children"]}
             for a in body}
-
-
-@pytest.fixture
-def eligible(evening):
-    Service.objects.filter(pk=evening.pk).update(childcare_tax_credit=True)
-    evening.refresh_from_db()
-    return evening
-
-
-@pytest.fixture
-def town(db):
-    settings = TownSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.town_name = "Ville de Saint-Exemple"
-    settings.siret = "21990001600018"
-    settings.save()
-    return settings
 
 
 @pytest.fixture

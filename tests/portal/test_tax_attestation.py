@@ -48,12 +48,12 @@ def young(dupont):
     return child
 
 
-def buy(family, ticket_type, n, unit_cents, agent):
+def buy(family, ticket_type, n, unit_cents, agent=None):
     return record_town_hall_payment(family, ticket_type, n, "cash", by=agent, unit_cents=unit_cents)
 
 
-def book(child, service, days, user):
-    return [book_day(child, service, day, by=user, now=NOW) for day in days]
+def book(child, service, days, user, now=NOW):
+    return [book_day(child, service, day, by=user, now=now) for day in days]
 
 
 def amounts(family, year=2026):
