@@ -442,6 +442,19 @@ def _anonymise_guardian(user, family):
     return "anonymised"
 
 
+def _drop_unsent_emails(addresses):
+    """E-mails still waiting for the mail server (or given up) to addresses just anonymised are
+    deleted: sent later, they would reach a family that asked to be forgotten, and their text
+    names it. One the worker is sending at this moment (its row locked) goes out anyway."""
+    if not addresses:
+        return 0
+    unsent = (OutgoingEmail.objects.exclude(status=OutgoingEmail.Status.SENT)
+              .select_for_update(skip_locked=True).only("pk", "recipients"))
+    # In Python: the queue is short, and JSON "contains" is not available on SQLite.
+    ids = [e.pk for e in unsent if addresses.intersection(e.recipients)]
+    return OutgoingEmail.objects.filter(pk__in=ids).delete()[0]
+
+
 def _redact_audit(family):
     """The family's journal entries keep who acted, when and what action; the object's name and
     the values before and after go (only the names of the fields changed are kept)."""
@@ -499,9 +512,13 @@ def anonymise_family(family, *, by=None, confirm=False, now=None, reason="reques
 
         files = []
         counts = {"future_bookings_cancelled": len(future)}
-        guardians = [_anonymise_guardian(user, family) for user in list(family.guardians.all())]
+        users = list(family.guardians.all())
+        addresses = [user.email for user in users]
+        guardians = [_anonymise_guardian(user, family) for user in users]
         counts["guardians_anonymised"] = guardians.count("anonymised")
         counts["guardians_unlinked"] = guardians.count("unlinked")
+        counts["emails_not_sent"] = _drop_unsent_emails(
+            {email for email, done in zip(addresses, guardians, strict=True) if done == "anonymised"})
 
         children = list(Child.objects.filter(Child.of_household(family.pk)).select_related("other_family")
                         .select_for_update(of=("self",)).order_by("pk"))

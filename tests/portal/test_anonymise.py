@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import reverse
 
-from portal.models import AuditLog, Booking, Family, User, WaitlistEntry
+from portal.models import AuditLog, Booking, Family, OutgoingEmail, User, WaitlistEntry
 from portal.services import files as files_service
 from portal.services import privacy
 from portal.services.booking import book_day, join_waitlist
@@ -248,3 +248,23 @@ def test_the_data_file_needs_the_health_permission_too(client, family_a):
     response = client.get(reverse("portal_families:personal_data", args=[family_a.pk]))
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert not AuditLog.objects.filter(action="family.export").exists()
+
+
+def test_e_mails_still_waiting_for_the_mail_server_are_not_sent_after_the_anonymisation(
+        agent, family_a, parent_a, family_b, parent_b):
+    waiting = OutgoingEmail.objects.create(template="bookings_changed", recipients=[parent_a.email],
+                                           subject="Présence sans réservation", body="Léa…")
+    failed = OutgoingEmail.objects.create(template="reminder", recipients=[parent_a.email],
+                                          subject="Rappel", status=OutgoingEmail.Status.FAILED)
+    sent = OutgoingEmail.objects.create(template="reminder", recipients=[parent_a.email],
+                                        subject="Rappel", status=OutgoingEmail.Status.SENT)
+    others = OutgoingEmail.objects.create(template="reminder", recipients=[parent_b.email],
+                                          subject="Rappel")
+
+    counts = privacy.anonymise_family(family_a, by=agent, confirm=True)
+
+    assert counts["emails_not_sent"] == 2
+    remaining = set(OutgoingEmail.objects.values_list("pk", flat=True))
+    assert waiting.pk not in remaining and failed.pk not in remaining
+    # Sent ones follow the e-mails' retention schedule; another family's are untouched.
+    assert {sent.pk, others.pk} <= remaining
