@@ -48,8 +48,14 @@ class OutgoingEmailViewSet(ModelViewSet):
         if request.method == "POST":
             if not can_send:
                 raise PermissionDenied
-            mail.send_again(email)
-            messages.success(request, _("L’e-mail est remis dans la file d’envoi."))
+            again = mail.send_again(email)
+            if again is None:
+                messages.warning(request, _("Cet e-mail est en cours d’envoi : rechargez la page "
+                                            "dans un instant pour voir s’il est parti."))
+            elif again.status == OutgoingEmail.Status.SENT:
+                messages.info(request, _("Cet e-mail est déjà parti."))
+            else:
+                messages.success(request, _("L’e-mail est remis dans la file d’envoi."))
             return redirect(self.get_url_name("edit"), pk=email.pk)
         return TemplateResponse(request, "portal/admin/email_detail.html", {
             "page_title": email.subject, "header_icon": "mail", "email": email, "can_send": can_send})

@@ -97,9 +97,13 @@ def requeue_stranded(now=None):
 
 
 def send_again(email):
-    """An agent's "send again": a new series of tries for a waiting or failed message."""
+    """An agent's "send again": a new series of tries for a waiting or failed message. None
+    while the worker is sending it: its row stays locked as long as the mail server takes to
+    answer (up to EMAIL_TIMEOUT), and the agent is told so instead of waiting for it."""
     with transaction.atomic():
-        email = OutgoingEmail.objects.select_for_update().get(pk=email.pk)
+        email = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=email.pk).first()
+        if email is None:
+            return None
         if email.status == OutgoingEmail.Status.SENT:
             return email
         email.status = OutgoingEmail.Status.PENDING
