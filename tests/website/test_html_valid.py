@@ -34,6 +34,7 @@ from portal.models import (
     Service,
     StaffAssignment,
     User,
+    WaitlistEntry,
     Wallet,
 )
 from portal.services import accounts
@@ -120,6 +121,9 @@ AGENT = [
     "/admin/porte-monnaie/edit/{wallet}/",
     "/admin/reservations/edit/{booking}/",
     "/admin/fermetures/import/",
+    "/admin/familles/{family}/anonymiser/",
+    "/admin/annees-scolaires/passage/",
+    "/admin/listes-attente/retirer/{waitlist_entry}/",
 ]
 
 # Periscolar staff (an animateur assigned to the demo child's school): the lists they see, which
@@ -440,6 +444,9 @@ def _demo_ids():
         "monday": (today - datetime.timedelta(days=today.weekday())).isoformat(),
         "next_monday": (today + datetime.timedelta(days=7 - today.weekday())).isoformat(),
         "next_month": f"{next_month:%Y-%m}",
+        # The demo's waiting list: the agent's confirmation before taking a child off it.
+        "waitlist_entry": WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING, date__gte=today)
+                                               .order_by("pk").first().pk,
     }
 
 
