@@ -9,7 +9,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from portal.models import OutgoingEmail
-from tests.factories import make_agent
+from tests.factories import UserFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -38,7 +38,8 @@ def test_send_again_while_the_worker_sends_says_so_and_changes_nothing(client):
     worker.start()
     try:
         assert locked.wait(timeout=10)
-        client.force_login(make_agent("accueil@example.org"))
+        # A superuser: another transactional test's flush may have emptied the Agents group.
+        client.force_login(UserFactory(email="accueil@example.org", is_staff=True, is_superuser=True))
         response = client.post(reverse("emails:edit", args=[email.pk]), follow=True)
     finally:
         release.set()
