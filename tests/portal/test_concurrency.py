@@ -3,10 +3,11 @@
 import datetime
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from portal.models import Booking, Child, LedgerEntry, Service, Wallet
 from portal.services import deadlines
@@ -40,6 +41,31 @@ def run_concurrently(func, args_list):
         futures = [pool.submit(task, args) for args in args_list]
         start.set()
         return [f.result() for f in futures]
+
+
+@contextmanager
+def row_locked(instance):
+    """`instance`'s row locked by another connection (a worker, another request) for the
+    duration of the block, as a transaction holding SELECT … FOR UPDATE would."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                type(instance).objects.select_for_update().get(pk=instance.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        yield
+    finally:
+        release.set()
+        holder.join()
 
 
 def try_book(child_pk, service_pk, day, user):

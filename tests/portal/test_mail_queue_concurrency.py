@@ -2,14 +2,13 @@
 that very message (its row locked for up to EMAIL_TIMEOUT): the page answers at once that it is
 being sent, instead of waiting on the lock into the busy page."""
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.urls import reverse
 
 from portal.models import OutgoingEmail
 from tests.factories import UserFactory
+from tests.portal.test_concurrency import row_locked
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,27 +22,10 @@ def test_send_again_while_the_worker_sends_says_so_and_changes_nothing(client):
     email = OutgoingEmail.objects.create(template="reminder", recipients=["a@example.org"],
                                          subject="Rappel", status=OutgoingEmail.Status.FAILED,
                                          attempts=6)
-    locked, release = threading.Event(), threading.Event()
-
-    def worker_sending():
-        try:
-            with transaction.atomic():
-                OutgoingEmail.objects.select_for_update().get(pk=email.pk)
-                locked.set()
-                release.wait(timeout=20)
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=worker_sending)
-    worker.start()
-    try:
-        assert locked.wait(timeout=10)
+    with row_locked(email):  # the worker is talking to the mail server about it
         # A superuser: another transactional test's flush may have emptied the Agents group.
         client.force_login(UserFactory(email="accueil@example.org", is_staff=True, is_superuser=True))
         response = client.post(reverse("emails:edit", args=[email.pk]), follow=True)
-    finally:
-        release.set()
-        worker.join(timeout=20)
 
     assert response.status_code == 200
     assert "Cet e-mail est en cours d’envoi" in response.content.decode()

@@ -1,12 +1,11 @@
 """When Préau is too busy: « réessayez dans un instant » (503 with Retry-After), and never a
 half-applied booking (website/busy.py)."""
 
-import threading
 import time
 
 import pytest
 import time_machine
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -14,6 +13,7 @@ from portal.models import Booking, Wallet
 from portal.services.wallet import find_inconsistencies
 from tests.portal.fixtures_planning import *  # noqa: F403
 from tests.portal.fixtures_planning import NOW, give_tickets
+from tests.portal.test_concurrency import row_locked
 
 BUSY = "Réessayez dans un instant."
 
@@ -97,32 +97,13 @@ def test_any_other_failure_still_gives_the_500_page(settings):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (set DATABASE_URL)")
 def test_a_booking_that_waits_too_long_for_its_lock_fails_whole_with_the_busy_page(dupont, canteen, meal):
     wallet = give_tickets(dupont["family"], meal, 3)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_wallet():
-        from django.db import connections
-
-        try:
-            with transaction.atomic():
-                Wallet.objects.select_for_update().get(pk=wallet.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_wallet)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
+    with row_locked(wallet):
         client = Client(raise_request_exception=False)
         client.force_login(dupont["user"])
         with connection.cursor() as cursor:  # the test client's requests use this connection
             cursor.execute("SET lock_timeout = '300ms'")
         html = assert_busy(book(client, dupont["child"], canteen))
         assert "enregistré en entier ou pas du tout" in html
-    finally:
-        release.set()
-        holder.join()
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
     assert not Booking.objects.exists()
